@@ -1,0 +1,1 @@
+"""blog_graphql: a GraphQL blog backend."""

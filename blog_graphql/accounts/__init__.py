@@ -1,0 +1,1 @@
+"""Accounts: users, sessions, one-time tokens and the login lockout."""

@@ -1,0 +1,48 @@
+"""The Starlette application factory."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import timedelta
+
+from starlette.applications import Starlette
+from starlette.routing import Route, WebSocketRoute
+
+from blog_graphql.config import Settings, get_settings
+from blog_graphql.health import healthz, readyz
+from blog_graphql.schema import schema
+from blog_graphql.state import AppState
+from blog_graphql.view import BlogGraphQL
+
+CONNECTION_INIT_WAIT = timedelta(seconds=10)
+
+
+def create_app(settings: Settings | None = None, state: AppState | None = None) -> Starlette:
+    """Build the app; tests pass a `state` whose database they control."""
+    state = state or AppState.create(settings or get_settings())
+    settings = state.settings
+    graphql = BlogGraphQL(
+        state,
+        schema=schema,
+        graphql_ide="graphiql" if settings.graphiql_enabled else None,
+        connection_init_wait_timeout=CONNECTION_INIT_WAIT,
+        allowed_origins=settings.cors_origins,
+    )
+
+    @asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        yield
+        await state.close()
+
+    app = Starlette(
+        routes=[
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", graphql),
+            Route("/healthz", healthz),
+            Route("/readyz", readyz),
+        ],
+        lifespan=lifespan,
+    )
+    app.state.blog = state
+    return app

@@ -1,0 +1,229 @@
+"""The `blog-graphql` command line."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import os
+import sys
+from collections.abc import Callable, Sequence
+from typing import NoReturn
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from blog_graphql.config import ConfigError, Settings, get_settings
+
+EXIT_USAGE = 2
+EXIT_FAILURE = 1
+
+
+class CommandError(Exception):
+    """A failure to report as one line and a non-zero exit."""
+
+    def __init__(self, message: str, exit_code: int = EXIT_FAILURE) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse, but a misuse is one line on stderr instead of usage text."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
+
+def positive(value: str) -> int:
+    number = non_negative(value)
+    if number == 0:
+        raise argparse.ArgumentTypeError(f"expected a number above 0, got {value!r}")
+    return number
+
+
+def non_negative(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {value!r}") from None
+    if number < 0:
+        raise argparse.ArgumentTypeError(f"expected a number of 0 or more, got {value!r}")
+    return number
+
+
+def port(value: str) -> int:
+    number = positive(value)
+    if number > 65535:
+        raise argparse.ArgumentTypeError(f"expected a port from 1 to 65535, got {value!r}")
+    return number
+
+
+# --- commands -------------------------------------------------------------------------
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
+    import uvicorn
+
+    _prepare_embedded_database(settings)
+    uvicorn.run(
+        "blog_graphql.app:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        ws_max_size=64 * 1024,
+        timeout_graceful_shutdown=20,
+        log_level="info",
+    )
+
+
+def cmd_migrate(_args: argparse.Namespace, settings: Settings) -> None:
+    from blog_graphql import migrate
+
+    _migrate_or_fail(migrate.upgrade, settings.database_url)
+    print("database is at the latest migration")
+
+
+def _migrate_or_fail(run: Callable[[str], None], url: str) -> None:
+    try:
+        run(url)
+    except OSError as error:
+        raise CommandError(f"cannot reach the database: {error.strerror or error}") from None
+
+
+def _prepare_embedded_database(settings: Settings) -> None:
+    """The embedded SQLite default needs no earlier command: migrate it on first use."""
+    from blog_graphql import migrate
+
+    if settings.async_database_url.startswith("sqlite"):
+        _migrate_or_fail(migrate.upgrade, settings.database_url)
+
+
+def cmd_create_admin(args: argparse.Namespace, settings: Settings) -> None:
+    from blog_graphql.accounts import service
+    from blog_graphql.db import Database
+    from blog_graphql.errors import Conflict, InvalidInput
+
+    password = os.environ.get("ADMIN_PASSWORD") or _prompt_password()
+    _prepare_embedded_database(settings)
+
+    async def run() -> None:
+        db = Database.from_url(settings.database_url)
+        try:
+            await service.create_user(
+                db,
+                email=args.email,
+                username=args.username,
+                password=password,
+                bcrypt_rounds=settings.bcrypt_rounds,
+                is_admin=True,
+            )
+        finally:
+            await db.dispose()
+
+    try:
+        asyncio.run(run())
+    except (InvalidInput, Conflict) as error:
+        field, message = next(iter(error.fields.items()))
+        raise CommandError(f"{field}: {message}") from None
+    print(f"admin {args.username} created")
+
+
+def _prompt_password() -> str:
+    if not sys.stdin.isatty():
+        raise CommandError("set ADMIN_PASSWORD or run in a terminal to type the password")
+    password = getpass.getpass("Password: ")
+    if password != getpass.getpass("Repeat password: "):
+        raise CommandError("the passwords do not match")
+    return password
+
+
+def cmd_seed(args: argparse.Namespace, settings: Settings) -> None:
+    from blog_graphql.db import Database
+    from blog_graphql.seed import SeedSize, seed
+
+    if args.posts and not args.users:
+        raise CommandError("--posts needs --users of 1 or more", EXIT_USAGE)
+    if args.comments and not args.posts:
+        raise CommandError("--comments needs --posts of 1 or more", EXIT_USAGE)
+    size = SeedSize(users=args.users, posts=args.posts, comments=args.comments, tags=args.tags)
+    _prepare_embedded_database(settings)
+
+    async def run() -> float:
+        db = Database.from_url(settings.database_url)
+        try:
+            report = await seed(db, size, args.random_seed, settings.bcrypt_rounds)
+        finally:
+            await db.dispose()
+        return report.seconds
+
+    seconds = asyncio.run(run())
+    print(
+        f"seeded {size.users} users, {size.tags} tags, {size.posts} posts and "
+        f"{size.comments} comments in {seconds:.1f} s"
+    )
+
+
+def cmd_export_schema(_args: argparse.Namespace, _settings: Settings) -> None:
+    from blog_graphql.schema import schema
+
+    print(schema.as_str())
+
+
+# --- wiring ---------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = OneLineParser(prog="blog-graphql", description="A GraphQL blog backend.")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
+
+    serve = commands.add_parser("serve", help="serve the API (migrates embedded SQLite first)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=port, default=8000)
+    serve.add_argument("--workers", type=positive, default=1)
+    serve.set_defaults(run=cmd_serve)
+
+    commands.add_parser("migrate", help="apply migrations").set_defaults(run=cmd_migrate)
+
+    admin = commands.add_parser("create-admin", help="create an administrator")
+    admin.add_argument("--email", required=True)
+    admin.add_argument("--username", required=True)
+    admin.set_defaults(run=cmd_create_admin)
+
+    seed = commands.add_parser("seed", help="load deterministic demo data")
+    seed.add_argument("--users", type=non_negative, default=0)
+    seed.add_argument("--posts", type=non_negative, default=0)
+    seed.add_argument("--comments", type=non_negative, default=0)
+    seed.add_argument("--tags", type=non_negative, default=50)
+    seed.add_argument("--random-seed", type=int, default=1)
+    seed.set_defaults(run=cmd_seed)
+
+    schema = commands.add_parser("export-schema", help="print the GraphQL SDL")
+    schema.set_defaults(run=cmd_export_schema)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = get_settings()
+        args.run(args, settings)
+    except ConfigError as error:
+        _fail(str(error), EXIT_USAGE)
+    except CommandError as error:
+        _fail(str(error), error.exit_code)
+    except SQLAlchemyError as error:
+        _fail(f"database error: {_first_line(error)}", EXIT_FAILURE)
+    except OSError as error:
+        _fail(f"cannot reach a service: {error.strerror or error}", EXIT_FAILURE)
+    except KeyboardInterrupt:
+        _fail("interrupted", 130)
+
+
+def _first_line(error: SQLAlchemyError) -> str:
+    original = getattr(error, "orig", None) or error
+    return str(original).strip().splitlines()[0] if str(original).strip() else type(error).__name__
+
+
+def _fail(message: str, code: int) -> NoReturn:
+    print(f"blog-graphql: error: {message}", file=sys.stderr)
+    raise SystemExit(code)

@@ -1,0 +1,133 @@
+"""Settings from environment variables and an optional `.env`, validated once at start-up."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Annotated, Literal
+
+from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = "sqlite:///./blog_graphql.db"
+MIN_SECRET_BYTES = 32
+# Only for development: a fixed key keeps tokens valid across restarts on a laptop.
+DEVELOPMENT_SECRET_KEY = "development-only-secret-key-change-me-0123456789"
+
+ASYNC_DRIVERS = {
+    "postgresql": "postgresql+asyncpg",
+    "postgres": "postgresql+asyncpg",
+    "postgresql+asyncpg": "postgresql+asyncpg",
+    "sqlite": "sqlite+aiosqlite",
+    "sqlite+aiosqlite": "sqlite+aiosqlite",
+}
+
+
+class ConfigError(Exception):
+    """A setting is missing or malformed; the message names the variable."""
+
+
+def _split_csv(value: object) -> object:
+    if isinstance(value, str):
+        return [item.strip() for item in value.split(",") if item.strip()]
+    return value
+
+
+CsvList = Annotated[list[str], NoDecode]
+
+
+class Settings(BaseSettings):
+    """Every knob named in API.md, with its documented default."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", case_sensitive=False)
+
+    database_url: str = Field(DEFAULT_DATABASE_URL, description="SQLAlchemy URL of the database.")
+    redis_url: str | None = Field(
+        None, description="Redis for jobs, pub/sub and rate limits; unset: all in-process."
+    )
+    secret_key: str = Field(
+        DEVELOPMENT_SECRET_KEY, description="Signs tokens; required (32+ bytes) in production."
+    )
+    environment: Literal["development", "production"] = "development"
+    access_token_expire_minutes: int = Field(30, gt=0)
+    refresh_token_expire_days: int = Field(7, gt=0)
+    smtp_host: str | None = Field(None, description="Unset: emails are logged, not sent.")
+    smtp_port: int = Field(25, gt=0, lt=65536)
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_tls: bool = False
+    smtp_timeout_seconds: float = Field(10.0, gt=0)
+    emails_from: str = "blog_graphql <noreply@localhost>"
+    cors_origins: CsvList = Field(default_factory=list)
+    allowed_hosts: CsvList = Field(default_factory=lambda: ["*"])
+    public_url: str = "http://127.0.0.1:8000"
+    comment_moderation: Literal["post", "pre"] = "post"
+    rate_limit_enabled: bool = True
+    graphiql: bool | None = Field(None, description="Default: on outside production.")
+    bcrypt_rounds: int = Field(12, ge=4, le=31)
+
+    _split = field_validator("cors_origins", "allowed_hosts", mode="before")(_split_csv)
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_scheme(cls, value: str) -> str:
+        scheme = value.split("://", 1)[0] if "://" in value else ""
+        if scheme not in ASYNC_DRIVERS:
+            raise ValueError(f"unknown scheme {scheme!r}: use postgresql:// or sqlite:///path")
+        return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _no_trailing_slash(cls, value: str) -> str:
+        return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _production_needs_a_secret(self) -> Settings:
+        if self.environment == "production" and (
+            self.secret_key == DEVELOPMENT_SECRET_KEY
+            or len(self.secret_key.encode()) < MIN_SECRET_BYTES
+        ):
+            raise ValueError(
+                f"SECRET_KEY: production needs a secret of at least {MIN_SECRET_BYTES} bytes"
+            )
+        return self
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment == "production"
+
+    @property
+    def graphiql_enabled(self) -> bool:
+        return self.graphiql if self.graphiql is not None else not self.is_production
+
+    @property
+    def async_database_url(self) -> str:
+        return to_async_url(self.database_url)
+
+
+def to_async_url(url: str) -> str:
+    """Map every accepted spelling of DATABASE_URL onto its async driver."""
+    scheme, rest = url.split("://", 1)
+    return f"{ASYNC_DRIVERS[scheme]}://{rest}"
+
+
+def describe_validation_error(error: ValidationError) -> str:
+    """One line naming the first offending variable, for the command line."""
+    first = error.errors()[0]
+    location = first.get("loc") or ()
+    message = first["msg"].removeprefix("Value error, ")
+    if location:
+        return f"{str(location[0]).upper()}: {message}"
+    return message
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read and validate the environment; raise ConfigError with a one-line message."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as error:
+        raise ConfigError(describe_validation_error(error)) from None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return load_settings()

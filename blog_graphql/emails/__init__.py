@@ -1,0 +1,1 @@
+"""Emails: the transactional outbox, templates and the sending actor."""

@@ -1,0 +1,37 @@
+"""Liveness and readiness probes."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from blog_graphql.state import AppState
+
+logger = logging.getLogger("blog_graphql.health")
+PROBE_TIMEOUT_SECONDS = 2.0
+
+
+async def healthz(_request: Request) -> JSONResponse:
+    return JSONResponse({"status": "ok"})
+
+
+async def readyz(request: Request) -> JSONResponse:
+    state: AppState = request.app.state.blog
+    checks = {"database": state.db.ping()}
+    results = await asyncio.gather(*(_probe(name, check) for name, check in checks.items()))
+    down = [name for name, healthy in zip(checks, results, strict=True) if not healthy]
+    if down:
+        return JSONResponse({"status": "unavailable", "down": down}, status_code=503)
+    return JSONResponse({"status": "ok"})
+
+
+async def _probe(name: str, check: object) -> bool:
+    try:
+        await asyncio.wait_for(check, PROBE_TIMEOUT_SECONDS)  # type: ignore[arg-type]
+    except Exception as error:  # any failure means "not ready"; the reason goes to the log
+        logger.warning("readiness: %s is down: %s", name, type(error).__name__)
+        return False
+    return True

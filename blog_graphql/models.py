@@ -1,0 +1,20 @@
+"""Imports every domain's tables so that `Base.metadata` is complete (Alembic, tests)."""
+
+from blog_graphql.accounts.models import AuthSession, LoginFailure, OneTimeToken, User
+from blog_graphql.comments.models import Comment
+from blog_graphql.db import Base
+from blog_graphql.emails.models import OutboxEmail
+from blog_graphql.posts.models import Post, PostTag, Tag
+
+__all__ = [
+    "AuthSession",
+    "Base",
+    "Comment",
+    "LoginFailure",
+    "OneTimeToken",
+    "OutboxEmail",
+    "Post",
+    "PostTag",
+    "Tag",
+    "User",
+]

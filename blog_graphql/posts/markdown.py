@@ -1,0 +1,59 @@
+"""Markdown to safe HTML: markdown-it-py renders, nh3 (Rust's ammonia) sanitises."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from html import unescape
+
+import nh3
+from markdown_it import MarkdownIt
+
+EXCERPT_LENGTH = 300
+ALLOWED_TAGS = {
+    "a", "abbr", "b", "blockquote", "br", "code", "del", "em", "h1", "h2", "h3", "h4", "h5",
+    "h6", "hr", "i", "img", "li", "ol", "p", "pre", "s", "strong", "sub", "sup", "table",
+    "tbody", "td", "th", "thead", "tr", "ul",
+}  # fmt: skip
+ALLOWED_ATTRIBUTES = {
+    "a": {"href", "title"},
+    "img": {"src", "alt", "title"},
+    "code": {"class"},
+    "th": {"align"},
+    "td": {"align"},
+}
+ALLOWED_SCHEMES = {"http", "https", "mailto"}
+_TAG = re.compile(r"<[^>]+>")
+_SPACE = re.compile(r"\s+")
+
+
+@lru_cache(maxsize=1)
+def _renderer() -> MarkdownIt:
+    # Raw HTML in Markdown is allowed through the parser and then cleaned by nh3.
+    return MarkdownIt("commonmark", {"html": True, "linkify": False}).enable("table")
+
+
+def render_markdown(content: str) -> str:
+    """Sanitised HTML for `content`: no script/style, no event handlers, safe links only."""
+    html = _renderer().render(content)
+    return nh3.clean(
+        html,
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        url_schemes=ALLOWED_SCHEMES,
+        link_rel="nofollow noopener noreferrer",
+    )
+
+
+def plain_text(html: str) -> str:
+    """The text of sanitised HTML, tags dropped and entities decoded."""
+    return _SPACE.sub(" ", unescape(_TAG.sub(" ", html))).strip()
+
+
+def make_excerpt(html: str, length: int = EXCERPT_LENGTH) -> str:
+    """About the first `length` characters of plain text, cut at a word boundary."""
+    text = plain_text(html)
+    if len(text) <= length:
+        return text
+    cut = text[:length].rsplit(" ", 1)[0]
+    return cut.rstrip(" ,.;:") + "…"
