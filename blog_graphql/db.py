@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -19,6 +20,8 @@ from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
 from blog_graphql.config import to_async_url
+
+logger = logging.getLogger("blog_graphql.db")
 
 # Deterministic constraint names keep migrations reproducible on both databases.
 NAMING_CONVENTION = {
@@ -80,6 +83,24 @@ def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+AfterCommit = Callable[[], Awaitable[None]]
+_AFTER_COMMIT = "after_commit"
+
+
+def after_commit(session: AsyncSession, callback: AfterCommit) -> None:
+    """Run `callback` after the transaction of `session` commits (never on rollback)."""
+    session.info.setdefault(_AFTER_COMMIT, []).append(callback)
+
+
+async def _run_after_commit(session: AsyncSession) -> None:
+    callbacks: list[AfterCommit] = session.info.pop(_AFTER_COMMIT, [])
+    for callback in callbacks:
+        try:
+            await callback()
+        except Exception:  # the action is committed; a failed side effect must not undo it
+            logger.exception("after-commit callback failed")
+
+
 class Database:
     """Owns the engine; hands out short-lived sessions, one per unit of work."""
 
@@ -103,9 +124,15 @@ class Database:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
-        """A session inside one transaction: committed on success, rolled back on error."""
-        async with self._sessions() as session, session.begin():
-            yield session
+        """A session inside one transaction: committed on success, rolled back on error.
+
+        Callbacks registered with `after_commit` run once the commit succeeded, so a
+        subscriber or an email never hears of something that was rolled back.
+        """
+        async with self._sessions() as session:
+            async with session.begin():
+                yield session
+            await _run_after_commit(session)
 
     async def ping(self) -> None:
         async with self.engine.connect() as connection:
