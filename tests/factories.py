@@ -7,6 +7,8 @@ from functools import lru_cache
 
 from blog_graphql.accounts.models import User
 from blog_graphql.accounts.passwords import hash_password_sync
+from blog_graphql.accounts.sessions import open_session
+from blog_graphql.config import Settings
 from blog_graphql.db import Database
 from blog_graphql.posts.models import Tag
 
@@ -53,3 +55,10 @@ async def create_tag(
     async with db.transaction() as session:
         session.add(tag)
     return tag
+
+
+async def auth_headers(db: Database, settings: Settings, user: User) -> dict[str, str]:
+    """An `Authorization` header for a fresh login session of `user`."""
+    async with db.transaction() as session:
+        pair = open_session(session, settings, user_id=user.id)
+    return {"Authorization": f"Bearer {pair.access_token}"}

@@ -1,0 +1,49 @@
+"""Who is asking: the viewer behind an `Authorization: Bearer` header, checked once."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from blog_graphql.accounts.models import AuthSession, User
+from blog_graphql.accounts.tokens import decode_token
+from blog_graphql.config import Settings
+from blog_graphql.db import Database, utcnow
+from blog_graphql.errors import Unauthenticated
+
+BEARER = "bearer "
+
+
+def bearer_token(authorization: str) -> str:
+    """The token of a `Bearer <token>` header value (scheme ignoring case)."""
+    if not authorization.lower().startswith(BEARER) or not authorization[len(BEARER) :].strip():
+        raise Unauthenticated("Invalid or expired token.")
+    return authorization[len(BEARER) :].strip()
+
+
+async def viewer_for_token(db: Database, settings: Settings, token: str) -> User:
+    """The active user of a live session; one indexed statement per request."""
+    claims = decode_token(settings, token, "access")
+    async with db.session() as session:
+        user = await session.scalar(
+            select(User)
+            .join(AuthSession, AuthSession.user_id == User.id)
+            .where(
+                AuthSession.id == claims.session_id,
+                User.id == claims.user_id,
+                AuthSession.revoked_at.is_(None),
+                AuthSession.expires_at > utcnow(),
+                User.is_active.is_(True),
+            )
+        )
+    if user is None:
+        raise Unauthenticated("Invalid or expired token.")
+    return user
+
+
+async def viewer_for_header(
+    db: Database, settings: Settings, authorization: str | None
+) -> User | None:
+    """None when anonymous; UNAUTHENTICATED when a header is present but not valid."""
+    if authorization is None:
+        return None
+    return await viewer_for_token(db, settings, bearer_token(authorization))

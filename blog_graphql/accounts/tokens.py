@@ -1,0 +1,104 @@
+"""JWT access and refresh tokens (PyJWT): issued with every claim, decoded strictly."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+import jwt
+
+from blog_graphql.config import Settings
+from blog_graphql.db import utcnow
+from blog_graphql.errors import Unauthenticated
+
+ALGORITHM = "HS256"
+ISSUER = "blog_graphql"
+AUDIENCE = "blog_graphql:api"
+REQUIRED_CLAIMS = ["iss", "aud", "sub", "exp", "iat", "jti", "sid", "typ"]
+TokenType = Literal["access", "refresh"]
+
+
+@dataclass(frozen=True)
+class Claims:
+    user_id: int
+    session_id: str
+    jti: str
+    token_type: TokenType
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class TokenPair:
+    access_token: str
+    refresh_token: str
+    expires_in: int  # seconds the access token lives
+
+
+def new_token_id() -> str:
+    return secrets.token_hex(16)
+
+
+def encode_token(
+    settings: Settings,
+    *,
+    user_id: int,
+    session_id: str,
+    token_type: TokenType,
+    lifetime: timedelta,
+    jti: str | None = None,
+) -> str:
+    now = utcnow()
+    payload: dict[str, Any] = {
+        "iss": ISSUER,
+        "aud": AUDIENCE,
+        "sub": str(user_id),
+        "iat": now,
+        "exp": now + lifetime,
+        "jti": jti or new_token_id(),
+        "sid": session_id,
+        "typ": token_type,
+    }
+    return jwt.encode(payload, settings.secret_key, algorithm=ALGORITHM)
+
+
+def issue_token_pair(
+    settings: Settings, *, user_id: int, session_id: str, refresh_jti: str
+) -> TokenPair:
+    """A fresh access token and the refresh token whose id the session now expects."""
+    access_lifetime = timedelta(minutes=settings.access_token_expire_minutes)
+    access = encode_token(
+        settings, user_id=user_id, session_id=session_id, token_type="access",
+        lifetime=access_lifetime,
+    )  # fmt: skip
+    refresh = encode_token(
+        settings, user_id=user_id, session_id=session_id, token_type="refresh",
+        lifetime=timedelta(days=settings.refresh_token_expire_days), jti=refresh_jti,
+    )  # fmt: skip
+    return TokenPair(access, refresh, int(access_lifetime.total_seconds()))
+
+
+def decode_token(settings: Settings, token: str, expected_type: TokenType) -> Claims:
+    """Verify signature, algorithm, issuer, audience, expiry, every claim and the type."""
+    try:
+        payload = jwt.decode(
+            token,
+            settings.secret_key,
+            algorithms=[ALGORITHM],
+            audience=AUDIENCE,
+            issuer=ISSUER,
+            options={"require": REQUIRED_CLAIMS},
+        )
+        claims = Claims(
+            user_id=int(payload["sub"]),
+            session_id=str(payload["sid"]),
+            jti=str(payload["jti"]),
+            token_type=payload["typ"],
+            expires_at=datetime.fromtimestamp(int(payload["exp"]), tz=utcnow().tzinfo),
+        )
+    except (jwt.InvalidTokenError, ValueError, TypeError):
+        raise Unauthenticated("Invalid or expired token.") from None
+    if claims.token_type != expected_type:
+        raise Unauthenticated("Invalid or expired token.")
+    return claims
