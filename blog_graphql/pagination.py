@@ -1,0 +1,111 @@
+"""Relay connections with keyset cursors: page sizes, opaque cursors, and the page shape."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime
+from typing import Generic, TypeVar
+
+import orjson
+import strawberry
+
+from blog_graphql.errors import InvalidInput
+
+DEFAULT_PAGE_SIZE = 20
+MAX_PAGE_SIZE = 100
+
+T = TypeVar("T")
+Row = TypeVar("Row")
+CursorValue = int | str | datetime
+CursorKey = tuple[CursorValue, ...]
+
+
+@strawberry.type(description="Where a page stands in the whole list.")
+class PageInfo:
+    has_next_page: bool
+    has_previous_page: bool
+    start_cursor: str | None
+    end_cursor: str | None
+
+
+@strawberry.type
+class Edge(Generic[T]):
+    cursor: str = strawberry.field(description="Pass as `after` to get the items after this one.")
+    node: T
+
+
+@strawberry.type
+class Connection(Generic[T]):
+    edges: list[Edge[T]]
+    page_info: PageInfo
+    count: strawberry.Private[Callable[[], Awaitable[int]]]
+
+    @strawberry.field(description="How many items the whole list holds for this viewer.")
+    async def total_count(self) -> int:
+        return await self.count()
+
+
+def page_size(first: int | None) -> int:
+    """`first` defaults to 20; above 100 or below 0 is BAD_USER_INPUT."""
+    if first is None:
+        return DEFAULT_PAGE_SIZE
+    if not 0 <= first <= MAX_PAGE_SIZE:
+        raise InvalidInput({"first": f"Use a number from 0 to {MAX_PAGE_SIZE}."})
+    return first
+
+
+def encode_cursor(key: CursorKey) -> str:
+    values = [value.isoformat() if isinstance(value, datetime) else value for value in key]
+    return base64.urlsafe_b64encode(orjson.dumps(values)).decode("ascii")
+
+
+def decode_cursor(cursor: str | None, shape: Sequence[type]) -> CursorKey | None:
+    """The sort key inside `cursor`, checked against `shape`; malformed is BAD_USER_INPUT."""
+    if cursor is None:
+        return None
+    try:
+        values = orjson.loads(base64.urlsafe_b64decode(cursor.encode("ascii")))
+        if not isinstance(values, list) or len(values) != len(shape):
+            raise ValueError("wrong length")
+        return tuple(_coerce(value, kind) for value, kind in zip(values, shape, strict=True))
+    except (ValueError, TypeError, binascii.Error, orjson.JSONDecodeError, UnicodeError):
+        raise InvalidInput({"after": "Malformed cursor."}) from None
+
+
+def _coerce(value: object, kind: type) -> CursorValue:
+    if kind is datetime and isinstance(value, str):
+        parsed = datetime.fromisoformat(value)
+        if parsed.tzinfo is None:
+            raise ValueError("naive timestamp")
+        return parsed
+    if kind is int and isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if kind is str and isinstance(value, str):
+        return value
+    raise ValueError("unexpected cursor value")
+
+
+def build_connection(
+    rows: Sequence[Row],
+    *,
+    first: int,
+    after: str | None,
+    key: Callable[[Row], CursorKey],
+    node: Callable[[Row], T],
+    count: Callable[[], Awaitable[int]],
+) -> Connection[T]:
+    """A page from `rows` fetched with `LIMIT first + 1` (the extra row means "more")."""
+    page = rows[:first]
+    edges = [Edge(cursor=encode_cursor(key(row)), node=node(row)) for row in page]
+    return Connection(
+        edges=edges,
+        page_info=PageInfo(
+            has_next_page=len(rows) > first,
+            has_previous_page=after is not None,
+            start_cursor=edges[0].cursor if edges else None,
+            end_cursor=edges[-1].cursor if edges else None,
+        ),
+        count=count,
+    )
