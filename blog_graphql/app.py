@@ -11,7 +11,9 @@ from starlette.routing import Route, WebSocketRoute
 
 from blog_graphql.config import Settings, get_settings
 from blog_graphql.health import healthz, readyz
-from blog_graphql.schema import schema
+from blog_graphql.http.graphiql import GraphiQLPage, graphiql_assets
+from blog_graphql.http.middleware import http_middleware
+from blog_graphql.schema import build_schema
 from blog_graphql.state import AppState
 from blog_graphql.view import BlogGraphQL
 
@@ -22,10 +24,11 @@ def create_app(settings: Settings | None = None, state: AppState | None = None) 
     """Build the app; tests pass a `state` whose database they control."""
     state = state or AppState.create(settings or get_settings())
     settings = state.settings
+    graphiql = GraphiQLPage() if settings.graphiql_enabled else None
     graphql = BlogGraphQL(
         state,
-        schema=schema,
-        graphql_ide="graphiql" if settings.graphiql_enabled else None,
+        schema=build_schema(settings, state.rate_limiter),
+        graphiql=graphiql,
         connection_init_wait_timeout=CONNECTION_INIT_WAIT,
         allowed_origins=settings.cors_origins,
     )
@@ -41,7 +44,9 @@ def create_app(settings: Settings | None = None, state: AppState | None = None) 
             WebSocketRoute("/graphql", graphql),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
+            *([graphiql_assets()] if graphiql else []),
         ],
+        middleware=http_middleware(settings),
         lifespan=lifespan,
     )
     app.state.blog = state

@@ -70,7 +70,8 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
         host=args.host,
         port=args.port,
         workers=args.workers,
-        ws_max_size=64 * 1024,
+        ws_max_size=settings.ws_max_message_bytes,
+        proxy_headers=False,  # X-Forwarded-For is trusted only from TRUSTED_PROXIES
         timeout_graceful_shutdown=20,
         log_level="info",
     )

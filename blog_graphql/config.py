@@ -8,6 +8,8 @@ from typing import Annotated, Literal
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from blog_graphql.setting_types import check_field_rate_limits, check_networks, check_rate_limit
+
 DEFAULT_DATABASE_URL = "sqlite:///./blog_graphql.db"
 MIN_SECRET_BYTES = 32
 # Only for development: a fixed key keeps tokens valid across restarts on a laptop.
@@ -33,6 +35,11 @@ def _split_csv(value: object) -> object:
 
 
 CsvList = Annotated[list[str], NoDecode]
+
+# Root fields an attacker would repeat: guessing passwords, making accounts, mailing people.
+DEFAULT_FIELD_RATE_LIMITS = (
+    "login=20/minute,register=20/hour,requestPasswordReset=10/hour,addComment=30/minute"
+)
 
 
 class Settings(BaseSettings):
@@ -65,7 +72,29 @@ class Settings(BaseSettings):
     graphiql: bool | None = Field(None, description="Default: on outside production.")
     bcrypt_rounds: int = Field(12, ge=4, le=31)
 
-    _split = field_validator("cors_origins", "allowed_hosts", mode="before")(_split_csv)
+    # Hardening (blog_graphql.query_limits, .ratelimit, .http): limits and browser safety.
+    query_max_depth: int = Field(10, ge=1)
+    query_max_aliases: int = Field(15, ge=0)
+    query_max_tokens: int = Field(2000, ge=1)
+    query_max_directives: int = Field(50, ge=0)
+    query_max_cost: int = Field(10_000, ge=1)
+    introspection: bool | None = Field(None, description="Default: on outside production.")
+    field_suggestions: bool | None = Field(None, description="Default: on outside production.")
+    rate_limit_client: str = Field("600/minute", description="Operations per client address.")
+    rate_limit_user: str = Field("300/minute", description="Operations per signed-in user.")
+    rate_limit_fields: str = Field(
+        DEFAULT_FIELD_RATE_LIMITS, description="Stricter budgets per root field occurrence."
+    )
+    trusted_proxies: CsvList = Field(default_factory=list)
+    max_body_bytes: int = Field(1024 * 1024, ge=1024)
+    ws_max_message_bytes: int = Field(64 * 1024, ge=1024)
+
+    _split = field_validator("cors_origins", "allowed_hosts", "trusted_proxies", mode="before")(
+        _split_csv
+    )
+    _rate = field_validator("rate_limit_client", "rate_limit_user")(check_rate_limit)
+    _field_rates = field_validator("rate_limit_fields")(check_field_rate_limits)
+    _proxies = field_validator("trusted_proxies")(check_networks)
 
     @field_validator("database_url")
     @classmethod
@@ -98,6 +127,16 @@ class Settings(BaseSettings):
     @property
     def graphiql_enabled(self) -> bool:
         return self.graphiql if self.graphiql is not None else not self.is_production
+
+    @property
+    def introspection_enabled(self) -> bool:
+        return self.introspection if self.introspection is not None else not self.is_production
+
+    @property
+    def field_suggestions_enabled(self) -> bool:
+        if self.field_suggestions is not None:
+            return self.field_suggestions
+        return not self.is_production
 
     @property
     def async_database_url(self) -> str:

@@ -3,16 +3,28 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterator
 from typing import Any, ClassVar
 
-from graphql import GraphQLError
+from graphql import GraphQLError, VariableDefinitionNode
+from strawberry.exceptions import MissingQueryError
 from strawberry.extensions import SchemaExtension
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 
 logger = logging.getLogger("blog_graphql.errors")
 
 INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
 INTERNAL_MESSAGE = "Internal server error."
+# Apollo's names for a document that does not parse or does not validate.
+PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
+VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
+BAD_USER_INPUT = "BAD_USER_INPUT"
+# A request that is not a GraphQL request at all (malformed body, no operation to run).
+BAD_REQUEST = "BAD_REQUEST"
+# "Did you mean ...?" hints that describe the schema to someone probing it.
+SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?")
+REQUEST_ERRORS = (MissingQueryError, CannotGetOperationTypeError, InvalidOperationTypeError)
 
 
 class DomainError(Exception):
@@ -30,6 +42,10 @@ class DomainError(Exception):
     def extensions(self) -> dict[str, Any]:
         """graphql-core copies this onto the GraphQLError it builds around us."""
         return {"code": self.code, **self.extra}
+
+    def as_graphql_error(self) -> GraphQLError:
+        """For failures raised outside a resolver (before execution)."""
+        return GraphQLError(self.message, original_error=self)
 
 
 class Unauthenticated(DomainError):
@@ -50,7 +66,7 @@ class NotFound(DomainError):
 class InvalidInput(DomainError):
     """Validation failed; `fields` maps each bad input field to a message."""
 
-    code = "BAD_USER_INPUT"
+    code = BAD_USER_INPUT
     default_message = "Invalid input."
 
     def __init__(self, fields: dict[str, str], message: str | None = None) -> None:
@@ -77,8 +93,18 @@ class RateLimited(DomainError):
 
 
 class QueryTooComplex(DomainError):
+    """A query limit (API.md) was exceeded: `rule` names it, with its `limit` and `measured`."""
+
     code = "QUERY_TOO_COMPLEX"
     default_message = "Query is too complex."
+
+    def __init__(self, rule: str, limit: int, measured: int) -> None:
+        super().__init__(
+            f"Query is too complex: {rule} is {measured:,}, the limit is {limit:,}.",
+            rule=rule,
+            limit=limit,
+            measured=measured,
+        )
 
 
 def is_expected(error: GraphQLError) -> bool:
@@ -87,33 +113,85 @@ def is_expected(error: GraphQLError) -> bool:
     return original is None or isinstance(original, DomainError | GraphQLError)
 
 
-def mask(error: GraphQLError) -> GraphQLError:
+def mask(error: GraphQLError, request_id: str | None = None) -> GraphQLError:
     """Replace an unexpected failure by a code-only error; log the real one."""
     logger.error(
-        "unexpected error at %s",
+        "unexpected error at %s (request %s)",
         error.path,
+        request_id,
         exc_info=(type(error.original_error), error.original_error, error.__traceback__)
         if error.original_error
         else None,
     )
-    return GraphQLError(
-        INTERNAL_MESSAGE,
-        nodes=error.nodes,
-        path=error.path,
-        extensions={"code": INTERNAL_SERVER_ERROR},
-    )
+    extensions: dict[str, Any] = {"code": INTERNAL_SERVER_ERROR}
+    if request_id:
+        extensions["requestId"] = request_id
+    return GraphQLError(INTERNAL_MESSAGE, nodes=error.nodes, path=error.path, extensions=extensions)
 
 
-def mask_errors(errors: list[GraphQLError]) -> list[GraphQLError]:
-    return [error if is_expected(error) else mask(error) for error in errors]
+def with_contract_code(error: GraphQLError, request_id: str | None = None) -> GraphQLError:
+    """The error as the client sees it: always with a contract code, never a leak."""
+    if error.extensions.get("code") and is_expected(error):
+        return error
+    if isinstance(error.original_error, REQUEST_ERRORS):
+        return GraphQLError(error.message, extensions={"code": BAD_REQUEST})
+    if error.original_error is None and not error.path:
+        return bad_variable(error)
+    return mask(error, request_id)
+
+
+def bad_variable(error: GraphQLError) -> GraphQLError:
+    """graphql-core reports bad variable values before execution, without a path."""
+    extensions: dict[str, Any] = {"code": BAD_USER_INPUT}
+    definition = (error.nodes or [None])[0]
+    if isinstance(definition, VariableDefinitionNode):
+        extensions["fields"] = {definition.variable.name.value: error.message}
+    return GraphQLError(error.message, nodes=error.nodes, extensions=extensions)
+
+
+def mask_errors(errors: list[GraphQLError], request_id: str | None = None) -> list[GraphQLError]:
+    return [with_contract_code(error, request_id) for error in errors]
+
+
+def tag_errors(errors: list[GraphQLError] | None, code: str, suggestions: bool) -> None:
+    """Give parse or validation errors their code in place (Strawberry keeps these objects)."""
+    for error in errors or ():
+        if not suggestions:
+            error.message = SUGGESTION.sub("", error.message)
+        if "code" not in error.extensions:
+            error.extensions = {**error.extensions, "code": code}
 
 
 class MaskUnexpectedErrors(SchemaExtension):
-    """Once per operation: unexpected exceptions never reach the client."""
+    """Every error leaves with a contract code; unexpected exceptions never reach the client.
+
+    Parse and validation errors get `GRAPHQL_PARSE_FAILED` / `GRAPHQL_VALIDATION_FAILED`
+    (Apollo's names), bad variable values `BAD_USER_INPUT`, anything else unexpected
+    `INTERNAL_SERVER_ERROR` with the request id, logged with its stack trace.
+    """
+
+    def __init__(self, *, suggestions: bool = True) -> None:
+        self.suggestions = suggestions
+
+    def on_parse(self) -> Iterator[None]:
+        yield
+        tag_errors(self.execution_context.pre_execution_errors, PARSE_FAILED, self.suggestions)
+
+    def on_validate(self) -> Iterator[None]:
+        yield
+        errors = self.execution_context.pre_execution_errors
+        tag_errors(errors, VALIDATION_FAILED, self.suggestions)
 
     def on_operation(self) -> Iterator[None]:
         yield
-        result = self.execution_context.result
+        self._finish(self.execution_context.result)
+
+    def on_stream_result(self, result: Any) -> Iterator[None]:
+        self._finish(result)  # before a streaming transport (WebSocket) sends it
+        yield
+
+    def _finish(self, result: Any) -> None:
         errors = getattr(result, "errors", None)
         if errors:
-            result.errors = mask_errors(errors)  # type: ignore[union-attr]
+            request_id = getattr(self.execution_context.context, "request_id", None)
+            result.errors = mask_errors(errors, request_id)

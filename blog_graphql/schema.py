@@ -7,9 +7,11 @@ from strawberry.tools import merge_types
 
 from blog_graphql.accounts.resolvers import AccountQuery
 from blog_graphql.context import Info
-from blog_graphql.errors import MaskUnexpectedErrors
+from blog_graphql.config import Settings
+from blog_graphql.hardening import hardened_schema
 from blog_graphql.node import Node, resolve_node
 from blog_graphql.posts.resolvers import PostQuery
+from blog_graphql.ratelimit import RateLimiter
 
 
 @strawberry.type
@@ -22,8 +24,11 @@ class NodeQuery:
 Query = merge_types("Query", (AccountQuery, NodeQuery, PostQuery))
 
 
-def build_schema() -> strawberry.Schema:
-    return strawberry.Schema(query=Query, extensions=[MaskUnexpectedErrors])
+def build_schema(
+    settings: Settings | None = None, rate_limiter: RateLimiter | None = None
+) -> strawberry.Schema:
+    """The schema, guarded as `settings` say (default: development, no rate limiter)."""
+    return hardened_schema(settings, rate_limiter, query=Query)
 
 
 schema = build_schema()

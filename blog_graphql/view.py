@@ -1,4 +1,4 @@
-"""The GraphQL endpoint: Strawberry's ASGI view with our context and JSON encoding."""
+"""The GraphQL endpoint: strict GraphQL over HTTP, Strawberry's WebSocket protocols, our context."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import Any
 import orjson
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.types.unset import UNSET
@@ -14,22 +15,49 @@ from strawberry.types.unset import UNSET
 from blog_graphql.accounts.authentication import viewer_for_header
 from blog_graphql.context import Context
 from blog_graphql.errors import Unauthenticated
+from blog_graphql.http.endpoint import GraphQLEndpoint, PageRenderer
+from blog_graphql.http.middleware import request_id_of
+from blog_graphql.http.protocol import GRAPHQL_RESPONSE_JSON
+from blog_graphql.http.websocket import (
+    BoundedWebSocketAdapter,
+    GuardedLegacyWSHandler,
+    GuardedTransportWSHandler,
+)
 from blog_graphql.state import AppState
-
-GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 
 
 class BlogGraphQL(GraphQL[Context, None]):
-    def __init__(self, state: AppState, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
+    websocket_adapter_class = BoundedWebSocketAdapter  # type: ignore[assignment]
+    graphql_transport_ws_handler_class = GuardedTransportWSHandler
+    graphql_ws_handler_class = GuardedLegacyWSHandler
+
+    def __init__(self, state: AppState, graphiql: PageRenderer | None = None, **kwargs: Any) -> None:
+        super().__init__(graphql_ide=None, **kwargs)
         self.state = state
+        self.max_message_bytes = state.settings.ws_max_message_bytes
+        self.http = GraphQLEndpoint(self.schema, self.get_http_context, graphiql)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)  # WebSocket: Strawberry's protocols
+            return
+        request = Request(scope, receive)
+        try:
+            response = await self.http(request)
+        except Unauthenticated as error:
+            response = unauthenticated_response(request, error)
+        await response(scope, receive, send)
+
+    async def get_http_context(self, request: Request) -> Context:
+        return await self.get_context(request, Response())
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> Context:
         context = Context.create(self.state, request=request)
+        context.request_id = request_id_of(request) or context.request_id
         if isinstance(request, Request):
-            # A present but invalid header fails the whole request (see `run`).
+            # A present but invalid header fails the whole request (see `__call__`).
             authorization = request.headers.get("authorization")
             context.viewer = await viewer_for_header(
                 self.state.db, self.state.settings, authorization
@@ -45,6 +73,9 @@ class BlogGraphQL(GraphQL[Context, None]):
             return await super().run(request, context, root_value)
         except Unauthenticated as error:
             return unauthenticated_response(request, error)
+
+    def decode_json(self, data: str | bytes) -> object:
+        return orjson.loads(data)
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)

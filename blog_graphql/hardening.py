@@ -1,0 +1,62 @@
+"""The schema extensions that guard every operation, on HTTP and WebSocket alike."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+from typing import Any
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import DisableIntrospection, SchemaExtension
+from strawberry.schema.config import StrawberryConfig
+from strawberry.types import ExecutionContext
+
+from blog_graphql.config import Settings, load_settings
+from blog_graphql.errors import MaskUnexpectedErrors
+from blog_graphql.query_limits import QueryLimiter, QueryLimits
+from blog_graphql.ratelimit import RateLimit, RateLimiter
+
+ExtensionFactory = type[SchemaExtension] | Callable[[], SchemaExtension]
+
+
+class QuietSchema(strawberry.Schema):
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        """Log nothing here: `errors.mask` logs unexpected failures once, with the request id.
+
+        Strawberry would log every error at ERROR level, a client's typo or a token flood
+        (with an excerpt of it) included.
+        """
+
+
+def hardened_schema(
+    settings: Settings | None, rate_limiter: RateLimiter | None, **types: Any
+) -> strawberry.Schema:
+    """A schema over `types` (query=..., mutation=...) with every guard `settings` ask for."""
+    settings = settings or load_settings(_env_file=None)
+    suggestions = settings.field_suggestions_enabled
+    return QuietSchema(
+        **types,
+        extensions=hardening_extensions(settings, rate_limiter),
+        config=StrawberryConfig(disable_field_suggestions=not suggestions),
+    )
+
+
+def hardening_extensions(
+    settings: Settings, rate_limiter: RateLimiter | None
+) -> list[ExtensionFactory]:
+    """In hook order: error codes see everything, budgets are spent before limits are measured.
+
+    Strawberry builds each extension anew for every operation from these factories.
+    """
+    extensions: list[ExtensionFactory] = [
+        partial(MaskUnexpectedErrors, suggestions=settings.field_suggestions_enabled)
+    ]
+    if rate_limiter is not None and settings.rate_limit_enabled:
+        extensions.append(partial(RateLimit, limiter=rate_limiter))
+    extensions.append(partial(QueryLimiter, limits=QueryLimits.from_settings(settings)))
+    if not settings.introspection_enabled:
+        extensions.append(DisableIntrospection)
+    return extensions

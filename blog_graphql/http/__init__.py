@@ -1,0 +1,1 @@
+"""The HTTP side of the app: GraphQL over HTTP, middleware, client addresses, GraphiQL."""

@@ -1,0 +1,130 @@
+"""The GraphQL-over-HTTP endpoint: one operation per request, answered with the spec's codes.
+
+With `application/graphql-response+json` a request error (no `data`: the document does not
+parse or validate, a variable is bad, a limit is hit) is HTTP 400; with `application/json`
+it stays 200, as older clients expect. Either way a request error carries no `data` key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import orjson
+from graphql import GraphQLError
+from starlette.requests import Request
+from starlette.responses import Response
+from strawberry.exceptions import MissingQueryError
+from strawberry.schema.base import BaseSchema
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
+from strawberry.types import ExecutionResult
+from strawberry.types.graphql import OperationType
+
+from blog_graphql.errors import BAD_REQUEST, INTERNAL_SERVER_ERROR, RateLimited
+from blog_graphql.http.protocol import (
+    GRAPHQL_RESPONSE_JSON,
+    JSON,
+    GraphQLParams,
+    RequestRefused,
+    negotiate,
+    read_params,
+    wants_html,
+)
+
+ContextFactory = Callable[[Request], Awaitable[Any]]
+PageRenderer = Callable[[Request], Response]
+RATE_LIMITED = RateLimited.code
+
+
+class GraphQLEndpoint:
+    """Reads the request strictly, runs the operation, answers with the right status."""
+
+    def __init__(
+        self, schema: BaseSchema, get_context: ContextFactory, graphiql: PageRenderer | None
+    ) -> None:
+        self.schema = schema
+        self.get_context = get_context
+        self.graphiql = graphiql
+
+    async def __call__(self, request: Request) -> Response:
+        if self.graphiql and wants_html(request) and "query" not in request.query_params:
+            return self.graphiql(request)
+        media = JSON
+        try:
+            media = negotiate(request.headers.get("accept"))
+            params = await read_params(request)
+            result = await self.execute(request, params)
+        except RequestRefused as refusal:
+            return refusal_response(refusal, media)
+        return result_response(result, media)
+
+    async def execute(self, request: Request, params: GraphQLParams) -> ExecutionResult:
+        allowed = {OperationType.QUERY}
+        if request.method == "POST":
+            allowed.add(OperationType.MUTATION)
+        try:
+            return await self.schema.execute(
+                params.query,
+                variable_values=params.variables,
+                context_value=await self.get_context(request),
+                operation_name=params.operation_name,
+                allowed_operation_types=allowed,
+                operation_extensions=params.extensions,
+            )
+        except InvalidOperationTypeError as error:
+            raise wrong_operation_type(error.operation_type) from None
+        except CannotGetOperationTypeError as error:
+            raise RequestRefused(400, error.as_http_error_reason()) from None
+        except MissingQueryError:
+            raise RequestRefused(400, "The query parameter is missing.") from None
+
+
+def wrong_operation_type(operation_type: OperationType) -> RequestRefused:
+    if operation_type == OperationType.MUTATION:
+        # GET must stay safe: a link or an <img> must never change anything.
+        return RequestRefused(405, "Mutations need POST.", headers={"Allow": "POST"})
+    return RequestRefused(400, "Subscriptions are served over WebSocket on this path.")
+
+
+def _json_response(
+    body: dict[str, Any], status: int, media: str, headers: dict[str, str] | None = None
+) -> Response:
+    return Response(
+        orjson.dumps(body), status_code=status, media_type=f"{media}; charset=utf-8", headers=headers
+    )
+
+
+def refusal_response(refusal: RequestRefused, media: str) -> Response:
+    error = {"message": refusal.message, "extensions": {"code": BAD_REQUEST}}
+    return _json_response({"errors": [error]}, refusal.status, media, refusal.headers)
+
+
+def result_response(result: ExecutionResult, media: str) -> Response:
+    errors = result.errors or []
+    # Errors before execution have no path: then the GraphQL spec says no `data` entry.
+    request_error = result.data is None and not any(error.path for error in errors)
+    body: dict[str, Any] = {} if request_error else {"data": result.data}
+    if errors:
+        body["errors"] = [error.formatted for error in errors]
+    if result.extensions:
+        body["extensions"] = result.extensions
+    status = request_error_status(errors, media) if request_error else 200
+    return _json_response(body, status, media, retry_after(errors))
+
+
+def request_error_status(errors: list[GraphQLError], media: str) -> int:
+    codes = {error.extensions.get("code") for error in errors}
+    if RATE_LIMITED in codes:
+        return 429
+    if INTERNAL_SERVER_ERROR in codes:
+        return 500
+    return 400 if media == GRAPHQL_RESPONSE_JSON else 200
+
+
+def retry_after(errors: list[GraphQLError]) -> dict[str, str]:
+    waits = [
+        int(error.extensions.get("retryAfter", 1))
+        for error in errors
+        if error.extensions.get("code") == RATE_LIMITED
+    ]
+    return {"Retry-After": str(max(waits))} if waits else {}

@@ -1,0 +1,156 @@
+"""ASGI middleware: request ids, client addresses, body size, security headers, CORS, hosts."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Sequence
+
+import orjson
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
+from starlette.requests import HTTPConnection
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from blog_graphql.config import Settings
+from blog_graphql.errors import BAD_REQUEST
+from blog_graphql.http import client
+from blog_graphql.setting_types import IPNetwork, parse_networks
+
+REQUEST_ID_HEADER = "X-Request-ID"
+# An id a proxy already gave the request is kept, if it cannot smuggle anything into logs.
+SAFE_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{8,128}")
+# For API answers: nothing on them may load, run or be framed.
+API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'"
+HSTS = "max-age=63072000; includeSubDomains"
+
+
+def request_id_of(connection: HTTPConnection) -> str | None:
+    state = connection.scope.get("state") or {}
+    value = state.get("request_id")
+    return str(value) if value else None
+
+
+class RequestContextMiddleware:
+    """Gives every request an id (echoed in `X-Request-ID`) and its client's address."""
+
+    def __init__(self, app: ASGIApp, trusted_proxies: Sequence[IPNetwork] = ()) -> None:
+        self.app = app
+        self.trusted_proxies = list(trusted_proxies)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        given = Headers(scope=scope).get(REQUEST_ID_HEADER, "")
+        request_id = given if SAFE_REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
+        state = scope.setdefault("state", {})
+        state["request_id"] = request_id
+        state[client.STATE_KEY] = client.client_address(scope, self.trusted_proxies)
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                MutableHeaders(scope=message)[REQUEST_ID_HEADER] = request_id
+            await send(message)
+
+        await self.app(scope, receive, send_with_id)
+
+
+class SecurityHeadersMiddleware:
+    """Headers that keep browsers safe; a response may set its own Content-Security-Policy."""
+
+    def __init__(self, app: ASGIApp, hsts: bool) -> None:
+        self.app = app
+        self.headers = {
+            "X-Content-Type-Options": "nosniff",
+            "Referrer-Policy": "no-referrer",
+            "X-Frame-Options": "DENY",
+            "Cross-Origin-Opener-Policy": "same-origin",
+            "Content-Security-Policy": API_CSP,
+        }
+        if hsts:
+            self.headers["Strict-Transport-Security"] = HSTS
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in self.headers.items():
+                    headers.setdefault(name, value)
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+class BodySizeLimitMiddleware:
+    """Answers 413 to a body over `max_bytes`, announced or streamed, before anyone reads it."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        announced = Headers(scope=scope).get("content-length", "")
+        if announced.isdigit() and int(announced) > self.max_bytes:
+            await self.refuse(send)
+            return
+        received = 0
+        started = False
+
+        async def counting_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > self.max_bytes:
+                raise BodyTooLarge
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counting_receive, tracking_send)
+        except BodyTooLarge:
+            if not started:
+                await self.refuse(send)
+
+    async def refuse(self, send: Send) -> None:
+        message = f"The request body is larger than {self.max_bytes} bytes."
+        body = orjson.dumps({"errors": [{"message": message, "extensions": {"code": BAD_REQUEST}}]})
+        headers = [(b"content-type", b"application/json; charset=utf-8")]
+        headers.append((b"content-length", str(len(body)).encode()))
+        await send({"type": "http.response.start", "status": 413, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+
+def http_middleware(settings: Settings) -> list[Middleware]:
+    """Outermost first: every answer, a refusal included, carries the id and the headers."""
+    return [
+        Middleware(RequestContextMiddleware, trusted_proxies=parse_networks(settings.trusted_proxies)),
+        Middleware(SecurityHeadersMiddleware, hsts=settings.is_production),
+        Middleware(TrustedHostMiddleware, allowed_hosts=settings.allowed_hosts or ["*"]),
+        Middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["Authorization", "Content-Type", REQUEST_ID_HEADER],
+            expose_headers=[REQUEST_ID_HEADER, "Retry-After"],
+            max_age=600,
+        ),
+        Middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes),
+    ]
