@@ -135,7 +135,7 @@ def with_contract_code(error: GraphQLError, request_id: str | None = None) -> Gr
         return error
     if isinstance(error.original_error, REQUEST_ERRORS):
         return GraphQLError(error.message, extensions={"code": BAD_REQUEST})
-    if error.original_error is None and not error.path:
+    if not error.path and isinstance(error.original_error, GraphQLError | None):
         return bad_variable(error)
     return mask(error, request_id)
 

@@ -23,8 +23,8 @@ from graphql import (
     FragmentDefinitionNode,
     FragmentSpreadNode,
     GraphQLError,
+    GraphQLField,
     GraphQLNamedType,
-    GraphQLOutputType,
     GraphQLSchema,
     InlineFragmentNode,
     IntValueNode,
@@ -146,8 +146,9 @@ class _Walk:
         own = Measure(depth=1, aliases=1 if node.alias else 0, cost=1)
         if node.name.value.startswith("__"):
             return own
-        field_type = self.field_type(parent, node.name.value)
-        size = self.page_size_argument(node)
+        definition = self.field_definition(parent, node.name.value)
+        field_type = definition.type if definition else None
+        size = self.page_size_argument(node, definition)
         listed = field_type is not None and is_list_type(get_nullable_type(field_type))
         if size is not None:
             factor, pages = size, not listed  # a connection: its page list is `size` long
@@ -182,15 +183,17 @@ class _Walk:
     def named_type(self, name: str) -> GraphQLNamedType | None:
         return self.schema.get_type(name)
 
-    def field_type(self, parent: GraphQLNamedType | None, name: str) -> GraphQLOutputType | None:
+    def field_definition(self, parent: GraphQLNamedType | None, name: str) -> GraphQLField | None:
         fields = getattr(parent, "fields", None)
-        definition = fields.get(name) if fields else None
-        return definition.type if definition else None
+        return fields.get(name) if fields else None
 
-    def page_size_argument(self, node: FieldNode) -> int | None:
+    def page_size_argument(self, node: FieldNode, definition: GraphQLField | None) -> int | None:
+        """The page size a paginated field returns: its `first`, else the default."""
         for argument in node.arguments or ():
             if argument.name.value in PAGE_SIZE_ARGUMENTS:
                 return max(0, self.int_value(argument.value))
+        if definition and any(name in definition.args for name in PAGE_SIZE_ARGUMENTS):
+            return self.page_size
         return None
 
     def int_value(self, value: Any) -> int:

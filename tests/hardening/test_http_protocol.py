@@ -1,0 +1,157 @@
+"""GraphQL over HTTP, strictly: media types, status codes, and no malformed request is a 500."""
+
+import pytest
+
+GRAPHQL_RESPONSE = "application/graphql-response+json"
+TYPENAME = {"query": "{ __typename }"}
+OK = {"data": {"__typename": "Query"}}
+
+
+async def post(client, body=None, accept=None, content=None, content_type="application/json"):
+    headers = {"content-type": content_type}
+    if accept:
+        headers["accept"] = accept
+    if content is None:
+        return await client.post("/graphql", json=body, headers=headers)
+    return await client.post("/graphql", content=content, headers=headers)
+
+
+async def assert_still_answers(client):
+    response = await post(client, TYPENAME)
+    assert (response.status_code, response.json()) == (200, OK)
+
+
+@pytest.mark.parametrize(
+    ("accept", "media"),
+    [
+        (None, "application/json"),
+        ("*/*", "application/json"),
+        ("application/json", "application/json"),
+        (GRAPHQL_RESPONSE, GRAPHQL_RESPONSE),
+        (f"{GRAPHQL_RESPONSE}, application/json;q=0.9", GRAPHQL_RESPONSE),
+        (f"application/json, {GRAPHQL_RESPONSE};q=0.5", "application/json"),
+        ("application/*", "application/json"),
+    ],
+)
+async def test_the_response_has_the_media_type_the_client_asked_for(client, accept, media):
+    response = await post(client, TYPENAME, accept=accept)
+    assert response.status_code == 200
+    assert response.headers["content-type"] == f"{media}; charset=utf-8"
+    assert response.json() == OK
+
+
+async def test_an_unacceptable_media_type_is_406(client):
+    response = await post(client, TYPENAME, accept="text/csv")
+    assert response.status_code == 406
+    assert response.json()["errors"][0]["extensions"] == {"code": "BAD_REQUEST"}
+
+
+@pytest.mark.parametrize(
+    ("query", "code"),
+    [("{", "GRAPHQL_PARSE_FAILED"), ("{ nonsense }", "GRAPHQL_VALIDATION_FAILED")],
+)
+async def test_parse_and_validation_failures_have_codes_and_no_data(client, query, code):
+    strict = await post(client, {"query": query}, accept=GRAPHQL_RESPONSE)
+    legacy = await post(client, {"query": query}, accept="application/json")
+
+    assert strict.status_code == 400
+    assert legacy.status_code == 200
+    for response in (strict, legacy):
+        body = response.json()
+        assert "data" not in body
+        assert [error["extensions"]["code"] for error in body["errors"]] == [code]
+
+
+async def test_a_bad_variable_value_is_bad_user_input_naming_the_variable(client):
+    body = {"query": "query($id: ID!) { node(id: $id) { id } }", "variables": {"id": None}}
+    response = await post(client, body, accept=GRAPHQL_RESPONSE)
+    assert response.status_code == 400
+    [error] = response.json()["errors"]
+    assert error["extensions"]["code"] == "BAD_USER_INPUT"
+    assert list(error["extensions"]["fields"]) == ["id"]
+
+
+async def test_a_mutation_over_get_is_405_and_runs_nothing(client, sql_log):
+    response = await client.get("/graphql", params={"query": "mutation { __typename }"})
+    assert response.status_code == 405
+    assert response.headers["allow"] == "POST"
+    assert response.json()["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
+    assert sql_log.statements() == []
+
+
+async def test_a_query_over_get_runs_with_json_variables(client, db):
+    response = await client.get(
+        "/graphql",
+        params={"query": "query($n: String!) { user(username: $n) { id } }", "variables": '{"n": "x"}'},
+    )
+    assert (response.status_code, response.json()) == (200, {"data": {"user": None}})
+
+
+async def test_a_subscription_over_http_is_refused(client):
+    response = await post(client, {"query": "subscription { x }"})
+    assert response.status_code == 400
+    assert "WebSocket" in response.json()["errors"][0]["message"]
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", "empty"),
+        (b'"just a string"', "JSON object"),
+        (b"42", "JSON object"),
+        (b"null", "JSON object"),
+        (b'[{"query": "{ __typename }"}]', "Batched operations are not supported"),
+        (b"[" * 100_000 + b"]" * 100_000, "not valid JSON"),
+        (b'{"query": "{ __typename }"', "not valid JSON"),
+        (b'{"query": "\xff\xfe"}', "not valid JSON"),
+        (b'{"notquery": "{ __typename }"}', "query parameter is missing"),
+        (b'{"query": 1}', "query parameter must be a string"),
+        (b'{"query": "{ __typename }", "variables": "x"}', "variables parameter must be"),
+        (b'{"query": "{ __typename }", "operationName": 1}', "operationName parameter must"),
+        (b'{"query": "{ __typename }", "extensions": []}', "extensions parameter must be"),
+        (b'{"query": ""}', "query parameter is missing"),
+        (b'{"query": "query A { __typename }", "operationName": "B"}', "Unknown operation"),
+    ],
+)
+async def test_a_malformed_body_is_400_with_a_clear_error(client, content, message):
+    response = await post(client, content=content, accept=GRAPHQL_RESPONSE)
+    assert response.status_code == 400
+    [error] = response.json()["errors"]
+    assert message in error["message"]
+    assert error["extensions"] == {"code": "BAD_REQUEST"}
+    await assert_still_answers(client)
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", ""],
+)
+async def test_content_types_a_browser_sends_cross_site_are_refused(client, sql_log, content_type):
+    response = await post(client, content=b'{"query": "{ tags { name } }"}', content_type=content_type)
+    assert response.status_code == 415
+    assert response.json()["errors"][0]["extensions"] == {"code": "BAD_REQUEST"}
+    assert sql_log.statements() == []
+    await assert_still_answers(client)
+
+
+async def test_a_body_over_one_mebibyte_is_413_announced_or_streamed(client):
+    big = b'{"query": "{ __typename }", "pad": "' + b"x" * (1024 * 1024) + b'"}'
+
+    async def chunks():
+        for start in range(0, len(big), 64 * 1024):
+            yield big[start : start + 64 * 1024]
+
+    announced = await post(client, content=big)
+    streamed = await client.post(
+        "/graphql", content=chunks(), headers={"content-type": "application/json"}
+    )
+    for response in (announced, streamed):
+        assert response.status_code == 413
+        assert response.json()["errors"][0]["extensions"] == {"code": "BAD_REQUEST"}
+    await assert_still_answers(client)
+
+
+async def test_a_body_just_under_the_limit_is_served(client):
+    padding = "x" * (1024 * 1024 - 100)
+    response = await post(client, {"query": "{ __typename }", "extensions": {"pad": padding}})
+    assert (response.status_code, response.json()) == (200, OK)
