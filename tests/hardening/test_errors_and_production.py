@@ -12,6 +12,7 @@ from blog_graphql.state import AppState
 from tests.conftest import graphql
 
 PRODUCTION = {"environment": "production", "secret_key": "s" * 32}
+BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 
 
 @pytest.fixture
@@ -59,7 +60,7 @@ async def test_production_turns_off_introspection_suggestions_and_graphiql(clien
     async with client_with(**PRODUCTION) as client:
         introspection = await graphql(client, "{ __schema { types { name } } }")
         suggestion = await graphql(client, "{ tagz { name } }")
-        page = await client.get("/graphql", headers={"accept": "text/html"})
+        page = await client.get("/graphql", headers={"accept": BROWSER_ACCEPT})
         typename = await graphql(client, "{ __typename }")
 
     assert "data" not in introspection
@@ -67,8 +68,8 @@ async def test_production_turns_off_introspection_suggestions_and_graphiql(clien
         assert error["extensions"] == {"code": "GRAPHQL_VALIDATION_FAILED"}
         assert "introspection has been disabled" in error["message"]
     assert suggestion["errors"][0]["message"] == "Cannot query field 'tagz' on type 'Query'."
-    assert page.status_code == 400  # no page: a GET without a query
-    assert "html" not in page.headers["content-type"]
+    assert page.status_code == 400  # no page: a GET without a query, answered in JSON
+    assert page.headers["content-type"] == "application/json; charset=utf-8"
     assert typename == {"data": {"__typename": "Query"}}
 
 
