@@ -1,0 +1,163 @@
+"""Rate limits: per client, per user and per sensitive root field, counted per operation."""
+
+import uuid
+
+import httpx
+import pytest
+
+from blog_graphql.app import create_app
+from blog_graphql.config import load_settings
+from blog_graphql.http.client import client_address
+from blog_graphql.ratelimit import RateLimiter, root_field_counts
+from blog_graphql.setting_types import parse_networks
+from blog_graphql.state import AppState
+from tests.conftest import TEST_REDIS_URL, graphql, requires_redis
+
+TAGS = "{ tags { name } }"
+
+
+@pytest.fixture
+async def client_with(db, database_url):
+    limiters = []
+
+    def make(key_prefix=None, **values):
+        settings = load_settings(database_url=database_url, _env_file=None, **values)
+        state = AppState(settings=settings, db=db)
+        if key_prefix:
+            state.rate_limiter = RateLimiter.from_settings(settings, key_prefix=key_prefix)
+        limiters.append(state.rate_limiter)
+        transport = httpx.ASGITransport(app=create_app(state=state))
+        return httpx.AsyncClient(transport=transport, base_url="http://testserver")
+
+    yield make
+    for limiter in limiters:
+        await limiter.close()
+
+
+def assert_rate_limited(response):
+    body = response.json()
+    assert response.status_code == 429
+    assert "data" not in body
+    [error] = body["errors"]
+    assert error["extensions"]["code"] == "RATE_LIMITED"
+    assert 1 <= error["extensions"]["retryAfter"] <= 60
+    assert response.headers["retry-after"] == str(error["extensions"]["retryAfter"])
+
+
+async def run(client, query=TAGS, headers=None):
+    return await client.post("/graphql", json={"query": query}, headers=headers)
+
+
+async def test_a_client_over_its_budget_is_refused_before_anything_runs(client_with, sql_log):
+    async with client_with(rate_limit_client="3/minute") as client:
+        answers = [await run(client) for _ in range(3)]
+        sql_log.clear()
+        refused = await run(client)
+    assert [answer.json() for answer in answers] == [{"data": {"tags": []}}] * 3
+    assert_rate_limited(refused)
+    assert sql_log.statements() == []
+
+
+async def test_aliases_of_a_watched_root_field_each_spend_its_budget(client_with, sql_log):
+    aliased = "{ a: tags { name } b: tags { name } c: tags { name } }"
+    async with client_with(rate_limit_fields="tags=2/minute") as client:
+        refused = await run(client, aliased)
+        two = await run(client, "{ a: tags { name } b: tags { name } }")
+        third = await run(client, TAGS)
+    assert_rate_limited(refused)
+    assert two.json() == {"data": {"a": [], "b": []}}
+    assert_rate_limited(third)
+    assert len(sql_log.statements()) == 2  # only the two tags of the operation that fit
+
+
+async def test_fragments_cannot_hide_a_watched_root_field(client_with):
+    hidden = "{ ...F ... on Query { tags { slug } } } fragment F on Query { tags { name } }"
+    async with client_with(rate_limit_fields="tags=1/minute") as client:
+        assert_rate_limited(await run(client, hidden))
+
+
+def test_root_field_counts_follow_fragments_and_ignore_nested_fields():
+    from graphql import parse
+
+    document = parse("""mutation M { a: login b: login ...F x { login } }
+        fragment F on Mutation { c: login ...G } fragment G on Mutation { register ...F }""")
+    counts = root_field_counts(document, "M", {"login", "register"})
+    assert counts == {"login": 3, "register": 1}
+
+
+async def test_forwarded_for_is_ignored_unless_the_peer_is_a_trusted_proxy(client_with):
+    spoofed = [{"x-forwarded-for": f"203.0.113.{n}"} for n in range(3)]
+    async with client_with(rate_limit_client="2/minute") as client:
+        answers = [await run(client, headers=headers) for headers in spoofed]
+    assert [answer.status_code for answer in answers] == [200, 200, 429]
+
+    async with client_with(rate_limit_client="2/minute", trusted_proxies="127.0.0.1") as client:
+        answers = [await run(client, headers=headers) for headers in spoofed]
+    assert [answer.status_code for answer in answers] == [200, 200, 200]
+
+
+def test_the_client_is_the_last_address_no_trusted_proxy_added():
+    proxies = parse_networks(["10.0.0.0/8"])
+
+    def scope(peer, forwarded):
+        headers = [(b"x-forwarded-for", forwarded.encode())] if forwarded else []
+        return {"type": "http", "client": (peer, 1), "headers": headers}
+
+    assert client_address(scope("10.0.0.5", "6.6.6.6, 198.51.100.7, 10.0.0.9"), proxies) == (
+        "198.51.100.7"
+    )
+    assert client_address(scope("198.51.100.7", "6.6.6.6"), proxies) == "198.51.100.7"
+    assert client_address(scope("10.0.0.5", ""), proxies) == "10.0.0.5"
+    assert client_address(scope("10.0.0.5", "not-an-ip"), proxies) == "unknown"
+    assert client_address(scope("10.0.0.5", "6.6.6.6"), []) == "10.0.0.5"
+
+
+async def test_rate_limit_enabled_false_turns_the_budgets_off(client_with):
+    settings = {"rate_limit_enabled": False, "rate_limit_client": "1/minute"}
+    async with client_with(**settings, rate_limit_fields="tags=1/minute") as client:
+        answers = [await run(client) for _ in range(4)]
+    assert [answer.status_code for answer in answers] == [200] * 4
+
+
+async def test_a_signed_in_user_has_one_budget_across_addresses(settings):
+    limiter = RateLimiter.from_settings(
+        load_settings(_env_file=None, rate_limit_user="2/minute", rate_limit_client="100/minute")
+    )
+    waits = [await limiter.check_operation(f"198.51.100.{n}", "42") for n in range(3)]
+    other_user = await limiter.check_operation("198.51.100.9", "43")
+    await limiter.close()
+    assert waits[:2] == [None, None]
+    assert waits[2] is not None and 1 <= waits[2] <= 60
+    assert other_user is None
+
+
+@requires_redis
+async def test_instances_sharing_redis_share_one_budget(client_with):
+    shared = {
+        "redis_url": TEST_REDIS_URL,
+        "rate_limit_client": "2/minute",
+        "key_prefix": f"test-{uuid.uuid4().hex}",
+    }
+    async with client_with(**shared) as first, client_with(**shared) as second:
+        answers = [await run(first), await run(second), await run(first)]
+    assert [answer.status_code for answer in answers] == [200, 200, 429]
+
+
+async def test_an_unreachable_budget_store_lets_requests_through(client_with):
+    async with client_with(redis_url="redis://127.0.0.1:1/0", rate_limit_client="1/minute") as c:
+        answers = [await run(c) for _ in range(2)]
+    assert [answer.json() for answer in answers] == [{"data": {"tags": []}}] * 2
+
+
+async def test_a_field_budget_is_kept_per_signed_in_identity(settings):
+    limiter = RateLimiter.from_settings(load_settings(_env_file=None))
+    login_tries = [await limiter.check_fields({"login": 5}, "client:198.51.100.1") for _ in range(5)]
+    elsewhere = await limiter.check_fields({"login": 5}, "client:198.51.100.2")
+    await limiter.close()
+    assert login_tries[:4] == [None] * 4  # the default budget: 20 logins a minute
+    assert login_tries[4] is not None
+    assert elsewhere is None
+
+
+async def test_the_graphql_helper_still_sees_plain_results(client):
+    assert await graphql(client, "{ __typename }") == {"data": {"__typename": "Query"}}
