@@ -1,0 +1,102 @@
+"""Browser safety: security headers, CORS, trusted hosts, and a GraphiQL page that loads only us."""
+
+import re
+from pathlib import Path
+
+import httpx
+import pytest
+
+from blog_graphql.app import create_app
+from blog_graphql.config import ConfigError, load_settings
+from blog_graphql.http import graphiql
+from blog_graphql.state import AppState
+
+PRODUCTION = {"environment": "production", "secret_key": "s" * 32}
+SELF_ONLY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; font-src 'self'; "
+    "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; "
+    "frame-ancestors 'none'"
+)
+
+
+@pytest.fixture
+def client_with(db, database_url):
+    def make(base_url="http://testserver", **values):
+        settings = load_settings(database_url=database_url, _env_file=None, **values)
+        transport = httpx.ASGITransport(app=create_app(state=AppState(settings=settings, db=db)))
+        return httpx.AsyncClient(transport=transport, base_url=base_url)
+
+    return make
+
+
+async def test_api_answers_carry_security_headers_and_hsts_only_in_production(client_with):
+    async with client_with() as client:
+        development = await client.post("/graphql", json={"query": "{ __typename }"})
+    async with client_with(**PRODUCTION) as client:
+        production = await client.post("/graphql", json={"query": "{ __typename }"})
+    for response in (development, production):
+        assert response.headers["x-content-type-options"] == "nosniff"
+        assert response.headers["referrer-policy"] == "no-referrer"
+        assert response.headers["x-frame-options"] == "DENY"
+        assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
+    assert "strict-transport-security" not in development.headers
+    assert production.headers["strict-transport-security"].startswith("max-age=63072000")
+
+
+async def test_cors_answers_only_the_configured_origins(client_with):
+    preflight = {"access-control-request-method": "POST", "access-control-request-headers": "content-type"}
+    async with client_with(cors_origins="https://app.example") as client:
+        allowed = await client.options("/graphql", headers={"origin": "https://app.example", **preflight})
+        foreign = await client.options("/graphql", headers={"origin": "https://evil.example", **preflight})
+        simple = await client.post(
+            "/graphql", json={"query": "{ __typename }"}, headers={"origin": "https://evil.example"}
+        )
+    assert allowed.status_code == 200
+    assert allowed.headers["access-control-allow-origin"] == "https://app.example"
+    assert foreign.status_code == 400
+    assert "access-control-allow-origin" not in foreign.headers
+    assert "access-control-allow-origin" not in simple.headers  # its page cannot read it
+
+
+async def test_a_host_outside_allowed_hosts_is_refused(client_with):
+    async with client_with(base_url="http://evil.example", allowed_hosts="api.example") as client:
+        refused = await client.post("/graphql", json={"query": "{ __typename }"})
+    async with client_with(base_url="http://api.example", allowed_hosts="api.example") as client:
+        served = await client.post("/graphql", json={"query": "{ __typename }"})
+    assert refused.status_code == 400
+    assert served.json() == {"data": {"__typename": "Query"}}
+
+
+async def test_the_graphiql_page_loads_only_files_this_server_has(client):
+    page = await client.get("/graphql", headers={"accept": "text/html"})
+    assert page.headers["content-security-policy"] == SELF_ONLY
+    urls = re.findall(r'(?:src|href)="([^"]+)"', page.text)
+    assert urls and all(url.startswith("/graphiql/") for url in urls)
+    assert "<script>" not in page.text and "style=" not in page.text  # nothing inline
+    for url in urls:
+        asset = await client.get(url)
+        assert asset.status_code == 200, url
+
+
+def test_the_vendored_stylesheet_inlines_nothing_and_names_files_that_exist():
+    vendor = Path(graphiql.__file__).parent / "graphiql" / "vendor"
+    stylesheet = (vendor / "graphiql.min.css").read_text()
+    assert "data:" not in stylesheet and "http" not in stylesheet
+    for name in set(re.findall(r"url\(([^)]+)\)", stylesheet)):
+        assert (vendor / name.strip("'\"")).is_file(), name
+    assert (vendor / "NOTICE").is_file() and (vendor / "LICENSE.graphiql").is_file()
+
+
+@pytest.mark.parametrize(
+    ("values", "variable"),
+    [
+        ({"rate_limit_client": "ten a minute"}, "RATE_LIMIT_CLIENT"),
+        ({"rate_limit_fields": "login"}, "RATE_LIMIT_FIELDS"),
+        ({"trusted_proxies": "10.0.0.0/8,proxy"}, "TRUSTED_PROXIES"),
+        ({"query_max_depth": "0"}, "QUERY_MAX_DEPTH"),
+        ({"max_body_bytes": "12"}, "MAX_BODY_BYTES"),
+    ],
+)
+def test_a_bad_hardening_setting_names_its_variable(values, variable):
+    with pytest.raises(ConfigError, match=f"^{variable}:"):
+        load_settings(_env_file=None, **values)

@@ -1,0 +1,123 @@
+"""The same guards over WebSocket: codes, limits, budgets, message size and shape, origins."""
+
+import json
+
+import httpx
+import pytest
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed, InvalidStatus
+
+from tests.live_server import clean_environment, live_server
+
+PROTOCOL = "graphql-transport-ws"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    env = clean_environment(
+        RATE_LIMIT_CLIENT="1000/minute",
+        RATE_LIMIT_FIELDS="tags=3/minute",
+        CORS_ORIGINS="https://app.example",
+    )
+    with live_server(env=env, cwd=tmp_path_factory.mktemp("ws")) as running:
+        yield running
+
+
+async def open_socket(server, **headers):
+    socket = await connect(server.ws_url, subprotocols=[PROTOCOL], additional_headers=headers)
+    await socket.send(json.dumps({"type": "connection_init", "payload": {}}))
+    assert json.loads(await socket.recv()) == {"type": "connection_ack"}
+    return socket
+
+
+async def subscribe(socket, operation_id, query):
+    """The operation's `next` (after which `complete` is read too) or its `error`."""
+    message = {"id": operation_id, "type": "subscribe", "payload": {"query": query}}
+    await socket.send(json.dumps(message))
+    answer = json.loads(await socket.recv())
+    if answer["type"] == "next":
+        assert json.loads(await socket.recv()) == {"id": operation_id, "type": "complete"}
+    return answer
+
+
+def codes(message):
+    return [error["extensions"]["code"] for error in message["payload"]]
+
+
+async def assert_still_serves(server):
+    response = httpx.post(f"{server.url}/graphql", json={"query": "{ __typename }"})
+    assert response.json() == {"data": {"__typename": "Query"}}
+
+
+async def test_parse_and_validation_errors_have_codes_and_keep_the_socket_open(server):
+    socket = await open_socket(server)
+    parse = await subscribe(socket, "1", "{")
+    invalid = await subscribe(socket, "2", "{ nonsense }")
+    works = await subscribe(socket, "3", "{ __typename }")
+    await socket.close()
+    assert (parse["type"], codes(parse)) == ("error", ["GRAPHQL_PARSE_FAILED"])
+    assert (invalid["type"], codes(invalid)) == ("error", ["GRAPHQL_VALIDATION_FAILED"])
+    assert works == {"id": "3", "type": "next", "payload": {"data": {"__typename": "Query"}}}
+
+
+async def test_query_limits_apply_over_websocket(server):
+    socket = await open_socket(server)
+    deep = await subscribe(socket, "1", "{ a " * 11 + "}" * 11)
+    aliases = await subscribe(socket, "2", "{ " + " ".join(f"a{n}: __typename" for n in range(16)) + " }")
+    await socket.close()
+    assert deep["payload"][0]["extensions"] == {
+        "code": "QUERY_TOO_COMPLEX", "rule": "depth", "limit": 10, "measured": 11
+    }
+    assert aliases["payload"][0]["extensions"]["rule"] == "aliases"
+
+
+async def test_field_budgets_are_spent_per_operation_over_websocket(server):
+    socket = await open_socket(server)
+    answers = [await subscribe(socket, str(n), "{ tags { name } }") for n in range(4)]
+    await socket.close()
+    assert [answer["type"] for answer in answers[:3]] == ["next"] * 3
+    refused = answers[3]
+    assert refused["type"] == "error"
+    assert refused["payload"][0]["extensions"]["code"] == "RATE_LIMITED"
+    assert refused["payload"][0]["extensions"]["retryAfter"] >= 1
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        [],
+        "text",
+        {"type": 1},
+        {"type": "subscribe", "id": "1", "payload": "{ __typename }"},
+        {"type": "subscribe", "id": "1", "payload": {"query": ["{ __typename }"]}},
+        {"type": "subscribe", "id": 1, "payload": {"query": "{ __typename }"}},
+    ],
+)
+async def test_a_malformed_message_closes_the_socket_with_4400(server, message):
+    socket = await open_socket(server)
+    await socket.send(json.dumps(message))
+    with pytest.raises(ConnectionClosed) as closed:
+        await socket.recv()
+    assert closed.value.rcvd.code == 4400
+    await assert_still_serves(server)
+
+
+async def test_a_message_over_the_size_cap_closes_the_socket(server):
+    socket = await open_socket(server)
+    query = "{ __typename }" + " " * (64 * 1024)
+    await socket.send(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": query}}))
+    with pytest.raises(ConnectionClosed) as closed:
+        await socket.recv()
+    assert closed.value.rcvd.code == 1009
+    await assert_still_serves(server)
+
+
+async def test_a_page_on_a_foreign_origin_cannot_open_a_socket(server):
+    with pytest.raises(InvalidStatus) as refused:
+        await connect(
+            server.ws_url, subprotocols=[PROTOCOL], additional_headers={"Origin": "https://evil.example"}
+        )
+    assert refused.value.response.status_code == 403
+    allowed = await open_socket(server, Origin="https://app.example")
+    await allowed.close()
+    await assert_still_serves(server)
