@@ -131,7 +131,7 @@ def mask(error: GraphQLError, request_id: str | None = None) -> GraphQLError:
 
 def with_contract_code(error: GraphQLError, request_id: str | None = None) -> GraphQLError:
     """The error as the client sees it: always with a contract code, never a leak."""
-    if error.extensions.get("code") and is_expected(error):
+    if (error.extensions or {}).get("code") and is_expected(error):
         return error
     if isinstance(error.original_error, REQUEST_ERRORS):
         return GraphQLError(error.message, extensions={"code": BAD_REQUEST})
@@ -143,7 +143,7 @@ def with_contract_code(error: GraphQLError, request_id: str | None = None) -> Gr
 def bad_variable(error: GraphQLError) -> GraphQLError:
     """graphql-core reports bad variable values before execution, without a path."""
     extensions: dict[str, Any] = {"code": BAD_USER_INPUT}
-    definition = (error.nodes or [None])[0]
+    definition = error.nodes[0] if error.nodes else None
     if isinstance(definition, VariableDefinitionNode):
         extensions["fields"] = {definition.variable.name.value: error.message}
     return GraphQLError(error.message, nodes=error.nodes, extensions=extensions)
@@ -158,8 +158,9 @@ def tag_errors(errors: list[GraphQLError] | None, code: str, suggestions: bool) 
     for error in errors or ():
         if not suggestions:
             error.message = SUGGESTION.sub("", error.message)
-        if "code" not in error.extensions:
-            error.extensions = {**error.extensions, "code": code}
+        extensions = error.extensions or {}
+        if "code" not in extensions:
+            error.extensions = {**extensions, "code": code}
 
 
 class MaskUnexpectedErrors(SchemaExtension):

@@ -14,6 +14,7 @@ import time
 from collections import Counter
 from collections.abc import AsyncIterator, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any, cast
 
 from graphql import (
     DocumentNode,
@@ -69,7 +70,7 @@ class RateLimiter:
                 "async+redis://",
                 implementation="redispy",
                 key_prefix=key_prefix,
-                connection_pool=pool,
+                connection_pool=cast(Any, pool),  # passed through to redis-py
             )
         else:
             storage = MemoryStorage()

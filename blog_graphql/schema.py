@@ -6,8 +6,8 @@ import strawberry
 from strawberry.tools import merge_types
 
 from blog_graphql.accounts.resolvers import AccountQuery
-from blog_graphql.context import Info
 from blog_graphql.config import Settings
+from blog_graphql.context import Info
 from blog_graphql.hardening import hardened_schema
 from blog_graphql.node import Node, resolve_node
 from blog_graphql.posts.resolvers import PostQuery

@@ -27,11 +27,13 @@ from blog_graphql.state import AppState
 
 
 class BlogGraphQL(GraphQL[Context, None]):
-    websocket_adapter_class = BoundedWebSocketAdapter  # type: ignore[assignment]
+    websocket_adapter_class = BoundedWebSocketAdapter
     graphql_transport_ws_handler_class = GuardedTransportWSHandler
     graphql_ws_handler_class = GuardedLegacyWSHandler
 
-    def __init__(self, state: AppState, graphiql: PageRenderer | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self, state: AppState, graphiql: PageRenderer | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(graphql_ide=None, **kwargs)
         self.state = state
         self.max_message_bytes = state.settings.ws_max_message_bytes

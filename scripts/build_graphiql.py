@@ -62,8 +62,15 @@ graphql-ws (MIT, LICENSE.graphql-ws). graphiql.min.js bundles @graphiql/react, c
 and graphql-js, all MIT. The fonts (asset-*.woff, asset-*.woff2) come inlined in GraphiQL's
 stylesheet: Roboto (Apache License 2.0) and Fira Code (SIL Open Font License 1.1).
 """
-DATA_URL = re.compile(r"url\((['\"]?)data:(font/woff2?|image/png|image/svg\+xml);base64,([^'\")]+)\1\)")
-EXTENSIONS = {"font/woff": "woff", "font/woff2": "woff2", "image/png": "png", "image/svg+xml": "svg"}
+DATA_URL = re.compile(
+    r"url\((['\"]?)data:(font/woff2?|image/png|image/svg\+xml);base64,([^'\")]+)\1\)"
+)
+EXTENSIONS = {
+    "font/woff": "woff",
+    "font/woff2": "woff2",
+    "image/png": "png",
+    "image/svg+xml": "svg",
+}
 
 
 def fetch(name: str, version: str, integrity: str, into: Path) -> Path:

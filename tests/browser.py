@@ -12,8 +12,8 @@ import itertools
 import json
 import os
 import re
-import signal
 import shutil
+import signal
 import subprocess
 import tempfile
 from collections.abc import AsyncIterator
@@ -52,7 +52,7 @@ class Page:
     console_errors: list[str] = field(default_factory=list)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _waiting: dict[int, asyncio.Future[dict[str, Any]]] = field(default_factory=dict)
-    _events: asyncio.Queue[dict[str, Any]] = field(default_factory=asyncio.Queue)
+    _replies: set[asyncio.Task[dict[str, Any]]] = field(default_factory=set)
 
     async def send(self, method: str, **params: Any) -> dict[str, Any]:
         message_id = next(self._ids)
@@ -65,8 +65,8 @@ class Page:
         reply = await self.send("Runtime.evaluate", expression=expression, returnByValue=True)
         return reply.get("result", {}).get("value")
 
-    async def wait_for(self, expression: str, timeout: float = 30) -> Any:
-        deadline = asyncio.get_running_loop().time() + timeout
+    async def wait_for(self, expression: str, seconds: float = 30) -> Any:
+        deadline = asyncio.get_running_loop().time() + seconds
         while asyncio.get_running_loop().time() < deadline:
             value = await self.evaluate(expression)
             if value:
@@ -81,15 +81,23 @@ class Page:
         )
         for kind in ("mousePressed", "mouseReleased"):
             await self.send(
-                "Input.dispatchMouseEvent", type=kind, x=box[0], y=box[1], button="left",
+                "Input.dispatchMouseEvent",
+                type=kind,
+                x=box[0],
+                y=box[1],
+                button="left",
                 clickCount=1,
             )
 
     async def press(self, key: str, code: int, modifiers: int = 0) -> None:
         for kind in ("keyDown", "keyUp"):
             await self.send(
-                "Input.dispatchKeyEvent", type=kind, key=key, code=f"Key{key.upper()}"
-                if len(key) == 1 else key, windowsVirtualKeyCode=code, modifiers=modifiers,
+                "Input.dispatchKeyEvent",
+                type=kind,
+                key=key,
+                code=f"Key{key.upper()}" if len(key) == 1 else key,
+                windowsVirtualKeyCode=code,
+                modifiers=modifiers,
             )
 
     async def listen(self) -> None:
@@ -115,12 +123,16 @@ class Page:
         request_id = params["requestId"]
         host = urlsplit(url).hostname or ""
         if host in LOOPBACK:
-            asyncio.ensure_future(self.send("Fetch.continueRequest", requestId=request_id))
+            reply = self.send("Fetch.continueRequest", requestId=request_id)
         else:
             self.blocked.append(url)
-            asyncio.ensure_future(
-                self.send("Fetch.failRequest", requestId=request_id, errorReason="BlockedByClient")
+            reply = self.send(
+                "Fetch.failRequest", requestId=request_id, errorReason="BlockedByClient"
             )
+        # Answered from a task: this runs inside the loop that reads the replies.
+        task = asyncio.create_task(reply)
+        self._replies.add(task)
+        task.add_done_callback(self._replies.discard)
 
 
 async def _devtools_url(process: subprocess.Popen[str]) -> str:
@@ -132,18 +144,22 @@ async def _devtools_url(process: subprocess.Popen[str]) -> str:
     raise RuntimeError("chromium did not start its DevTools server")
 
 
+def _start_chromium(profile: str) -> subprocess.Popen[str]:
+    assert CHROMIUM, "install Debian's chromium"
+    return subprocess.Popen(
+        [CHROMIUM, *FLAGS, f"--user-data-dir={profile}", "about:blank"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # its helper processes end with it, by process group
+    )
+
+
 @asynccontextmanager
 async def offline_page() -> AsyncIterator[Page]:
     """A blank tab in a fresh headless Chromium that can reach loopback only."""
-    assert CHROMIUM, "install Debian's chromium"
     with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as profile:
-        process = subprocess.Popen(
-            [CHROMIUM, *FLAGS, f"--user-data-dir={profile}", "about:blank"],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-            start_new_session=True,  # its helper processes end with it, by process group
-        )
+        process = _start_chromium(profile)
         try:
             browser_url = await _devtools_url(process)
             port = urlsplit(browser_url).port

@@ -90,7 +90,10 @@ def _json_response(
     body: dict[str, Any], status: int, media: str, headers: dict[str, str] | None = None
 ) -> Response:
     return Response(
-        orjson.dumps(body), status_code=status, media_type=f"{media}; charset=utf-8", headers=headers
+        orjson.dumps(body),
+        status_code=status,
+        media_type=f"{media}; charset=utf-8",
+        headers=headers,
     )
 
 
@@ -113,7 +116,7 @@ def result_response(result: ExecutionResult, media: str) -> Response:
 
 
 def request_error_status(errors: list[GraphQLError], media: str) -> int:
-    codes = {error.extensions.get("code") for error in errors}
+    codes = {(error.extensions or {}).get("code") for error in errors}
     if RATE_LIMITED in codes:
         return 429
     if INTERNAL_SERVER_ERROR in codes:
@@ -122,9 +125,6 @@ def request_error_status(errors: list[GraphQLError], media: str) -> int:
 
 
 def retry_after(errors: list[GraphQLError]) -> dict[str, str]:
-    waits = [
-        int(error.extensions.get("retryAfter", 1))
-        for error in errors
-        if error.extensions.get("code") == RATE_LIMITED
-    ]
+    extensions = [error.extensions or {} for error in errors]
+    waits = [int(ext.get("retryAfter", 1)) for ext in extensions if ext.get("code") == RATE_LIMITED]
     return {"Retry-After": str(max(waits))} if waits else {}

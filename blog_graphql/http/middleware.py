@@ -141,7 +141,9 @@ class BodySizeLimitMiddleware:
 def http_middleware(settings: Settings) -> list[Middleware]:
     """Outermost first: every answer, a refusal included, carries the id and the headers."""
     return [
-        Middleware(RequestContextMiddleware, trusted_proxies=parse_networks(settings.trusted_proxies)),
+        Middleware(
+            RequestContextMiddleware, trusted_proxies=parse_networks(settings.trusted_proxies)
+        ),
         Middleware(SecurityHeadersMiddleware, hsts=settings.is_production),
         Middleware(TrustedHostMiddleware, allowed_hosts=settings.allowed_hosts or ["*"]),
         Middleware(

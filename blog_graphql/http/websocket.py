@@ -10,7 +10,7 @@ pre-execution error, so one bad query does not end every subscription of a page.
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
-from typing import Any
+from typing import Any, cast
 
 from graphql import GraphQLError
 from starlette.websockets import WebSocketDisconnect, WebSocketState
@@ -92,6 +92,7 @@ class GuardedLegacyWSHandler(BaseGraphQLWSHandler[Any, Any]):
         if not valid_message(message, "start"):
             error = {"message": "Invalid message", "extensions": {"code": BAD_REQUEST}}
             operation_id = message.get("id") if isinstance(message, dict) else None
-            await self.send_message({"type": "error", "id": operation_id, "payload": error})
+            reply = {"type": "error", "id": operation_id, "payload": error}
+            await self.send_message(cast(Any, reply))
             return
         await super().handle_message(message)

@@ -44,10 +44,17 @@ async def test_api_answers_carry_security_headers_and_hsts_only_in_production(cl
 
 
 async def test_cors_answers_only_the_configured_origins(client_with):
-    preflight = {"access-control-request-method": "POST", "access-control-request-headers": "content-type"}
+    preflight = {
+        "access-control-request-method": "POST",
+        "access-control-request-headers": "content-type",
+    }
     async with client_with(cors_origins="https://app.example") as client:
-        allowed = await client.options("/graphql", headers={"origin": "https://app.example", **preflight})
-        foreign = await client.options("/graphql", headers={"origin": "https://evil.example", **preflight})
+        allowed = await client.options(
+            "/graphql", headers={"origin": "https://app.example", **preflight}
+        )
+        foreign = await client.options(
+            "/graphql", headers={"origin": "https://evil.example", **preflight}
+        )
         simple = await client.post(
             "/graphql", json={"query": "{ __typename }"}, headers={"origin": "https://evil.example"}
         )

@@ -1,5 +1,8 @@
 """GraphQL over HTTP, strictly: media types, status codes, and no malformed request is a 500."""
 
+from collections.abc import AsyncIterator
+
+import httpx
 import pytest
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
@@ -7,7 +10,13 @@ TYPENAME = {"query": "{ __typename }"}
 OK = {"data": {"__typename": "Query"}}
 
 
-async def post(client, body=None, accept=None, content=None, content_type="application/json"):
+async def post(
+    client: httpx.AsyncClient,
+    body: object = None,
+    accept: str | None = None,
+    content: bytes | None = None,
+    content_type: str = "application/json",
+) -> httpx.Response:
     headers = {"content-type": content_type}
     if accept:
         headers["accept"] = accept
@@ -16,7 +25,7 @@ async def post(client, body=None, accept=None, content=None, content_type="appli
     return await client.post("/graphql", content=content, headers=headers)
 
 
-async def assert_still_answers(client):
+async def assert_still_answers(client: httpx.AsyncClient) -> None:
     response = await post(client, TYPENAME)
     assert (response.status_code, response.json()) == (200, OK)
 
@@ -82,7 +91,10 @@ async def test_a_mutation_over_get_is_405_and_runs_nothing(client, sql_log):
 async def test_a_query_over_get_runs_with_json_variables(client, db):
     response = await client.get(
         "/graphql",
-        params={"query": "query($n: String!) { user(username: $n) { id } }", "variables": '{"n": "x"}'},
+        params={
+            "query": "query($n: String!) { user(username: $n) { id } }",
+            "variables": '{"n": "x"}',
+        },
     )
     assert (response.status_code, response.json()) == (200, {"data": {"user": None}})
 
@@ -127,7 +139,9 @@ async def test_a_malformed_body_is_400_with_a_clear_error(client, content, messa
     ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", ""],
 )
 async def test_content_types_a_browser_sends_cross_site_are_refused(client, sql_log, content_type):
-    response = await post(client, content=b'{"query": "{ tags { name } }"}', content_type=content_type)
+    response = await post(
+        client, content=b'{"query": "{ tags { name } }"}', content_type=content_type
+    )
     assert response.status_code == 415
     assert response.json()["errors"][0]["extensions"] == {"code": "BAD_REQUEST"}
     assert sql_log.statements() == []
@@ -137,7 +151,7 @@ async def test_content_types_a_browser_sends_cross_site_are_refused(client, sql_
 async def test_a_body_over_one_mebibyte_is_413_announced_or_streamed(client):
     big = b'{"query": "{ __typename }", "pad": "' + b"x" * (1024 * 1024) + b'"}'
 
-    async def chunks():
+    async def chunks() -> AsyncIterator[bytes]:
         for start in range(0, len(big), 64 * 1024):
             yield big[start : start + 64 * 1024]
 

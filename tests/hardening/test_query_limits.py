@@ -1,11 +1,14 @@
 """Query limits: measured before execution, through fragments, for fields other helpers add."""
 
+from typing import Any
+
+import httpx
 import pytest
 from graphql import build_schema, get_operation_ast, parse
 
 from blog_graphql.app import create_app
 from blog_graphql.config import load_settings
-from blog_graphql.query_limits import QueryLimits, count_tokens, measure_operation
+from blog_graphql.query_limits import Measure, count_tokens, measure_operation
 from blog_graphql.state import AppState
 from tests.conftest import graphql
 
@@ -19,7 +22,9 @@ BLOG = build_schema("""
     }
     interface Node { id: ID! }
     type PageInfo { hasNextPage: Boolean! endCursor: String }
-    type PostConnection { edges: [PostEdge!]! nodes: [Post!]! pageInfo: PageInfo! totalCount: Int! }
+    type PostConnection {
+      edges: [PostEdge!]! nodes: [Post!]! pageInfo: PageInfo! totalCount: Int!
+    }
     type PostEdge { cursor: String! node: Post! }
     type Post implements Node {
       id: ID! title: String! tags: [Tag!]!
@@ -27,14 +32,18 @@ BLOG = build_schema("""
     }
     type CommentConnection { edges: [CommentEdge!]! totalCount: Int! }
     type CommentEdge { node: Comment! }
-    type Comment implements Node { id: ID! content: String! replies(first: Int): CommentConnection! }
+    type Comment implements Node {
+      id: ID! content: String! replies(first: Int): CommentConnection!
+    }
     type Tag implements Node { id: ID! name: String! }
 """)
 
 
-def measure(query, variables=None):
+def measure(query: str, variables: dict[str, Any] | None = None) -> Measure:
     document = parse(query)
-    return measure_operation(BLOG, document, get_operation_ast(document), variables)
+    operation = get_operation_ast(document)
+    assert operation is not None
+    return measure_operation(BLOG, document, operation, variables)
 
 
 def test_a_connection_multiplies_what_it_contains_by_first():
@@ -100,11 +109,12 @@ def test_tokens_count_punctuation_names_strings_and_comments():
     assert count_tokens("{ a " * 10_000, cap=500) == 500
 
 
-async def refused(client, query, variables=None):
-    body = await graphql(client, query, variables)
+async def refused(client: httpx.AsyncClient, query: str) -> dict[str, Any]:
+    body = await graphql(client, query)
     assert "data" not in body
     [error] = body["errors"]
-    return error["extensions"]
+    extensions: dict[str, Any] = error["extensions"]
+    return extensions
 
 
 async def test_each_limit_answers_query_too_complex_with_limit_and_measure(client, sql_log):
@@ -119,14 +129,12 @@ async def test_each_limit_answers_query_too_complex_with_limit_and_measure(clien
     assert sql_log.statements() == []  # refused before anything ran
 
 
-def limit(rule, maximum, measured):
+def limit(rule: str, maximum: int, measured: int) -> dict[str, Any]:
     return {"code": "QUERY_TOO_COMPLEX", "rule": rule, "limit": maximum, "measured": measured}
 
 
 @pytest.fixture
 def client_with(db, database_url):
-    import httpx
-
     def make(**values):
         settings = load_settings(database_url=database_url, _env_file=None, **values)
         transport = httpx.ASGITransport(app=create_app(state=AppState(settings=settings, db=db)))

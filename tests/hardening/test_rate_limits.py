@@ -1,6 +1,7 @@
 """Rate limits: per client, per user and per sensitive root field, counted per operation."""
 
 import uuid
+from typing import Any
 
 import httpx
 import pytest
@@ -34,7 +35,7 @@ async def client_with(db, database_url):
         await limiter.close()
 
 
-def assert_rate_limited(response):
+def assert_rate_limited(response: httpx.Response) -> None:
     body = response.json()
     assert response.status_code == 429
     assert "data" not in body
@@ -44,7 +45,9 @@ def assert_rate_limited(response):
     assert response.headers["retry-after"] == str(error["extensions"]["retryAfter"])
 
 
-async def run(client, query=TAGS, headers=None):
+async def run(
+    client: httpx.AsyncClient, query: str = TAGS, headers: dict[str, str] | None = None
+) -> httpx.Response:
     return await client.post("/graphql", json={"query": query}, headers=headers)
 
 
@@ -99,7 +102,7 @@ async def test_forwarded_for_is_ignored_unless_the_peer_is_a_trusted_proxy(clien
 def test_the_client_is_the_last_address_no_trusted_proxy_added():
     proxies = parse_networks(["10.0.0.0/8"])
 
-    def scope(peer, forwarded):
+    def scope(peer: str, forwarded: str) -> dict[str, Any]:
         headers = [(b"x-forwarded-for", forwarded.encode())] if forwarded else []
         return {"type": "http", "client": (peer, 1), "headers": headers}
 
@@ -151,7 +154,9 @@ async def test_an_unreachable_budget_store_lets_requests_through(client_with):
 
 async def test_a_field_budget_is_kept_per_signed_in_identity(settings):
     limiter = RateLimiter.from_settings(load_settings(_env_file=None))
-    login_tries = [await limiter.check_fields({"login": 5}, "client:198.51.100.1") for _ in range(5)]
+    login_tries = [
+        await limiter.check_fields({"login": 5}, "client:198.51.100.1") for _ in range(5)
+    ]
     elsewhere = await limiter.check_fields({"login": 5}, "client:198.51.100.2")
     await limiter.close()
     assert login_tries[:4] == [None] * 4  # the default budget: 20 logins a minute

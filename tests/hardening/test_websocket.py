@@ -1,15 +1,17 @@
 """The same guards over WebSocket: codes, limits, budgets, message size and shape, origins."""
 
 import json
+from typing import Any
 
 import httpx
 import pytest
-from websockets.asyncio.client import connect
+from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
+from websockets.typing import Subprotocol
 
-from tests.live_server import clean_environment, live_server
+from tests.live_server import LiveServer, clean_environment, live_server
 
-PROTOCOL = "graphql-transport-ws"
+PROTOCOL = Subprotocol("graphql-transport-ws")
 
 
 @pytest.fixture(scope="module")
@@ -23,14 +25,14 @@ def server(tmp_path_factory):
         yield running
 
 
-async def open_socket(server, **headers):
+async def open_socket(server: LiveServer, **headers: str) -> ClientConnection:
     socket = await connect(server.ws_url, subprotocols=[PROTOCOL], additional_headers=headers)
     await socket.send(json.dumps({"type": "connection_init", "payload": {}}))
     assert json.loads(await socket.recv()) == {"type": "connection_ack"}
     return socket
 
 
-async def subscribe(socket, operation_id, query):
+async def subscribe(socket: ClientConnection, operation_id: str, query: str) -> Any:
     """The operation's `next` (after which `complete` is read too) or its `error`."""
     message = {"id": operation_id, "type": "subscribe", "payload": {"query": query}}
     await socket.send(json.dumps(message))
@@ -40,12 +42,13 @@ async def subscribe(socket, operation_id, query):
     return answer
 
 
-def codes(message):
+def codes(message: dict[str, Any]) -> list[str]:
     return [error["extensions"]["code"] for error in message["payload"]]
 
 
-async def assert_still_serves(server):
-    response = httpx.post(f"{server.url}/graphql", json={"query": "{ __typename }"})
+async def assert_still_serves(server: LiveServer) -> None:
+    async with httpx.AsyncClient() as http:
+        response = await http.post(f"{server.url}/graphql", json={"query": "{ __typename }"})
     assert response.json() == {"data": {"__typename": "Query"}}
 
 
@@ -63,10 +66,15 @@ async def test_parse_and_validation_errors_have_codes_and_keep_the_socket_open(s
 async def test_query_limits_apply_over_websocket(server):
     socket = await open_socket(server)
     deep = await subscribe(socket, "1", "{ a " * 11 + "}" * 11)
-    aliases = await subscribe(socket, "2", "{ " + " ".join(f"a{n}: __typename" for n in range(16)) + " }")
+    aliases = await subscribe(
+        socket, "2", "{ " + " ".join(f"a{n}: __typename" for n in range(16)) + " }"
+    )
     await socket.close()
     assert deep["payload"][0]["extensions"] == {
-        "code": "QUERY_TOO_COMPLEX", "rule": "depth", "limit": 10, "measured": 11
+        "code": "QUERY_TOO_COMPLEX",
+        "rule": "depth",
+        "limit": 10,
+        "measured": 11,
     }
     assert aliases["payload"][0]["extensions"]["rule"] == "aliases"
 
@@ -98,7 +106,7 @@ async def test_a_malformed_message_closes_the_socket_with_4400(server, message):
     await socket.send(json.dumps(message))
     with pytest.raises(ConnectionClosed) as closed:
         await socket.recv()
-    assert closed.value.rcvd.code == 4400
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 4400
     await assert_still_serves(server)
 
 
@@ -108,14 +116,16 @@ async def test_a_message_over_the_size_cap_closes_the_socket(server):
     await socket.send(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": query}}))
     with pytest.raises(ConnectionClosed) as closed:
         await socket.recv()
-    assert closed.value.rcvd.code == 1009
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 1009
     await assert_still_serves(server)
 
 
 async def test_a_page_on_a_foreign_origin_cannot_open_a_socket(server):
     with pytest.raises(InvalidStatus) as refused:
         await connect(
-            server.ws_url, subprotocols=[PROTOCOL], additional_headers={"Origin": "https://evil.example"}
+            server.ws_url,
+            subprotocols=[PROTOCOL],
+            additional_headers={"Origin": "https://evil.example"},
         )
     assert refused.value.response.status_code == 403
     allowed = await open_socket(server, Origin="https://app.example")
