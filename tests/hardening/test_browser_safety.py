@@ -3,13 +3,10 @@
 import re
 from pathlib import Path
 
-import httpx
 import pytest
 
-from blog_graphql.app import create_app
 from blog_graphql.config import ConfigError, load_settings
 from blog_graphql.http import graphiql
-from blog_graphql.state import AppState
 
 PRODUCTION = {"environment": "production", "secret_key": "s" * 32}
 SELF_ONLY = (
@@ -17,16 +14,6 @@ SELF_ONLY = (
     "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; "
     "frame-ancestors 'none'"
 )
-
-
-@pytest.fixture
-def client_with(db, database_url):
-    def make(base_url="http://testserver", **values):
-        settings = load_settings(database_url=database_url, _env_file=None, **values)
-        transport = httpx.ASGITransport(app=create_app(state=AppState(settings=settings, db=db)))
-        return httpx.AsyncClient(transport=transport, base_url=base_url)
-
-    return make
 
 
 async def test_api_answers_carry_security_headers_and_hsts_only_in_production(client_with):

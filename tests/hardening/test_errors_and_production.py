@@ -2,27 +2,11 @@
 
 import logging
 
-import httpx
-import pytest
-
-from blog_graphql.app import create_app
-from blog_graphql.config import load_settings
 from blog_graphql.posts import service as posts
-from blog_graphql.state import AppState
 from tests.conftest import graphql
 
 PRODUCTION = {"environment": "production", "secret_key": "s" * 32}
 BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
-
-
-@pytest.fixture
-def client_with(db, database_url):
-    def make(**values):
-        settings = load_settings(database_url=database_url, _env_file=None, **values)
-        transport = httpx.ASGITransport(app=create_app(state=AppState(settings=settings, db=db)))
-        return httpx.AsyncClient(transport=transport, base_url="http://testserver")
-
-    return make
 
 
 async def test_an_unexpected_failure_is_masked_and_logged_with_the_request_id(

@@ -6,10 +6,7 @@ import httpx
 import pytest
 from graphql import build_schema, get_operation_ast, parse
 
-from blog_graphql.app import create_app
-from blog_graphql.config import load_settings
 from blog_graphql.query_limits import Measure, count_tokens, measure_operation
-from blog_graphql.state import AppState
 from tests.conftest import graphql
 
 # A test-only schema shaped like the contract's connections, so the measure is checked on
@@ -131,16 +128,6 @@ async def test_each_limit_answers_query_too_complex_with_limit_and_measure(clien
 
 def limit(rule: str, maximum: int, measured: int) -> dict[str, Any]:
     return {"code": "QUERY_TOO_COMPLEX", "rule": rule, "limit": maximum, "measured": measured}
-
-
-@pytest.fixture
-def client_with(db, database_url):
-    def make(**values):
-        settings = load_settings(database_url=database_url, _env_file=None, **values)
-        transport = httpx.ASGITransport(app=create_app(state=AppState(settings=settings, db=db)))
-        return httpx.AsyncClient(transport=transport, base_url="http://testserver")
-
-    return make
 
 
 @pytest.mark.parametrize(

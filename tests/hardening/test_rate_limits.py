@@ -4,35 +4,14 @@ import uuid
 from typing import Any
 
 import httpx
-import pytest
 
-from blog_graphql.app import create_app
 from blog_graphql.config import load_settings
 from blog_graphql.http.client import client_address
 from blog_graphql.ratelimit import RateLimiter, root_field_counts
 from blog_graphql.setting_types import parse_networks
-from blog_graphql.state import AppState
 from tests.conftest import TEST_REDIS_URL, graphql, requires_redis
 
 TAGS = "{ tags { name } }"
-
-
-@pytest.fixture
-async def client_with(db, database_url):
-    limiters = []
-
-    def make(key_prefix=None, **values):
-        settings = load_settings(database_url=database_url, _env_file=None, **values)
-        state = AppState(settings=settings, db=db)
-        if key_prefix:
-            state.rate_limiter = RateLimiter.from_settings(settings, key_prefix=key_prefix)
-        limiters.append(state.rate_limiter)
-        transport = httpx.ASGITransport(app=create_app(state=state))
-        return httpx.AsyncClient(transport=transport, base_url="http://testserver")
-
-    yield make
-    for limiter in limiters:
-        await limiter.close()
 
 
 def assert_rate_limited(response: httpx.Response) -> None:
