@@ -49,6 +49,14 @@ class BoundedWebSocketAdapter(ASGIWebSocketAdapter):
             pass
 
 
+def with_codes(errors: list[Any]) -> list[Any]:
+    """Errors Strawberry's handlers write themselves ("Subscription limit reached") get a code."""
+    for error in errors:
+        if isinstance(error, dict):
+            error.setdefault("extensions", {}).setdefault("code", BAD_REQUEST)
+    return errors
+
+
 def _is_optional(value: object, kind: type) -> bool:
     return value is None or isinstance(value, kind)
 
@@ -84,6 +92,11 @@ class GuardedTransportWSHandler(BaseGraphQLTransportWSHandler[Any, Any]):
     def _get_pre_execution_close_reason(error: GraphQLError) -> str | None:
         return None  # answer with an `error` message; the socket stays open
 
+    async def send_message(self, message: Any) -> None:
+        if message.get("type") == "error":
+            with_codes(message["payload"])
+        await super().send_message(message)
+
 
 class GuardedLegacyWSHandler(BaseGraphQLWSHandler[Any, Any]):
     """The legacy `graphql-ws` subprotocol (subscriptions-transport-ws)."""
@@ -96,3 +109,8 @@ class GuardedLegacyWSHandler(BaseGraphQLWSHandler[Any, Any]):
             await self.send_message(cast(Any, reply))
             return
         await super().handle_message(message)
+
+    async def send_message(self, message: Any) -> None:
+        if message.get("type") == "error":
+            with_codes([message["payload"]])
+        await super().send_message(message)

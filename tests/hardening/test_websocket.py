@@ -9,6 +9,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.typing import Subprotocol
 
+from blog_graphql.http.websocket import with_codes
 from tests.live_server import LiveServer, clean_environment, live_server
 
 PROTOCOL = Subprotocol("graphql-transport-ws")
@@ -131,3 +132,11 @@ async def test_a_page_on_a_foreign_origin_cannot_open_a_socket(server):
     allowed = await open_socket(server, Origin="https://app.example")
     await allowed.close()
     await assert_still_serves(server)
+
+
+def test_errors_the_protocol_handlers_write_themselves_get_a_code():
+    errors = [
+        {"message": "Subscription limit reached"},
+        {"message": "x", "extensions": {"code": "A"}},
+    ]
+    assert [error["extensions"]["code"] for error in with_codes(errors)] == ["BAD_REQUEST", "A"]
