@@ -10,6 +10,7 @@ from blog_graphql.http.client import client_address
 from blog_graphql.ratelimit import RateLimiter, root_field_counts
 from blog_graphql.setting_types import parse_networks
 from tests.conftest import TEST_REDIS_URL, graphql, requires_redis
+from tests.factories import auth_headers, create_user
 
 TAGS = "{ tags { name } }"
 
@@ -99,6 +100,22 @@ async def test_rate_limit_enabled_false_turns_the_budgets_off(client_with):
     async with client_with(**settings, rate_limit_fields="tags=1/minute") as client:
         answers = [await run(client) for _ in range(4)]
     assert [answer.status_code for answer in answers] == [200] * 4
+
+
+async def test_a_signed_in_user_is_limited_wherever_they_connect_from(client_with, db, settings):
+    ada = await create_user(db)
+    signed_in = await auth_headers(db, settings, ada)  # the same development SECRET_KEY
+    budgets = {"rate_limit_user": "2/minute", "trusted_proxies": "127.0.0.1"}
+    async with client_with(**budgets) as client:
+        addresses = [f"198.51.100.{n}" for n in range(4)]
+        answers = [
+            await run(client, headers={**signed_in, "x-forwarded-for": address})
+            for address in addresses[:3]
+        ]
+        anonymous = await run(client, headers={"x-forwarded-for": addresses[3]})
+    assert [answer.status_code for answer in answers] == [200, 200, 429]
+    assert_rate_limited(answers[2])
+    assert anonymous.status_code == 200
 
 
 async def test_a_signed_in_user_has_one_budget_across_addresses(settings):
