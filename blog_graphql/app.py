@@ -9,6 +9,7 @@ from datetime import timedelta
 from starlette.applications import Starlette
 from starlette.routing import Route, WebSocketRoute
 
+from blog_graphql import jobs
 from blog_graphql.config import Settings, get_settings
 from blog_graphql.health import healthz, readyz
 from blog_graphql.http.graphiql import GraphiQLPage, graphiql_assets
@@ -24,6 +25,7 @@ def create_app(settings: Settings | None = None, state: AppState | None = None) 
     """Build the app; tests pass a `state` whose database they control."""
     state = state or AppState.create(settings or get_settings())
     settings = state.settings
+    jobs.configure(settings)
     graphiql = GraphiQLPage() if settings.graphiql_enabled else None
     graphql = BlogGraphQL(
         state,
@@ -35,7 +37,8 @@ def create_app(settings: Settings | None = None, state: AppState | None = None) 
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
-        yield
+        async with jobs.in_process_jobs(settings):
+            yield
         await state.close()
 
     app = Starlette(

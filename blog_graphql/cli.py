@@ -63,6 +63,12 @@ def port(value: str) -> int:
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
     import uvicorn
 
+    if args.workers > 1 and not settings.redis_url:
+        raise CommandError(
+            f"--workers {args.workers} needs REDIS_URL: without it the jobs, pub/sub and "
+            "rate limits live inside one process",
+            EXIT_USAGE,
+        )
     _prepare_embedded_database(settings)
     uvicorn.run(
         "blog_graphql.app:create_app",
@@ -74,6 +80,29 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
         proxy_headers=False,  # X-Forwarded-For is trusted only from TRUSTED_PROXIES
         timeout_graceful_shutdown=20,
         log_level="info",
+    )
+
+
+def cmd_worker(args: argparse.Namespace, settings: Settings) -> None:
+    import redis
+
+    from blog_graphql import jobs
+
+    if not settings.redis_url:
+        raise CommandError(
+            "worker needs REDIS_URL (without it, `blog-graphql serve` runs the jobs itself)",
+            EXIT_USAGE,
+        )
+    try:
+        jobs.ping_redis(settings.redis_url)
+    except redis.RedisError as error:
+        raise CommandError(f"cannot reach Redis: {error}") from None
+    raise SystemExit(
+        jobs.run_workers(
+            processes=args.processes,
+            threads=args.threads,
+            shutdown_timeout_seconds=args.shutdown_timeout,
+        )
     )
 
 
@@ -183,6 +212,14 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--workers", type=positive, default=1)
     serve.set_defaults(run=cmd_serve)
 
+    worker = commands.add_parser("worker", help="run Dramatiq workers for the jobs (needs Redis)")
+    worker.add_argument("--processes", type=positive, default=1)
+    worker.add_argument("--threads", type=positive, default=8, help="threads per process")
+    worker.add_argument(
+        "--shutdown-timeout", type=positive, default=60, help="seconds SIGTERM waits for jobs"
+    )
+    worker.set_defaults(run=cmd_worker)
+
     commands.add_parser("migrate", help="apply migrations").set_defaults(run=cmd_migrate)
 
     admin = commands.add_parser("create-admin", help="create an administrator")
@@ -200,6 +237,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     schema = commands.add_parser("export-schema", help="print the GraphQL SDL")
     schema.set_defaults(run=cmd_export_schema)
+
+    from blog_graphql.emails import commands as email_commands  # it builds on this module
+
+    email_commands.register(commands)
     return parser
 
 

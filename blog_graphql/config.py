@@ -64,6 +64,15 @@ class Settings(BaseSettings):
     smtp_tls: bool = False
     smtp_timeout_seconds: float = Field(10.0, gt=0)
     emails_from: str = "blog_graphql <noreply@localhost>"
+    email_max_retries: int = Field(
+        10, ge=0, description="Retries of an email after a transient SMTP failure."
+    )
+    email_retry_backoff_seconds: float = Field(
+        15.0, gt=0, description="First retry delay; it doubles each retry, up to 30 minutes."
+    )
+    outbox_relay_interval_seconds: float = Field(
+        10.0, gt=0, description="How often a worker's relay hands over overdue outbox rows."
+    )
     cors_origins: CsvList = Field(default_factory=list)
     allowed_hosts: CsvList = Field(default_factory=lambda: ["*"])
     public_url: str = "http://127.0.0.1:8000"

@@ -16,6 +16,7 @@ from blog_graphql.config import Settings, load_settings
 from blog_graphql.db import Database
 from blog_graphql.state import AppState
 from tests import databases
+from tests.smtp import mailbox, smtp_server  # noqa: F401 (fixtures for every test)
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL")

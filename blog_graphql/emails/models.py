@@ -14,6 +14,7 @@ PENDING = "pending"  # committed, not yet handed to the broker
 ENQUEUED = "enqueued"  # handed to the broker, not yet confirmed sent
 SENT = "sent"
 FAILED = "failed"  # gave up: permanent error or retries exhausted
+UNFINISHED = (PENDING, ENQUEUED)
 
 
 class OutboxEmail(Base):
@@ -31,5 +32,13 @@ class OutboxEmail(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     enqueued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the relay may hand an unfinished row to the broker (again): the row was not
+    # handed over, or its message was not confirmed sent in time.
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A worker is sending it until then; a redelivered message finds it taken.
+    sending_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    __table_args__ = (Index("ix_email_outbox_status_created", "status", "created_at"),)
+    __table_args__ = (
+        Index("ix_email_outbox_status_created", "status", "created_at"),
+        Index("ix_email_outbox_status_next_attempt", "status", "next_attempt_at"),
+    )

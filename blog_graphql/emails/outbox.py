@@ -2,13 +2,37 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from blog_graphql.db import after_commit
-from blog_graphql.emails.models import OutboxEmail
+from blog_graphql import jobs
+from blog_graphql.db import Database, after_commit, utcnow
+from blog_graphql.emails import templates
+from blog_graphql.emails.models import ENQUEUED, PENDING, UNFINISHED, OutboxEmail
+
+logger = logging.getLogger("blog_graphql.emails")
+
+# A committed row is handed over at once, after commit. Should that never happen (the
+# process died in between), the relay takes the row once it is this old.
+HANDOVER_GRACE = timedelta(seconds=30)
+# A handed-over row that no worker confirmed within this time is handed over again.
+CONFIRM_TIMEOUT = timedelta(minutes=10)
+
+
+@dataclass(frozen=True)
+class EmailRef:
+    """What a message carries: the row, and the key that makes sending it idempotent."""
+
+    id: int
+    idempotency_key: str
 
 
 def queue_email(
@@ -23,22 +47,72 @@ def queue_email(
 
     `template` names one of the package's email templates; `context` holds what the
     template needs (JSON-serialisable: ids, names, and the raw one-time token for links).
+    A wrong template or a missing key raises `templates.TemplateError` here, not later.
     """
+    templates.check_context(template, context)
     email = OutboxEmail(
         idempotency_key=idempotency_key or uuid.uuid4().hex,
         template=template,
         recipient=to,
         context=context,
+        status=PENDING,
+        attempts=0,
+        next_attempt_at=utcnow() + HANDOVER_GRACE,
     )
     session.add(email)
-    after_commit(session, _hand_over_after_commit(email))
+    after_commit(session, partial(_hand_over_committed, session, email))
     return email
 
 
-def _hand_over_after_commit(email: OutboxEmail) -> Any:
-    async def hand_over() -> None:
-        # The jobs issue replaces this with the broker hand-off; until then the relay
-        # (or nothing) picks pending rows up.
-        return None
+async def _hand_over_committed(session: AsyncSession, email: OutboxEmail) -> None:
+    ref = EmailRef(email.id, email.idempotency_key)
+    handed, left = await enqueue_all([ref])
+    await record_handover(session, handed=handed, left=left, now=utcnow())
+    await session.commit()
 
-    return hand_over
+
+async def hand_over(db: Database, refs: Sequence[EmailRef], *, now: datetime) -> int:
+    """Give `refs` to the broker and record it; return how many were handed over."""
+    handed, left = await enqueue_all(refs)
+    async with db.transaction() as session:
+        await record_handover(session, handed=handed, left=left, now=now)
+    return len(handed)
+
+
+async def enqueue_all(refs: Sequence[EmailRef]) -> tuple[list[int], list[int]]:
+    """Give each email to the broker; return the ids handed over and the ids left over.
+
+    The first failure ends the run: the broker is likely down, and the relay tries again.
+    """
+    # Imported here: actor modules load only after the process has chosen its broker.
+    from blog_graphql.emails.actors import send_email
+
+    for position, ref in enumerate(refs):
+        try:
+            await jobs.enqueue(send_email.message(ref.id, ref.idempotency_key))
+        except Exception as error:  # any broker failure: the row waits for the relay
+            logger.warning("could not hand email %s to the broker: %s", ref.id, error)
+            return [ref.id for ref in refs[:position]], [ref.id for ref in refs[position:]]
+    return [ref.id for ref in refs], []
+
+
+async def record_handover(
+    session: AsyncSession, *, handed: Sequence[int], left: Sequence[int], now: datetime
+) -> None:
+    """Mark handed-over rows enqueued (awaiting confirmation); make the rest due at once."""
+    # A row a worker is sending right now (or already finished) keeps the worker's word.
+    open_rows = (OutboxEmail.status.in_(UNFINISHED), OutboxEmail.sending_until.is_(None))
+    if handed:
+        await session.execute(
+            update(OutboxEmail)
+            .where(OutboxEmail.id.in_(handed), *open_rows)
+            .values(status=ENQUEUED, enqueued_at=now, next_attempt_at=now + CONFIRM_TIMEOUT)
+            .execution_options(synchronize_session=False)
+        )
+    if left:
+        await session.execute(
+            update(OutboxEmail)
+            .where(OutboxEmail.id.in_(left), *open_rows)
+            .values(next_attempt_at=now)
+            .execution_options(synchronize_session=False)
+        )
