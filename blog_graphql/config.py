@@ -113,6 +113,12 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown scheme {scheme!r}: use postgresql:// or sqlite:///path")
         return value
 
+    @field_validator("redis_url", "smtp_host")
+    @classmethod
+    def _blank_is_unset(cls, value: str | None) -> str | None:
+        # `REDIS_URL=` in a shell or `.env` means "no Redis", not a URL to parse.
+        return value or None
+
     @field_validator("public_url")
     @classmethod
     def _no_trailing_slash(cls, value: str) -> str:

@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import re
 import threading
-import time
 from collections import deque
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
@@ -95,6 +94,7 @@ class SmtpServer:
 
     def __init__(self, **controller_options: Any) -> None:
         self.received: list[ReceivedEmail] = []
+        self._arrived = threading.Condition()
         self.recipient_attempts = 0  # RCPT commands seen, refused ones included
         self._refusals: deque[str] = deque()
         self._permanent: str | None = None
@@ -137,17 +137,19 @@ class SmtpServer:
         self._hold = Hold()
         return self._hold
 
-    async def wait_for(self, count: int, timeout: float = WAIT_SECONDS) -> list[ReceivedEmail]:
+    async def wait_for(self, count: int) -> list[ReceivedEmail]:
         """Wait until `count` emails arrived (for senders in other processes)."""
-        deadline = time.monotonic() + timeout
-        while len(self.received) < count and time.monotonic() < deadline:
-            await asyncio.sleep(0.02)
-        assert len(self.received) >= count, f"{len(self.received)} of {count} emails arrived"
+        return await asyncio.to_thread(self._wait_for, count)
+
+    def _wait_for(self, count: int) -> list[ReceivedEmail]:
+        with self._arrived:
+            arrived = self._arrived.wait_for(lambda: len(self.received) >= count, WAIT_SECONDS)
+        assert arrived, f"{len(self.received)} of {count} emails arrived"
         return list(self.received)
 
     # aiosmtpd handler hooks -----------------------------------------------------------
 
-    async def handle_RCPT(  # noqa: N802 (aiosmtpd's name)
+    async def handle_RCPT(
         self, server: Any, session: Any, envelope: Any, address: str, options: Any
     ) -> str:
         self.recipient_attempts += 1
@@ -158,35 +160,36 @@ class SmtpServer:
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         hold, self._hold = self._hold, None
         if hold:
             hold.started.set()
             await asyncio.to_thread(hold.released.wait, WAIT_SECONDS)
         auth = session.auth_data
-        self.received.append(
-            ReceivedEmail(
-                sender=envelope.mail_from,
-                recipients=list(envelope.rcpt_tos),
-                message=cast(
-                    EmailMessage, message_from_bytes(envelope.original_content, policy=policy.default)
-                ),
-                tls=session.ssl is not None,
-                login=auth.login.decode() if isinstance(auth, LoginPassword) else None,
-            )
+        message = message_from_bytes(envelope.original_content, policy=policy.default)
+        email = ReceivedEmail(
+            sender=envelope.mail_from,
+            recipients=list(envelope.rcpt_tos),
+            message=message,
+            tls=session.ssl is not None,
+            login=auth.login.decode() if isinstance(auth, LoginPassword) else None,
         )
+        with self._arrived:
+            self.received.append(email)
+            self._arrived.notify_all()
         return "250 2.0.0 Message accepted for delivery"
 
 
-class _AnyPortController(Controller):  # type: ignore[misc]
+class _AnyPortController(Controller):
     """Binds port 0 and learns the port the system chose (no race for a "free" port)."""
 
     def __init__(self, handler: Any, **options: Any) -> None:
         super().__init__(handler, port=0, **options)
 
     def _trigger_server(self) -> None:
+        assert isinstance(self.server, asyncio.Server)
         self.port = self.server.sockets[0].getsockname()[1]
-        super()._trigger_server()
+        super()._trigger_server()  # type: ignore[no-untyped-call]
 
 
 def password_authenticator(users: dict[str, str]) -> Any:
@@ -196,7 +199,8 @@ def password_authenticator(users: dict[str, str]) -> Any:
         ok = isinstance(data, LoginPassword) and users.get(data.login.decode()) == (
             data.password.decode()
         )
-        return AuthResult(success=ok)
+        # handled=False: aiosmtpd itself replies 535 to a refused login.
+        return AuthResult(success=ok, handled=False, auth_data=data)
 
     return authenticate
 
@@ -236,7 +240,9 @@ async def mailbox(
     settings: Settings, db: Database, smtp_server: SmtpServer
 ) -> AsyncIterator[Mailbox]:
     """Emails of this test's app go, through a real worker, to `smtp_server`."""
-    worker_settings = smtp_server.settings(settings)
+    # The worker's relay passes once at start; later passes are the test's to run
+    # (`relay_due_emails`), so that a test decides when overdue rows are handed over.
+    worker_settings = smtp_server.settings(settings, outbox_relay_interval_seconds=3600)
     worker = InProcessWorker(worker_settings, poll_ms=50)
     await asyncio.to_thread(worker.start)
     yield Mailbox(server=smtp_server, worker=worker, settings=worker_settings)

@@ -7,6 +7,8 @@ import hashlib
 import logging
 import smtplib
 import ssl
+from collections.abc import Iterator
+from contextlib import contextmanager
 from email.message import EmailMessage
 from email.utils import formatdate, parseaddr
 
@@ -68,19 +70,28 @@ async def send(settings: Settings, message: EmailMessage) -> None:
 
 
 def _send_blocking(settings: Settings, message: EmailMessage) -> None:
-    # `timeout` bounds every network call on the socket: connect, each command, the data.
-    client = smtplib.SMTP(timeout=settings.smtp_timeout_seconds)
     try:
-        client.connect(settings.smtp_host or "", settings.smtp_port)
-        client.ehlo()
-        if settings.smtp_tls:
-            client.starttls(context=ssl.create_default_context())
+        with _connected(settings) as client:
             client.ehlo()
-        if settings.smtp_user:
-            client.login(settings.smtp_user, settings.smtp_password or "")
-        client.send_message(message)
+            if settings.smtp_tls:
+                client.starttls(context=ssl.create_default_context())
+                client.ehlo()
+            if settings.smtp_user:
+                client.login(settings.smtp_user, settings.smtp_password or "")
+            client.send_message(message)
     except (smtplib.SMTPException, OSError) as error:
         raise classify(error) from error
+
+
+@contextmanager
+def _connected(settings: Settings) -> Iterator[smtplib.SMTP]:
+    # `timeout` bounds every network call on the socket: connect, each command, the data.
+    # The host goes to the constructor: STARTTLS checks the certificate against it.
+    client = smtplib.SMTP(
+        settings.smtp_host or "", settings.smtp_port, timeout=settings.smtp_timeout_seconds
+    )
+    try:
+        yield client
     finally:
         _quit_quietly(client)
 
