@@ -12,7 +12,7 @@ from typing import Any
 
 import dramatiq
 import redis
-from dramatiq.asyncio import get_event_loop_thread
+from dramatiq.asyncio import EventLoopThread, get_event_loop_thread, set_event_loop_thread
 from dramatiq.brokers.redis import RedisBroker
 from dramatiq.brokers.stub import StubBroker
 from dramatiq.middleware import AsyncIO, Middleware
@@ -31,6 +31,8 @@ ACTOR_MODULES = ("blog_graphql.emails.actors",)
 # relay tries again later) instead of holding up the request that committed the action.
 REDIS_TIMEOUT_SECONDS = 2.0
 REDIS_RETRIES = 2
+
+BACKGROUND_STOP_SECONDS = 5.0
 
 Background = Callable[[Database, Settings], Coroutine[Any, Any, None]]
 
@@ -90,7 +92,7 @@ def _build_broker(settings: Settings) -> dramatiq.Broker:
         broker = RedisBroker(client=redis_client(settings.redis_url))  # type: ignore[no-untyped-call]
     else:
         broker = StubBroker()
-    broker.add_middleware(AsyncIO())
+    broker.add_middleware(DaemonAsyncIO())
     broker.add_middleware(WorkerRuntime(settings))
     return broker
 
@@ -142,6 +144,23 @@ def _runtime() -> WorkerRuntime:
     return _process.runtime
 
 
+class DaemonAsyncIO(AsyncIO):
+    """Dramatiq's AsyncIO middleware, its event loop thread made a daemon.
+
+    A worker process told to die at once (a second SIGTERM, as when systemd signals every
+    process of a service and the parent passes its own on) leaves through `sys.exit`; a
+    non-daemon loop thread would keep that process alive, its consumers still taking
+    messages. Messages it had in hand go back to the queue (Redis requeues them, and the
+    outbox relay hands over whatever stays unconfirmed).
+    """
+
+    def before_worker_boot(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
+        thread = EventLoopThread(self.logger)
+        thread.daemon = True
+        thread.start(timeout=1.0)
+        set_event_loop_thread(thread)
+
+
 class WorkerRuntime(Middleware):
     """Gives actors settings and a database on the worker's event loop; runs the loops."""
 
@@ -156,7 +175,9 @@ class WorkerRuntime(Middleware):
             raise RuntimeError("the worker has not booted")
         return self._db
 
-    def after_worker_boot(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
+    def before_worker_boot(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
+        # Before, not after: worker threads take messages as soon as they start, which is
+        # before the "after boot" hooks run. AsyncIO's loop (earlier in the list) is up.
         self._db = Database.from_url(self.settings.database_url)
         _process.runtime = self
         self._run_on_worker_loop(self._start_background())
@@ -178,7 +199,8 @@ class WorkerRuntime(Middleware):
     async def _stop_background(self) -> None:
         for task in self._tasks:
             task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._tasks:  # a loop stuck in I/O must not hold the shutdown up
+            await asyncio.wait(self._tasks, timeout=BACKGROUND_STOP_SECONDS)
         self._tasks = []
 
     @staticmethod

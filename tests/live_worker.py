@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -43,7 +44,19 @@ class LiveWorker:
             raise AssertionError(f"the worker never logged {text!r}:\n" + "\n".join(self.lines))
 
     def terminate(self) -> None:
+        """SIGTERM to the main process, as a container runtime sends it."""
         self.process.send_signal(signal.SIGTERM)
+
+    def terminate_every_process(self) -> None:
+        """SIGTERM to the main process and each worker process, as systemd sends it."""
+        os.killpg(self.process.pid, signal.SIGTERM)
+
+    def group_is_gone(self) -> bool:
+        try:
+            os.killpg(self.process.pid, 0)
+        except ProcessLookupError:
+            return True
+        return False
 
     def wait(self) -> int:
         return self.process.wait(timeout=WAIT_SECONDS)
@@ -55,7 +68,7 @@ class LiveWorker:
             try:
                 self.process.wait(timeout=WAIT_SECONDS)
             except subprocess.TimeoutExpired:
-                self.process.kill()
+                os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait()
         self._reader.join()
         assert self.process.stdout is not None
@@ -72,6 +85,7 @@ def live_worker(env: dict[str, str], cwd: Path, *args: str) -> Iterator[LiveWork
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        start_new_session=True,  # its own process group: a test may signal all of it
     )
     worker = LiveWorker(process)
     try:

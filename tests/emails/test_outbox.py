@@ -14,7 +14,7 @@ from blog_graphql.emails.models import ENQUEUED, FAILED, PENDING, SENT, OutboxEm
 from blog_graphql.emails.outbox import CONFIRM_TIMEOUT, HANDOVER_GRACE, queue_email
 from blog_graphql.emails.relay import relay_due_emails
 from blog_graphql.emails.templates import TemplateError
-from tests.emails.stand_in import ActionFailed, only_row, outbox_rows, sign_up
+from tests.emails.stand_in import ActionFailed, add_unsent_row, only_row, outbox_rows, sign_up
 from tests.smtp import TRANSIENT_REPLY
 
 
@@ -116,22 +116,6 @@ async def test_queue_email_refuses_an_unknown_template_or_a_missing_key(db):
 
 
 # --- the relay ---------------------------------------------------------------------------
-
-
-async def add_unsent_row(db, *, status: str, next_attempt_at) -> OutboxEmail:
-    """A committed row whose hand-over never happened (the process died right after commit)."""
-    async with db.transaction() as session:
-        row = OutboxEmail(
-            idempotency_key=f"key-{status}",
-            template="reset_password",
-            recipient="hal@example.com",
-            context={"username": "hal", "token": "t0k3n"},
-            status=status,
-            attempts=0,
-            next_attempt_at=next_attempt_at,
-        )
-        session.add(row)
-    return row
 
 
 async def test_the_relay_hands_over_a_row_that_missed_its_hand_over(db, mailbox):

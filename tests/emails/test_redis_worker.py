@@ -14,7 +14,7 @@ from blog_graphql import jobs
 from blog_graphql.emails.models import ENQUEUED, FAILED, PENDING, SENT
 from blog_graphql.emails.relay import relay_due_emails
 from tests.conftest import TEST_REDIS_URL, requires_redis
-from tests.emails.stand_in import only_row, outbox_rows, sign_up
+from tests.emails.stand_in import only_row, sign_up, statuses, wait_for_statuses
 from tests.live_server import clean_environment
 from tests.live_worker import live_worker
 from tests.smtp import PERMANENT_REPLY
@@ -22,7 +22,6 @@ from tests.tcp_proxy import TcpProxy, tcp_proxy
 
 pytestmark = requires_redis
 WAIT_SECONDS = 30.0
-POLL_SECONDS = 0.05
 
 
 @pytest.fixture
@@ -63,19 +62,6 @@ def worker_env(database_url, redis_url, smtp_server):
 
 def through(proxy: TcpProxy, url: str) -> str:
     return urlsplit(url)._replace(netloc=f"127.0.0.1:{proxy.port}").geturl()
-
-
-async def statuses(db) -> list[str]:
-    return [row.status for row in await outbox_rows(db)]
-
-
-async def wait_for_statuses(db, expected: list[str]) -> None:
-    """Poll the outbox (another process changes it) until its statuses are `expected`."""
-    for _ in range(int(WAIT_SECONDS / POLL_SECONDS)):
-        if await statuses(db) == expected:
-            return
-        await asyncio.sleep(POLL_SECONDS)
-    assert await statuses(db) == expected
 
 
 async def drained(broker) -> None:
@@ -140,12 +126,28 @@ async def test_sigterm_mid_send_finishes_the_email_in_hand_and_loses_none(
     assert (await statuses(db)).count(SENT) == sent_by_first
     assert set(await statuses(db)) <= {SENT, ENQUEUED}
 
-    with live_worker(worker_env(), tmp_path, "--threads", "2"):
+    with live_worker(worker_env(), tmp_path, "--threads", "2") as second:
         await wait_for_statuses(db, [SENT] * 4)
         await drained(broker)
+    # Messages waiting at boot are taken by threads that start before the boot finishes.
+    assert not [line for line in second.lines if "Failed to process message" in line]
 
     recipients = sorted(mail.recipients[0] for mail in smtp_server.received)
     assert recipients == [f"{name}@example.com" for name in ("ada", "bob", "cy", "dee")]
+
+
+async def test_a_second_sigterm_ends_every_worker_process(worker_env, tmp_path):
+    with live_worker(worker_env(), tmp_path, "--processes", "2", "--threads", "1") as worker:
+        worker.terminate_every_process()  # as systemd signals every process of a service
+        await asyncio.to_thread(worker.wait_for_line, "Stopping worker process")
+        worker.terminate_every_process()  # and again: now "stop at once"
+
+        assert await asyncio.to_thread(worker.wait) in (0, 1)
+        for _ in range(int(WAIT_SECONDS / 0.05)):
+            if worker.group_is_gone():
+                break
+            await asyncio.sleep(0.05)
+        assert worker.group_is_gone(), "a worker process outlived its parent"
 
 
 async def test_a_permanent_failure_is_dead_lettered_listed_and_retried(
