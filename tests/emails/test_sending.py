@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import socket
 import ssl
@@ -12,7 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import update
 
+from blog_graphql.db import utcnow
 from blog_graphql.emails import sending
 from blog_graphql.emails.models import ENQUEUED, FAILED, SENT, OutboxEmail
 from blog_graphql.emails.outbox import queue_email
@@ -70,6 +73,31 @@ async def test_a_second_delivery_of_the_same_email_sends_nothing(db, settings, s
     second = await deliver(db, mail_settings, email)
 
     assert (first, second) == (sending.SENT_OUTCOME, sending.SKIPPED)
+    assert len(smtp_server.received) == 1
+
+
+async def test_a_delivery_while_another_is_sending_sends_nothing(db, settings, smtp_server):
+    email = await queued(db)
+    mail_settings = smtp_server.settings(settings)
+    hold = smtp_server.hold()
+
+    first = asyncio.create_task(deliver(db, mail_settings, email))
+    await asyncio.to_thread(hold.wait_until_started)  # the first is mid-send
+    second = await deliver(db, mail_settings, email)
+    hold.release()
+
+    assert (await first, second) == (sending.SENT_OUTCOME, sending.SKIPPED)
+    assert len(smtp_server.received) == 1
+
+
+async def test_the_claim_of_a_worker_that_died_mid_send_expires(db, settings, smtp_server):
+    email = await queued(db)
+    async with db.transaction() as session:  # claimed, then the worker vanished
+        await session.execute(
+            update(OutboxEmail).values(sending_until=utcnow() - timedelta(seconds=1))
+        )
+
+    assert await deliver(db, smtp_server.settings(settings), email) == sending.SENT_OUTCOME
     assert len(smtp_server.received) == 1
 
 
