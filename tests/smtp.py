@@ -28,9 +28,10 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
+from blog_graphql import jobs
 from blog_graphql.config import Settings
 from blog_graphql.db import Database
-from blog_graphql.jobs import InProcessWorker
+from blog_graphql.workers import InProcessWorker
 
 TRANSIENT_REPLY = "451 4.7.1 Greylisted, please try again later"
 PERMANENT_REPLY = "550 5.1.1 No such mailbox here"
@@ -243,7 +244,6 @@ async def mailbox(
     # The worker's relay passes once at start; later passes are the test's to run
     # (`relay_due_emails`), so that a test decides when overdue rows are handed over.
     worker_settings = smtp_server.settings(settings, outbox_relay_interval_seconds=3600)
-    worker = InProcessWorker(worker_settings, poll_ms=50)
-    await asyncio.to_thread(worker.start)
+    worker = await asyncio.to_thread(jobs.start_in_process, worker_settings, poll_ms=50)
     yield Mailbox(server=smtp_server, worker=worker, settings=worker_settings)
     await asyncio.to_thread(worker.stop)

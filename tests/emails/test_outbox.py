@@ -33,7 +33,7 @@ async def test_an_actions_email_arrives_once_after_commit(db, mailbox):
 
 async def test_the_broker_hears_of_an_email_only_after_its_action_commits(db, settings):
     broker = jobs.configure(settings, fresh=True)  # no worker: messages stay queued
-    queued = broker.queues["emails"]  # type: ignore[attr-defined]
+    queued = broker.queues["emails"]
 
     with pytest.raises(ActionFailed):
         await sign_up(db, "bob", fail_after_queueing=True)
@@ -94,8 +94,8 @@ async def test_a_permanent_refusal_fails_the_row_and_dead_letters_the_message(db
 
 
 async def test_retries_end_after_the_limit_with_the_row_failed(db, settings, smtp_server):
-    worker = jobs.InProcessWorker(smtp_server.settings(settings, email_max_retries=2), poll_ms=50)
-    await asyncio.to_thread(worker.start)
+    worker_settings = smtp_server.settings(settings, email_max_retries=2)
+    worker = await asyncio.to_thread(jobs.start_in_process, worker_settings, poll_ms=50)
     try:
         smtp_server.refuse_transiently(times=10)
         await sign_up(db, "gus")
