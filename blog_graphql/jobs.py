@@ -72,9 +72,20 @@ def broker() -> dramatiq.Broker:
     return _process.broker or configure(get_settings())
 
 
+class NoWorker(Exception):
+    """No Redis, and no worker in this process: a message given now would never be read."""
+
+
 async def enqueue(message: dramatiq.Message[Any]) -> None:
-    """Hand `message` to the broker without blocking the event loop (Redis is network I/O)."""
-    await asyncio.to_thread(broker().enqueue, message)
+    """Hand `message` to the broker without blocking the event loop (Redis is network I/O).
+
+    Raises NoWorker in a process with an in-memory broker but no worker (a command run
+    without REDIS_URL): the caller leaves the job to `serve`'s relay instead.
+    """
+    current = broker()
+    if isinstance(current, StubBroker) and not workers.in_process_running():
+        raise NoWorker("REDIS_URL is unset and no worker runs in this process")
+    await asyncio.to_thread(current.enqueue, message)
 
 
 def _build_broker(settings: Settings) -> dramatiq.Broker:

@@ -23,6 +23,10 @@ _runtime: WorkerRuntime | None = None
 _in_process: InProcessWorker | None = None
 
 
+def in_process_running() -> bool:
+    return _in_process is not None
+
+
 def current_runtime() -> WorkerRuntime:
     if _runtime is None:
         raise RuntimeError("no Dramatiq worker runs in this process")

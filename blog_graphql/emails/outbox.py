@@ -84,16 +84,25 @@ async def enqueue_all(refs: Sequence[EmailRef]) -> tuple[list[int], list[int]]:
 
     The first failure ends the run: the broker is likely down, and the relay tries again.
     """
+    for position, ref in enumerate(refs):
+        if not await _enqueue(ref):
+            return [ref.id for ref in refs[:position]], [ref.id for ref in refs[position:]]
+    return [ref.id for ref in refs], []
+
+
+async def _enqueue(ref: EmailRef) -> bool:
     # Imported here: actor modules load only after the process has chosen its broker.
     from blog_graphql.emails.actors import send_email
 
-    for position, ref in enumerate(refs):
-        try:
-            await jobs.enqueue(send_email.message(ref.id, ref.idempotency_key))
-        except Exception as error:  # any broker failure: the row waits for the relay
-            logger.warning("could not hand email %s to the broker: %s", ref.id, error)
-            return [ref.id for ref in refs[:position]], [ref.id for ref in refs[position:]]
-    return [ref.id for ref in refs], []
+    try:
+        await jobs.enqueue(send_email.message(ref.id, ref.idempotency_key))
+    except jobs.NoWorker as reason:
+        logger.info("email %s waits for the outbox relay: %s", ref.id, reason)
+        return False
+    except Exception as error:  # any broker failure: the row waits for the relay
+        logger.warning("could not hand email %s to the broker: %s", ref.id, error)
+        return False
+    return True
 
 
 async def record_handover(

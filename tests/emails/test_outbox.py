@@ -6,6 +6,7 @@ import asyncio
 from datetime import timedelta
 
 import pytest
+from dramatiq.middleware import Middleware
 
 from blog_graphql import jobs
 from blog_graphql.db import utcnow
@@ -31,17 +32,47 @@ async def test_an_actions_email_arrives_once_after_commit(db, mailbox):
     assert row.context == {"username": "ada"}  # the raw token does not outlive the sending
 
 
-async def test_the_broker_hears_of_an_email_only_after_its_action_commits(db, settings):
-    broker = jobs.configure(settings, fresh=True)  # no worker: messages stay queued
-    queued = broker.queues["emails"]
+class EnqueueRecorder(Middleware):
+    def __init__(self) -> None:
+        self.messages: list[tuple[str, tuple[object, ...]]] = []
+
+    def after_enqueue(self, broker, message, delay) -> None:
+        self.messages.append((message.actor_name, tuple(message.args)))
+
+
+async def test_the_broker_hears_of_an_email_only_after_its_action_commits(db, mailbox):
+    recorder = EnqueueRecorder()
+    jobs.broker().add_middleware(recorder)
 
     with pytest.raises(ActionFailed):
         await sign_up(db, "bob", fail_after_queueing=True)
-    assert (queued.qsize(), await outbox_rows(db)) == (0, [])
+    assert (recorder.messages, await outbox_rows(db)) == ([], [])
 
     await sign_up(db, "bob")
-    assert queued.qsize() == 1
-    assert (await only_row(db)).status == ENQUEUED
+    row = await only_row(db)
+    assert recorder.messages == [("send_email", (row.id, row.idempotency_key))]
+    assert row.status == ENQUEUED
+    await mailbox.expect(1)
+
+
+async def test_without_redis_or_a_worker_here_the_email_waits_for_serves_relay(
+    db, settings, smtp_server
+):
+    jobs.configure(settings, fresh=True)  # a command's process: no Redis, no worker
+
+    await sign_up(db, "bob")
+
+    row = await only_row(db)
+    assert row.status == PENDING
+    assert row.next_attempt_at is not None and row.next_attempt_at <= utcnow()
+    worker = await asyncio.to_thread(
+        jobs.start_in_process, smtp_server.settings(settings), poll_ms=50
+    )  # `serve`, whose relay runs at start
+    try:
+        await smtp_server.wait_for(1)
+    finally:
+        await asyncio.to_thread(worker.stop)
+    assert (await only_row(db)).status == SENT
 
 
 async def test_a_message_delivered_twice_sends_one_email(db, mailbox):
