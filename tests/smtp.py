@@ -240,7 +240,10 @@ def smtp_server() -> Iterator[SmtpServer]:
 async def mailbox(
     settings: Settings, db: Database, smtp_server: SmtpServer
 ) -> AsyncIterator[Mailbox]:
-    """Emails of this test's app go, through a real worker, to `smtp_server`."""
+    """Emails of this test's app go, through a real worker, to `smtp_server`.
+
+    It takes `db` so that the worker stops before the database is emptied.
+    """
     # The worker's relay passes once at start; later passes are the test's to run
     # (`relay_due_emails`), so that a test decides when overdue rows are handed over.
     worker_settings = smtp_server.settings(settings, outbox_relay_interval_seconds=3600)
