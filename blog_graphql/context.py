@@ -49,6 +49,7 @@ class Context:
     state: AppState
     loaders: Loaders
     viewer: User | None = None
+    session_id: str | None = None  # the viewer's login session, for logout and password changes
     request: Request | WebSocket | None = None
     request_id: str = field(default_factory=lambda: uuid.uuid4().hex)
     extra: dict[str, Any] = field(default_factory=dict)

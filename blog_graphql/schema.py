@@ -5,7 +5,7 @@ from __future__ import annotations
 import strawberry
 from strawberry.tools import merge_types
 
-from blog_graphql.accounts.resolvers import AccountQuery
+from blog_graphql.accounts.resolvers import AccountMutation, AccountQuery
 from blog_graphql.config import Settings
 from blog_graphql.context import Info
 from blog_graphql.hardening import hardened_schema
@@ -22,13 +22,14 @@ class NodeQuery:
 
 
 Query = merge_types("Query", (AccountQuery, NodeQuery, PostQuery))
+Mutation = merge_types("Mutation", (AccountMutation,))
 
 
 def build_schema(
     settings: Settings | None = None, rate_limiter: RateLimiter | None = None
 ) -> strawberry.Schema:
     """The schema, guarded as `settings` say (default: development, no rate limiter)."""
-    return hardened_schema(settings, rate_limiter, query=Query)
+    return hardened_schema(settings, rate_limiter, query=Query, mutation=Mutation)
 
 
 schema = build_schema()

@@ -12,7 +12,7 @@ from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.types.unset import UNSET
 
-from blog_graphql.accounts.authentication import viewer_for_header
+from blog_graphql.accounts.authentication import authenticate_header
 from blog_graphql.context import Context
 from blog_graphql.errors import Unauthenticated
 from blog_graphql.http.endpoint import GraphQLEndpoint, PageRenderer
@@ -61,10 +61,11 @@ class BlogGraphQL(GraphQL[Context, None]):
         if isinstance(request, Request):
             # A present but invalid header fails the whole request (see `__call__`).
             authorization = request.headers.get("authorization")
-            context.viewer = await viewer_for_header(
+            authenticated = await authenticate_header(
                 self.state.db, self.state.settings, authorization
             )
-            if context.viewer is not None:
+            if authenticated is not None:
+                context.viewer, context.session_id = authenticated.user, authenticated.session_id
                 context.loaders.user.prime(context.viewer.id, context.viewer)
         return context
 

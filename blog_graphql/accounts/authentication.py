@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy import select
 
 from blog_graphql.accounts.models import AuthSession, User
@@ -20,7 +22,15 @@ def bearer_token(authorization: str) -> str:
     return authorization[len(BEARER) :].strip()
 
 
-async def viewer_for_token(db: Database, settings: Settings, token: str) -> User:
+@dataclass(frozen=True)
+class Authenticated:
+    """The viewer and the login session their access token belongs to."""
+
+    user: User
+    session_id: str
+
+
+async def authenticate_token(db: Database, settings: Settings, token: str) -> Authenticated:
     """The active user of a live session; one indexed statement per request."""
     claims = decode_token(settings, token, "access")
     async with db.session() as session:
@@ -37,13 +47,18 @@ async def viewer_for_token(db: Database, settings: Settings, token: str) -> User
         )
     if user is None:
         raise Unauthenticated("Invalid or expired token.")
-    return user
+    return Authenticated(user=user, session_id=claims.session_id)
 
 
-async def viewer_for_header(
+async def viewer_for_token(db: Database, settings: Settings, token: str) -> User:
+    """The active user of a live session (WebSocket `connection_init`)."""
+    return (await authenticate_token(db, settings, token)).user
+
+
+async def authenticate_header(
     db: Database, settings: Settings, authorization: str | None
-) -> User | None:
+) -> Authenticated | None:
     """None when anonymous; UNAUTHENTICATED when a header is present but not valid."""
     if authorization is None:
         return None
-    return await viewer_for_token(db, settings, bearer_token(authorization))
+    return await authenticate_token(db, settings, bearer_token(authorization))

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import re
+import secrets
+from functools import lru_cache
 
 import bcrypt
 
 MIN_BYTES = 8
 MAX_BYTES = 72  # bcrypt's limit; longer input is refused, never truncated
 PASSWORD_RULES = "Use 8 to 72 bytes with an upper-case letter, a lower-case letter and a digit."
-USERNAME_PATTERN = re.compile(r"[A-Za-z0-9_-]{3,50}")
 
 
 def password_problem(password: str) -> str | None:
@@ -47,3 +47,18 @@ async def hash_password(password: str, rounds: int) -> str:
 
 async def verify_password(password: str, password_hash: str) -> bool:
     return await asyncio.to_thread(verify_password_sync, password, password_hash)
+
+
+@lru_cache(maxsize=4)
+def dummy_hash(rounds: int) -> str:
+    """A hash no password matches, at the configured cost, to check unknown accounts
+    against: a login for a missing account takes as long as one for a real account."""
+    return hash_password_sync(secrets.token_urlsafe(32), rounds)
+
+
+async def verify_password_or_dummy(password: str, password_hash: str | None, rounds: int) -> bool:
+    """Check `password` against an account's hash, or burn the same time when there is none."""
+    if password_hash is None:
+        await verify_password(password, await asyncio.to_thread(dummy_hash, rounds))
+        return False
+    return await verify_password(password, password_hash)

@@ -4,16 +4,33 @@ from __future__ import annotations
 
 import strawberry
 
-from blog_graphql.accounts import service
-from blog_graphql.accounts.types import User
+from blog_graphql.accounts import login, models, recovery, service
+from blog_graphql.accounts.types import AuthPayload, LoginInput, RegisterInput, UpdateMeInput, User
 from blog_graphql.context import Info
+from blog_graphql.ids import decode_id
 from blog_graphql.node import register_node
+from blog_graphql.pagination import Connection, build_connection, decode_cursor, page_size
+from blog_graphql.permissions import IsAdmin, IsAuthenticated
 
 
 @register_node("User")
 async def fetch_user(info: Info, pk: int) -> User | None:
     row = await info.context.loaders.user.load(pk)
     return User.from_row(row) if row else None
+
+
+def viewer(info: Info) -> models.User:
+    """The signed-in user, behind an `IsAuthenticated` or `IsAdmin` permission."""
+    assert info.context.viewer is not None
+    return info.context.viewer
+
+
+def client_of(info: Info) -> login.Client:
+    request = info.context.request
+    if request is None:
+        return login.Client()
+    address = request.client.host if request.client else None
+    return login.Client(user_agent=request.headers.get("user-agent"), address=address)
 
 
 @strawberry.type
@@ -27,3 +44,119 @@ class AccountQuery:
     def me(self, info: Info) -> User | None:
         viewer = info.context.viewer
         return User.from_row(viewer) if viewer else None
+
+    @strawberry.field(description="Every account, oldest first. Admins only.",
+                      permission_classes=[IsAdmin])  # fmt: skip
+    async def users(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> Connection[User]:
+        size, after_key = page_size(first), decode_cursor(after, (int,))
+        after_id = after_key[0] if after_key else None
+        assert after_id is None or isinstance(after_id, int)  # the cursor shape says so
+        db = info.context.db
+        rows = await service.list_users(db, first=size, after_id=after_id)
+        return build_connection(
+            rows, first=size, after=after, key=lambda row: (row.id,), node=User.from_row,
+            count=lambda: service.count_users(db),
+        )  # fmt: skip
+
+
+@strawberry.type
+class AccountMutation:
+    @strawberry.mutation(
+        description="Create an account; a welcome email carries the link to verify the address."
+    )
+    async def register(self, info: Info, input: RegisterInput) -> User:
+        row = await service.register(
+            info.context.db, email=input.email, username=input.username,
+            password=input.password, full_name=input.full_name, bio=input.bio,
+            bcrypt_rounds=info.context.settings.bcrypt_rounds,
+        )  # fmt: skip
+        return User.from_row(row, email_shown=True)
+
+    @strawberry.mutation(
+        description="Sign in with an email or username; five failures lock it for 15 minutes."
+    )
+    async def login(self, info: Info, input: LoginInput) -> AuthPayload:
+        state = info.context.state
+        signed_in = await login.login(
+            state.db, state.settings, state.lockout, login=input.login,
+            password=input.password, client=client_of(info),
+        )  # fmt: skip
+        return AuthPayload.from_result(signed_in)
+
+    @strawberry.mutation(description="A new token pair; the old refresh token dies.")
+    async def refresh_token(self, info: Info, refresh_token: str) -> AuthPayload:
+        signed_in = await login.refresh(info.context.db, info.context.settings, refresh_token)
+        return AuthPayload.from_result(signed_in)
+
+    @strawberry.mutation(
+        description="End this session (the access token's and/or the refresh token's)."
+    )
+    async def logout(self, info: Info, refresh_token: str | None = None) -> bool:
+        context = info.context
+        await login.logout(
+            context.db, context.settings, viewer=context.viewer,
+            session_id=context.session_id, refresh_token=refresh_token,
+        )  # fmt: skip
+        return True
+
+    @strawberry.mutation(description="Change your profile.", permission_classes=[IsAuthenticated])
+    async def update_me(self, info: Info, input: UpdateMeInput) -> User:
+        row = await service.update_profile(
+            info.context.db, user=viewer(info), changes=input.changes()
+        )
+        return User.from_row(row)
+
+    @strawberry.mutation(
+        description="Change your password; your other sessions end.",
+        permission_classes=[IsAuthenticated],
+    )
+    async def change_password(self, info: Info, current_password: str, new_password: str) -> bool:
+        await recovery.change_password(
+            info.context.db, user=viewer(info), session_id=info.context.session_id,
+            current_password=current_password, new_password=new_password,
+            bcrypt_rounds=info.context.settings.bcrypt_rounds,
+        )  # fmt: skip
+        return True
+
+    @strawberry.mutation(
+        description="Email a reset link if an account has this address. Always true."
+    )
+    async def request_password_reset(self, info: Info, email: str) -> bool:
+        await recovery.request_password_reset(info.context.db, email=email)
+        return True
+
+    @strawberry.mutation(
+        description="Set a new password with the emailed token; all other sessions end."
+    )
+    async def reset_password(self, info: Info, token: str, new_password: str) -> bool:
+        state = info.context.state
+        await recovery.reset_password(
+            state.db, state.lockout, token=token, new_password=new_password,
+            session_id=info.context.session_id, bcrypt_rounds=state.settings.bcrypt_rounds,
+        )  # fmt: skip
+        return True
+
+    @strawberry.mutation(description="Confirm an email address with the emailed token.")
+    async def verify_email(self, info: Info, token: str) -> bool:
+        await recovery.verify_email(info.context.db, token=token)
+        return True
+
+    @strawberry.mutation(
+        description="Email a new verification link, unless the address is verified.",
+        permission_classes=[IsAuthenticated],
+    )
+    async def request_email_verification(self, info: Info) -> bool:
+        await recovery.request_email_verification(info.context.db, user=viewer(info))
+        return True
+
+    @strawberry.mutation(
+        description="Activate or deactivate an account; deactivation ends its sessions. Admins.",
+        permission_classes=[IsAdmin],
+    )
+    async def set_user_active(self, info: Info, id: strawberry.ID, active: bool) -> User:
+        row = await service.set_user_active(
+            info.context.db, admin=viewer(info), user_id=decode_id(id, "User"), active=active
+        )
+        return User.from_row(row)

@@ -1,18 +1,31 @@
-"""Account use cases; each owns its transaction."""
+"""Account use cases: registration, profile and administration; each owns its transaction."""
 
 from __future__ import annotations
 
-import re
+from collections.abc import Mapping, Sequence
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from blog_graphql.accounts import one_time_tokens, sessions
 from blog_graphql.accounts.models import User
-from blog_graphql.accounts.passwords import USERNAME_PATTERN, hash_password, password_problem
+from blog_graphql.accounts.passwords import hash_password
+from blog_graphql.accounts.validation import (
+    MAX_BIO_LENGTH,
+    MAX_FULL_NAME_LENGTH,
+    check_new_account,
+    clean_text,
+    email_problem,
+    raise_problems,
+    text_problem,
+)
 from blog_graphql.db import Database
-from blog_graphql.errors import Conflict, InvalidInput
+from blog_graphql.emails import outbox
+from blog_graphql.errors import Conflict, Forbidden, NotFound
 
-EMAIL_PATTERN = re.compile(r"[^@\s]{1,64}@[^@\s]+\.[^@\s]+")
-MAX_EMAIL_LENGTH = 320
+EMAIL_TAKEN = "This email is already taken."
+USERNAME_TAKEN = "This username is already taken."
 
 
 async def find_user_by_username(db: Database, username: str) -> User | None:
@@ -22,17 +35,21 @@ async def find_user_by_username(db: Database, username: str) -> User | None:
         )
 
 
-def check_new_account(email: str, username: str, password: str) -> None:
-    """API.md's rules for a new account; all problems at once, by field."""
-    problems: dict[str, str] = {}
-    if len(email) > MAX_EMAIL_LENGTH or not EMAIL_PATTERN.fullmatch(email):
-        problems["email"] = "Enter a valid email address."
-    if not USERNAME_PATTERN.fullmatch(username):
-        problems["username"] = "Use 3 to 50 letters, digits, '_' or '-'."
-    if (problem := password_problem(password)) is not None:
-        problems["password"] = problem
-    if problems:
-        raise InvalidInput(problems)
+async def register(
+    db: Database,
+    *,
+    email: str,
+    username: str,
+    password: str,
+    bcrypt_rounds: int,
+    full_name: str | None = None,
+    bio: str | None = None,
+) -> User:
+    """A new account; its welcome email carries the link that verifies the address."""
+    return await create_user(
+        db, email=email, username=username, password=password, bcrypt_rounds=bcrypt_rounds,
+        full_name=full_name, bio=bio, welcome=True,
+    )  # fmt: skip
 
 
 async def create_user(
@@ -45,29 +62,129 @@ async def create_user(
     full_name: str | None = None,
     bio: str | None = None,
     is_admin: bool = False,
+    welcome: bool = False,
 ) -> User:
+    """Check, hash and insert an account; a taken email or username is CONFLICT."""
     email, username = email.strip(), username.strip()
-    check_new_account(email, username, password)
+    full_name, bio = clean_text(full_name), clean_text(bio)
+    check_new_account(email, username, password, full_name, bio)
+    # Hash before the duplicate check: a taken name answers CONFLICT (API.md says so)
+    # but costs the same time as a new account, so timing tells no more than the answer.
     password_hash = await hash_password(password, bcrypt_rounds)
-    async with db.transaction() as session:
-        taken = await session.scalar(
-            select(User.id).where(
-                or_(
-                    func.lower(User.email) == email.lower(),
-                    func.lower(User.username) == username.lower(),
+    user = User(
+        email=email, username=username, password_hash=password_hash, full_name=full_name,
+        bio=bio, is_admin=is_admin, email_verified=is_admin,
+    )  # fmt: skip
+    try:
+        async with db.transaction() as session:
+            session.add(user)
+            await session.flush()
+            if welcome:
+                queue_verification(session, user, template="welcome")
+    except IntegrityError:  # the unique indexes decide, also between racing requests
+        raise Conflict(await _taken_fields(db, email, username)) from None
+    return user
+
+
+def queue_verification(session: AsyncSession, user: User, *, template: str) -> None:
+    """A fresh verification token, emailed to the user's address after commit."""
+    token = one_time_tokens.issue_token(
+        session, user_id=user.id, purpose=one_time_tokens.VERIFY_EMAIL
+    )
+    outbox.queue_email(
+        session,
+        template=template,
+        to=user.email,
+        context={"username": user.username, "token": token},
+    )
+
+
+async def _taken_fields(db: Database, email: str, username: str) -> dict[str, str]:
+    async with db.session() as session:
+        emails = await session.scalar(
+            select(func.count()).where(func.lower(User.email) == func.lower(email))
+        )
+        usernames = await session.scalar(
+            select(func.count()).where(func.lower(User.username) == func.lower(username))
+        )
+    fields = {"email": EMAIL_TAKEN} if emails else {}
+    return fields | ({"username": USERNAME_TAKEN} if usernames or not fields else {})
+
+
+async def update_profile(db: Database, *, user: User, changes: Mapping[str, str | None]) -> User:
+    """Change email, full name or bio (only the keys given); a new email is re-verified."""
+    values = _checked_profile(changes)
+    if not values:
+        return user
+    new_email = values.get("email")
+    email_changed = isinstance(new_email, str) and new_email.lower() != user.email.lower()
+    if email_changed:
+        values["email_verified"] = False
+    try:
+        async with db.transaction() as session:
+            updated = await _update_user(session, user.id, values)
+            if email_changed:
+                await one_time_tokens.discard_tokens(
+                    session, user_id=user.id, purpose=one_time_tokens.VERIFY_EMAIL
                 )
-            )
-        )
-        if taken is not None:
-            raise Conflict({"email": "Email or username is already taken."})
-        user = User(
-            email=email,
-            username=username,
-            password_hash=password_hash,
-            full_name=full_name,
-            bio=bio,
-            is_admin=is_admin,
-            email_verified=is_admin,
-        )
-        session.add(user)
+                queue_verification(session, updated, template="verify_email")
+    except IntegrityError:
+        raise Conflict({"email": EMAIL_TAKEN}) from None
+    return updated
+
+
+PROFILE_TEXT = (("fullName", "full_name", MAX_FULL_NAME_LENGTH), ("bio", "bio", MAX_BIO_LENGTH))
+
+
+def _checked_profile(changes: Mapping[str, str | None]) -> dict[str, object]:
+    """Column values for the given keys; BAD_USER_INPUT naming every bad field."""
+    values: dict[str, object] = {}
+    problems: dict[str, str | None] = {}
+    if "email" in changes:
+        email = (changes["email"] or "").strip()
+        values["email"], problems["email"] = email, email_problem(email)
+    for field, column, limit in PROFILE_TEXT:
+        if field in changes:
+            text = clean_text(changes[field])
+            values[column], problems[field] = text, text_problem(text, limit)
+    raise_problems(problems)
+    return values
+
+
+async def _update_user(session: AsyncSession, user_id: int, values: Mapping[str, object]) -> User:
+    """One UPDATE ... RETURNING: write first, so SQLite never upgrades a read lock."""
+    user = await session.scalar(
+        update(User)
+        .where(User.id == user_id)
+        .values(**values)
+        .returning(User)
+        .execution_options(synchronize_session=False, populate_existing=True)
+    )
+    if user is None:
+        raise NotFound()
+    return user
+
+
+async def list_users(db: Database, *, first: int, after_id: int | None) -> Sequence[User]:
+    """A page of users by id, with one extra row to tell whether more follow."""
+    query = select(User).order_by(User.id).limit(first + 1)
+    if after_id is not None:
+        query = query.where(User.id > after_id)
+    async with db.session() as session:
+        return (await session.scalars(query)).all()
+
+
+async def count_users(db: Database) -> int:
+    async with db.session() as session:
+        return int(await session.scalar(select(func.count()).select_from(User)) or 0)
+
+
+async def set_user_active(db: Database, *, admin: User, user_id: int, active: bool) -> User:
+    """Activate or deactivate an account; deactivation ends all its sessions at once."""
+    if user_id == admin.id and not active:
+        raise Forbidden("You cannot deactivate your own account.")
+    async with db.transaction() as session:
+        user = await _update_user(session, user_id, {"is_active": active})
+        if not active:
+            await sessions.end_user_sessions(session, user_id=user_id, reason=sessions.DEACTIVATED)
     return user

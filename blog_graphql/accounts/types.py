@@ -1,4 +1,4 @@
-"""GraphQL shapes of accounts."""
+"""GraphQL shapes of accounts: users, the sign-in payload and the account inputs."""
 
 from __future__ import annotations
 
@@ -7,15 +7,19 @@ from datetime import datetime
 import strawberry
 
 from blog_graphql.accounts import models
+from blog_graphql.accounts.login import SignedIn
 from blog_graphql.context import Info
 from blog_graphql.ids import encode_id
 from blog_graphql.node import Node
+from blog_graphql.permissions import is_owner_or_admin
 
 
 @strawberry.type(description="A person with an account.")
 class User(Node):
     pk: strawberry.Private[int]
     private_email: strawberry.Private[str]
+    # True where the answer goes to the account holder themself (register, login).
+    email_shown: strawberry.Private[bool]
     username: str
     full_name: str | None
     bio: str | None
@@ -24,19 +28,23 @@ class User(Node):
     email_verified: bool
     created_at: datetime
 
+    @property
+    def owner_id(self) -> int:
+        return self.pk
+
     @strawberry.field(description="Only to the user themself and to admins; null to others.")
     def email(self, info: Info) -> str | None:
-        viewer = info.context.viewer
-        if viewer is not None and (viewer.id == self.pk or viewer.is_admin):
+        if self.email_shown or is_owner_or_admin(info.context.viewer, self.pk):
             return self.private_email
         return None
 
     @classmethod
-    def from_row(cls, row: models.User) -> User:
+    def from_row(cls, row: models.User, *, email_shown: bool = False) -> User:
         return cls(
             id=strawberry.ID(encode_id("User", row.id)),
             pk=row.id,
             private_email=row.email,
+            email_shown=email_shown,
             username=row.username,
             full_name=row.full_name,
             bio=row.bio,
@@ -45,3 +53,57 @@ class User(Node):
             email_verified=row.email_verified,
             created_at=row.created_at,
         )
+
+
+@strawberry.type(description="The tokens of a new or refreshed session, and its user.")
+class AuthPayload:
+    access_token: str = strawberry.field(
+        description="Send as `Authorization: Bearer <accessToken>`; lives `expiresIn` seconds."
+    )
+    refresh_token: str = strawberry.field(
+        description="Trade it once with `refreshToken` for a new pair; it then dies."
+    )
+    token_type: str = strawberry.field(description="Always `Bearer`.")
+    expires_in: int = strawberry.field(description="Seconds until the access token expires.")
+    user: User
+
+    @classmethod
+    def from_result(cls, signed_in: SignedIn) -> AuthPayload:
+        return cls(
+            access_token=signed_in.tokens.access_token,
+            refresh_token=signed_in.tokens.refresh_token,
+            token_type="Bearer",
+            expires_in=signed_in.tokens.expires_in,
+            user=User.from_row(signed_in.user, email_shown=True),
+        )
+
+
+@strawberry.input(description="A new account; `password` follows API.md's rules.")
+class RegisterInput:
+    email: str
+    username: str = strawberry.field(description="3 to 50 of A-Z a-z 0-9 _ -.")
+    password: str = strawberry.field(
+        description="8 to 72 bytes with an upper-case letter, a lower-case letter and a digit."
+    )
+    full_name: str | None = None
+    bio: str | None = None
+
+
+@strawberry.input(description="Credentials; `login` is an email address or a username.")
+class LoginInput:
+    login: str
+    password: str
+
+
+@strawberry.input(description="Profile changes; a field left out stays as it is.")
+class UpdateMeInput:
+    email: strawberry.Maybe[str | None] = strawberry.field(
+        description="A new address is unverified until its emailed link is followed."
+    )
+    full_name: strawberry.Maybe[str | None] = strawberry.field(description="null clears it.")
+    bio: strawberry.Maybe[str | None] = strawberry.field(description="null clears it.")
+
+    def changes(self) -> dict[str, str | None]:
+        """Only the fields the client sent, by their GraphQL names."""
+        given = {"email": self.email, "fullName": self.full_name, "bio": self.bio}
+        return {name: value.value for name, value in given.items() if value is not None}
