@@ -1,0 +1,143 @@
+"""Sessions you can end: refresh rotation, reuse detection, races, logout."""
+
+import asyncio
+from datetime import timedelta
+
+from sqlalchemy import select, update
+
+from blog_graphql.accounts.models import AuthSession, User
+from blog_graphql.db import utcnow
+from tests.accounts.operations import (
+    LOGOUT,
+    auth_sessions,
+    bearer,
+    error_of,
+    is_signed_in,
+    refresh,
+    sign_in,
+)
+from tests.conftest import graphql
+from tests.factories import create_user
+
+INVALID_TOKEN = {"message": "Invalid or expired token.", "code": "UNAUTHENTICATED"}
+
+
+async def test_refresh_returns_a_new_pair_and_the_old_refresh_token_dies(client, db):
+    await create_user(db, username="ada")
+    first = await sign_in(client, "ada")
+
+    body = await refresh(client, first["refreshToken"])
+    second = body["data"]["refreshToken"]
+    assert second["user"] == {"username": "ada"} and second["tokenType"] == "Bearer"
+    assert second["refreshToken"] != first["refreshToken"]
+    assert await is_signed_in(client, second["accessToken"])
+    [session] = await auth_sessions(db)
+    assert session.refreshed_at is not None and session.revoked_at is None
+
+    third = (await refresh(client, second["refreshToken"]))["data"]["refreshToken"]
+    assert await is_signed_in(client, third["accessToken"])
+
+
+async def test_reusing_a_rotated_refresh_token_ends_the_whole_session(client, db):
+    await create_user(db, username="ada")
+    stolen = await sign_in(client, "ada")
+    rotated = (await refresh(client, stolen["refreshToken"]))["data"]["refreshToken"]
+
+    assert error_of(await refresh(client, stolen["refreshToken"])) == INVALID_TOKEN
+
+    [session] = await auth_sessions(db)
+    assert session.revoked_reason == "refresh_token_reuse"
+    assert not await is_signed_in(client, rotated["accessToken"])
+    assert not await is_signed_in(client, stolen["accessToken"])
+    assert error_of(await refresh(client, rotated["refreshToken"])) == INVALID_TOKEN
+
+
+async def test_reuse_ends_only_that_session(client, db):
+    await create_user(db, username="ada")
+    laptop, phone = await sign_in(client, "ada"), await sign_in(client, "ada")
+    await refresh(client, laptop["refreshToken"])
+    await refresh(client, laptop["refreshToken"])
+    assert await is_signed_in(client, phone["accessToken"])
+
+
+async def test_two_refreshes_racing_with_one_token_cannot_both_win(client, db):
+    await create_user(db, username="ada")
+    payload = await sign_in(client, "ada")
+
+    bodies = await asyncio.gather(*(refresh(client, payload["refreshToken"]) for _ in range(4)))
+
+    winners = [body for body in bodies if "errors" not in body]
+    assert len(winners) == 1
+    assert all(error_of(body) == INVALID_TOKEN for body in bodies if body not in winners)
+    # The losers presented a refresh token already rotated: that is reuse.
+    [session] = await auth_sessions(db)
+    assert session.revoked_reason == "refresh_token_reuse"
+
+
+async def test_an_access_token_is_not_a_refresh_token(client, db):
+    await create_user(db, username="ada")
+    payload = await sign_in(client, "ada")
+    assert error_of(await refresh(client, payload["accessToken"])) == INVALID_TOKEN
+    body = await graphql(client, "{ me { username } }", headers=bearer(payload["refreshToken"]))
+    assert error_of(body) == INVALID_TOKEN
+
+
+async def test_logout_ends_the_session_of_the_access_token_at_once(client, db):
+    await create_user(db, username="ada")
+    mine, other = await sign_in(client, "ada"), await sign_in(client, "ada")
+
+    body = await graphql(client, LOGOUT, headers=bearer(mine["accessToken"]))
+    assert body == {"data": {"logout": True}}
+
+    assert not await is_signed_in(client, mine["accessToken"])
+    assert error_of(await refresh(client, mine["refreshToken"])) == INVALID_TOKEN
+    assert await is_signed_in(client, other["accessToken"])
+
+
+async def test_logout_with_only_a_refresh_token_ends_its_session(client, db):
+    await create_user(db, username="ada")
+    payload = await sign_in(client, "ada")
+    body = await graphql(client, LOGOUT, {"token": payload["refreshToken"]})
+    assert body == {"data": {"logout": True}}
+    assert not await is_signed_in(client, payload["accessToken"])
+    async with db.session() as session:
+        assert await session.scalar(select(AuthSession.revoked_reason)) == "logout"
+
+
+async def test_logout_needs_a_token(client, db):
+    assert error_of(await graphql(client, LOGOUT)) == {
+        "message": "Authentication required.",
+        "code": "UNAUTHENTICATED",
+    }
+    assert error_of(await graphql(client, LOGOUT, {"token": "junk"})) == INVALID_TOKEN
+
+
+async def test_a_deactivated_user_cannot_refresh(client, db):
+    await create_user(db, username="ada")
+    payload = await sign_in(client, "ada")
+    async with db.transaction() as session:
+        await session.execute(update(User).values(is_active=False))
+    assert error_of(await refresh(client, payload["refreshToken"])) == INVALID_TOKEN
+
+
+async def test_an_expired_session_cannot_refresh_and_is_not_taken_for_reuse(client, db):
+    await create_user(db, username="ada")
+    payload = await sign_in(client, "ada")
+    async with db.transaction() as session:
+        await session.execute(
+            update(AuthSession).values(expires_at=utcnow() - timedelta(seconds=1))
+        )
+    assert error_of(await refresh(client, payload["refreshToken"])) == INVALID_TOKEN
+    [session] = await auth_sessions(db)
+    assert session.revoked_at is None
+
+
+async def test_each_refresh_extends_the_session_by_the_refresh_lifetime(client, db):
+    await create_user(db, username="ada")
+    payload = await sign_in(client, "ada")
+    soon = utcnow() + timedelta(hours=1)
+    async with db.transaction() as session:
+        await session.execute(update(AuthSession).values(expires_at=soon))
+    await refresh(client, payload["refreshToken"])
+    [session] = await auth_sessions(db)
+    assert session.expires_at > utcnow() + timedelta(days=7) - timedelta(minutes=1)
