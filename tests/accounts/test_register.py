@@ -1,6 +1,5 @@
 """register: a checked new account, a welcome email with a one-time verification token."""
 
-import bcrypt
 import pytest
 from sqlalchemy import select
 
@@ -113,16 +112,12 @@ async def test_a_taken_email_or_username_is_a_conflict_naming_the_field(client, 
     assert await outbox(db) == []
 
 
-async def test_a_duplicate_costs_the_same_bcrypt_hash_as_a_new_account(client, db, monkeypatch):
-    hashes = []
-    real_hashpw = bcrypt.hashpw
-    monkeypatch.setattr(bcrypt, "hashpw", lambda *a: hashes.append(1) or real_hashpw(*a))
-
+async def test_a_duplicate_costs_the_same_bcrypt_hash_as_a_new_account(client, db, bcrypt_calls):
     await graphql(client, REGISTER, {"input": ADA})
-    assert len(hashes) == 1
+    assert bcrypt_calls.hashes == 1
     body = await graphql(client, REGISTER, {"input": ADA})
     assert error_of(body)["code"] == "CONFLICT"
-    assert len(hashes) == 2  # the duplicate was hashed too, before it was found taken
+    assert bcrypt_calls.hashes == 2  # the duplicate was hashed too, before it was found taken
 
 
 @pytest.mark.parametrize("flag", ["isAdmin: true", "isActive: false", "emailVerified: true"])

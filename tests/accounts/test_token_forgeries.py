@@ -1,5 +1,6 @@
 """Refresh tokens are decoded as strictly as access tokens: every forgery is UNAUTHENTICATED."""
 
+from collections.abc import Callable
 from datetime import timedelta
 from functools import partial
 
@@ -7,6 +8,7 @@ import jwt
 import pytest
 
 from blog_graphql.accounts.tokens import encode_token
+from blog_graphql.config import Settings
 from tests.accounts.operations import auth_sessions, error_of, refresh, sign_in
 from tests.factories import create_user
 
@@ -26,7 +28,7 @@ def without(claim, settings, token):
     return resign(settings, claims_of(token), **{claim: None})
 
 
-FORGERIES = {
+FORGERIES: dict[str, Callable[[Settings, str], str]] = {
     "alg-none": lambda s, t: jwt.encode(claims_of(t), key="", algorithm="none"),
     "hs512": lambda s, t: jwt.encode(claims_of(t), s.secret_key + "x" * 40, algorithm="HS512"),
     "wrong-key": lambda s, t: jwt.encode(claims_of(t), "another-secret-" * 3, algorithm="HS256"),
