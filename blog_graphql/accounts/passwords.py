@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-from functools import lru_cache
 
 import bcrypt
 
@@ -49,16 +48,18 @@ async def verify_password(password: str, password_hash: str) -> bool:
     return await asyncio.to_thread(verify_password_sync, password, password_hash)
 
 
-@lru_cache(maxsize=4)
-def dummy_hash(rounds: int) -> str:
-    """A hash no password matches, at the configured cost, to check unknown accounts
-    against: a login for a missing account takes as long as one for a real account."""
-    return hash_password_sync(secrets.token_urlsafe(32), rounds)
+_DUMMY_HASHES: dict[int, str] = {}
+
+
+async def dummy_hash(rounds: int) -> str:
+    """A hash no password matches, at the configured cost, made once per process."""
+    if rounds not in _DUMMY_HASHES:
+        _DUMMY_HASHES[rounds] = await hash_password(secrets.token_urlsafe(32), rounds)
+    return _DUMMY_HASHES[rounds]
 
 
 async def verify_password_or_dummy(password: str, password_hash: str | None, rounds: int) -> bool:
-    """Check `password` against an account's hash, or burn the same time when there is none."""
-    if password_hash is None:
-        await verify_password(password, await asyncio.to_thread(dummy_hash, rounds))
-        return False
-    return await verify_password(password, password_hash)
+    """Check `password` against an account's hash, or against the dummy when there is no
+    account: a login for a missing account then costs the same bcrypt check as a real one."""
+    matches = await verify_password(password, password_hash or await dummy_hash(rounds))
+    return matches and password_hash is not None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 import strawberry
 
 from blog_graphql.accounts import login, models, recovery, service
@@ -51,8 +53,7 @@ class AccountQuery:
         self, info: Info, first: int | None = None, after: str | None = None
     ) -> Connection[User]:
         size, after_key = page_size(first), decode_cursor(after, (int,))
-        after_id = after_key[0] if after_key else None
-        assert after_id is None or isinstance(after_id, int)  # the cursor shape says so
+        after_id = cast(int, after_key[0]) if after_key else None  # shape (int,) checked
         db = info.context.db
         rows = await service.list_users(db, first=size, after_id=after_id)
         return build_connection(
@@ -67,10 +68,10 @@ class AccountMutation:
         description="Create an account; a welcome email carries the link to verify the address."
     )
     async def register(self, info: Info, input: RegisterInput) -> User:
-        row = await service.register(
+        row = await service.create_user(
             info.context.db, email=input.email, username=input.username,
             password=input.password, full_name=input.full_name, bio=input.bio,
-            bcrypt_rounds=info.context.settings.bcrypt_rounds,
+            bcrypt_rounds=info.context.settings.bcrypt_rounds, welcome=True,
         )  # fmt: skip
         return User.from_row(row, email_shown=True)
 

@@ -35,23 +35,6 @@ async def find_user_by_username(db: Database, username: str) -> User | None:
         )
 
 
-async def register(
-    db: Database,
-    *,
-    email: str,
-    username: str,
-    password: str,
-    bcrypt_rounds: int,
-    full_name: str | None = None,
-    bio: str | None = None,
-) -> User:
-    """A new account; its welcome email carries the link that verifies the address."""
-    return await create_user(
-        db, email=email, username=username, password=password, bcrypt_rounds=bcrypt_rounds,
-        full_name=full_name, bio=bio, welcome=True,
-    )  # fmt: skip
-
-
 async def create_user(
     db: Database,
     *,
@@ -64,7 +47,10 @@ async def create_user(
     is_admin: bool = False,
     welcome: bool = False,
 ) -> User:
-    """Check, hash and insert an account; a taken email or username is CONFLICT."""
+    """Check, hash and insert an account; a taken email or username is CONFLICT.
+
+    With `welcome` (registration), a welcome email carries the verification link.
+    """
     email, username = email.strip(), username.strip()
     full_name, bio = clean_text(full_name), clean_text(bio)
     check_new_account(email, username, password, full_name, bio)

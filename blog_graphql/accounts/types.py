@@ -28,10 +28,6 @@ class User(Node):
     email_verified: bool
     created_at: datetime
 
-    @property
-    def owner_id(self) -> int:
-        return self.pk
-
     @strawberry.field(description="Only to the user themself and to admins; null to others.")
     def email(self, info: Info) -> str | None:
         if self.email_shown or is_owner_or_admin(info.context.viewer, self.pk):

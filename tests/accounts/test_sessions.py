@@ -141,3 +141,18 @@ async def test_each_refresh_extends_the_session_by_the_refresh_lifetime(client, 
     await refresh(client, payload["refreshToken"])
     [session] = await auth_sessions(db)
     assert session.expires_at > utcnow() + timedelta(days=7) - timedelta(minutes=1)
+
+
+async def test_the_session_check_is_one_statement_per_request_never_per_field(client, db, sql_log):
+    await create_user(db, username="ada")
+    payload = await sign_in(client, "ada")
+    many_fields = "{ " + " ".join(f"m{n}: me {{ username email }}" for n in range(10)) + " }"
+
+    sql_log.clear()
+    anonymous = await graphql(client, many_fields)
+    assert anonymous["data"]["m0"] is None and sql_log.statements() == []
+
+    body = await graphql(client, many_fields, headers=bearer(payload["accessToken"]))
+    assert body["data"]["m9"] == {"username": "ada", "email": "ada@example.com"}
+    [check] = sql_log.statements()
+    assert "auth_sessions" in check and "users" in check
