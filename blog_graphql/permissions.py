@@ -28,6 +28,14 @@ def _viewer(info: Info[Any, Any]) -> User | None:
     return viewer
 
 
+def signed_in_user(info: Info[Any, Any]) -> User:
+    """The viewer of a resolver behind `IsAuthenticated` or `IsAdmin` (never anonymous)."""
+    viewer = _viewer(info)
+    if viewer is None:
+        raise Unauthenticated()
+    return viewer
+
+
 class IsAuthenticated(BasePermission):
     """A signed-in viewer; otherwise UNAUTHENTICATED."""
 

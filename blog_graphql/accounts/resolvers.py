@@ -6,13 +6,13 @@ from typing import cast
 
 import strawberry
 
-from blog_graphql.accounts import login, models, recovery, service
+from blog_graphql.accounts import recovery, service, signin
 from blog_graphql.accounts.types import AuthPayload, LoginInput, RegisterInput, UpdateMeInput, User
 from blog_graphql.context import Info
 from blog_graphql.ids import decode_id
 from blog_graphql.node import register_node
 from blog_graphql.pagination import Connection, build_connection, decode_cursor, page_size
-from blog_graphql.permissions import IsAdmin, IsAuthenticated
+from blog_graphql.permissions import IsAdmin, IsAuthenticated, signed_in_user
 
 
 @register_node("User")
@@ -21,18 +21,12 @@ async def fetch_user(info: Info, pk: int) -> User | None:
     return User.from_row(row) if row else None
 
 
-def viewer(info: Info) -> models.User:
-    """The signed-in user, behind an `IsAuthenticated` or `IsAdmin` permission."""
-    assert info.context.viewer is not None
-    return info.context.viewer
-
-
-def client_of(info: Info) -> login.Client:
+def client_of(info: Info) -> signin.Client:
     request = info.context.request
     if request is None:
-        return login.Client()
+        return signin.Client()
     address = request.client.host if request.client else None
-    return login.Client(user_agent=request.headers.get("user-agent"), address=address)
+    return signin.Client(user_agent=request.headers.get("user-agent"), address=address)
 
 
 @strawberry.type
@@ -80,7 +74,7 @@ class AccountMutation:
     )
     async def login(self, info: Info, input: LoginInput) -> AuthPayload:
         state = info.context.state
-        signed_in = await login.login(
+        signed_in = await signin.login(
             state.db, state.settings, state.lockout, login=input.login,
             password=input.password, client=client_of(info),
         )  # fmt: skip
@@ -88,7 +82,7 @@ class AccountMutation:
 
     @strawberry.mutation(description="A new token pair; the old refresh token dies.")
     async def refresh_token(self, info: Info, refresh_token: str) -> AuthPayload:
-        signed_in = await login.refresh(info.context.db, info.context.settings, refresh_token)
+        signed_in = await signin.refresh(info.context.db, info.context.settings, refresh_token)
         return AuthPayload.from_result(signed_in)
 
     @strawberry.mutation(
@@ -96,7 +90,7 @@ class AccountMutation:
     )
     async def logout(self, info: Info, refresh_token: str | None = None) -> bool:
         context = info.context
-        await login.logout(
+        await signin.logout(
             context.db, context.settings, viewer=context.viewer,
             session_id=context.session_id, refresh_token=refresh_token,
         )  # fmt: skip
@@ -105,7 +99,7 @@ class AccountMutation:
     @strawberry.mutation(description="Change your profile.", permission_classes=[IsAuthenticated])
     async def update_me(self, info: Info, input: UpdateMeInput) -> User:
         row = await service.update_profile(
-            info.context.db, user=viewer(info), changes=input.changes()
+            info.context.db, user=signed_in_user(info), changes=input.changes()
         )
         return User.from_row(row)
 
@@ -115,7 +109,7 @@ class AccountMutation:
     )
     async def change_password(self, info: Info, current_password: str, new_password: str) -> bool:
         await recovery.change_password(
-            info.context.db, user=viewer(info), session_id=info.context.session_id,
+            info.context.db, user=signed_in_user(info), session_id=info.context.session_id,
             current_password=current_password, new_password=new_password,
             bcrypt_rounds=info.context.settings.bcrypt_rounds,
         )  # fmt: skip
@@ -149,7 +143,7 @@ class AccountMutation:
         permission_classes=[IsAuthenticated],
     )
     async def request_email_verification(self, info: Info) -> bool:
-        await recovery.request_email_verification(info.context.db, user=viewer(info))
+        await recovery.request_email_verification(info.context.db, user=signed_in_user(info))
         return True
 
     @strawberry.mutation(
@@ -157,7 +151,8 @@ class AccountMutation:
         permission_classes=[IsAdmin],
     )
     async def set_user_active(self, info: Info, id: strawberry.ID, active: bool) -> User:
+        user_id = decode_id(id, "User")
         row = await service.set_user_active(
-            info.context.db, admin=viewer(info), user_id=decode_id(id, "User"), active=active
+            info.context.db, admin=signed_in_user(info), user_id=user_id, active=active
         )
         return User.from_row(row)

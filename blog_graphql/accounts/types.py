@@ -7,7 +7,7 @@ from datetime import datetime
 import strawberry
 
 from blog_graphql.accounts import models
-from blog_graphql.accounts.login import SignedIn
+from blog_graphql.accounts.signin import SignedIn
 from blog_graphql.context import Info
 from blog_graphql.ids import encode_id
 from blog_graphql.node import Node
