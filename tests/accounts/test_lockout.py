@@ -150,6 +150,11 @@ async def test_a_password_reset_lifts_the_lock(client, db):
     await sign_in(client, "ada", "Brandnew123")
 
 
+def redis_settings(settings):
+    # RATE_LIMIT_ENABLED=false turns off the request budgets, never the account lockout.
+    return settings.model_copy(update={"redis_url": TEST_REDIS_URL, "rate_limit_enabled": False})
+
+
 @pytest.fixture
 async def redis():
     client = Redis.from_url(TEST_REDIS_URL or "")
@@ -161,7 +166,7 @@ async def redis():
 @requires_redis
 async def test_with_redis_the_lockout_lives_in_redis_across_instances(settings, db, redis):
     ada = await create_user(db, username="ada")
-    with_redis = settings.model_copy(update={"redis_url": TEST_REDIS_URL})
+    with_redis = redis_settings(settings)
     async with instance(with_redis) as first, instance(with_redis) as second:
         await fail(first, "ada", 3)
         await fail(second, "ada", 2)
@@ -176,7 +181,7 @@ async def test_with_redis_the_lockout_lives_in_redis_across_instances(settings, 
 async def test_with_redis_the_fifth_failure_restarts_the_clock_as_the_lock(settings, db, redis):
     ada = await create_user(db, username="ada")
     key = REDIS_PREFIX + account_key(ada.id)
-    async with instance(settings.model_copy(update={"redis_url": TEST_REDIS_URL})) as client:
+    async with instance(redis_settings(settings)) as client:
         await fail(client, "ada", 4)
         await redis.pexpire(key, 60_000)  # 14 of the window's 15 minutes pass
         await fail(client, "ada", 1)
@@ -184,3 +189,14 @@ async def test_with_redis_the_fifth_failure_restarts_the_clock_as_the_lock(setti
         rate_limited(await login(client, "ada"))
         await redis.delete(key)  # the lock runs out
         await sign_in(client, "ada")
+
+
+async def test_while_redis_is_unreachable_the_database_counts_instead(settings, db):
+    ada = await create_user(db, username="ada")
+    redis_down = settings.model_copy(update={"redis_url": "redis://127.0.0.1:1/0"})
+    async with instance(redis_down) as client:
+        await fail(client, "ada", 5)
+        rate_limited(await login(client, "ada"))
+    async with db.session() as session:
+        row = await session.get(LoginFailure, account_key(ada.id))
+    assert row is not None and row.failures == 6
