@@ -15,16 +15,22 @@ class AppState:
     settings: Settings
     db: Database
     rate_limiter: RateLimiter = field(init=False)
-    lockout: LoginLockout = field(init=False)
+    _lockout: LoginLockout | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.rate_limiter = RateLimiter.from_settings(self.settings)
-        # One Redis pool per process: the login lockout counts in the rate limiter's.
-        self.lockout = create_lockout(self.db, self.rate_limiter.pool)
 
     @classmethod
     def create(cls, settings: Settings) -> AppState:
         return cls(settings=settings, db=Database.from_url(settings.database_url))
+
+    @property
+    def lockout(self) -> LoginLockout:
+        """The login lockout, made on first use over the rate limiter's Redis pool (one
+        pool per process; its owner closes it), or over the database without Redis."""
+        if self._lockout is None:
+            self._lockout = create_lockout(self.db, self.rate_limiter.pool)
+        return self._lockout
 
     async def close(self) -> None:
         await self.rate_limiter.close()
