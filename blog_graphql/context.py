@@ -15,8 +15,12 @@ from starlette.websockets import WebSocket
 
 from blog_graphql.accounts.loaders import load_users
 from blog_graphql.accounts.models import User
+from blog_graphql.comments import loaders as comments
 from blog_graphql.config import Settings
 from blog_graphql.db import Database
+from blog_graphql.keyset import AnyRow
+from blog_graphql.pagination import PageKey
+from blog_graphql.posts import loaders as posts
 from blog_graphql.posts.loaders import load_tags
 from blog_graphql.posts.models import Tag
 from blog_graphql.state import AppState
@@ -32,16 +36,63 @@ def loader(
     return DataLoader(batch_load_fn=partial(batch, db))
 
 
+def viewer_loader(
+    db: Database,
+    viewer: User | None,
+    batch: Callable[[Database, User | None, Sequence[K]], Coroutine[Any, Any, list[V]]],
+) -> DataLoader[K, V]:
+    """A DataLoader whose batch function applies the viewer's visibility rules in SQL."""
+    return DataLoader(batch_load_fn=partial(batch, db, viewer))
+
+
+Rows = Sequence[AnyRow]
+
+
 @dataclass
 class Loaders:
     """Every loader of a request, on one screen."""
 
     user: DataLoader[int, User | None]
     tag: DataLoader[int, Tag | None]
+    post: DataLoader[int, AnyRow | None]
+    post_body: DataLoader[int, AnyRow | None]
+    tags_of_post: DataLoader[int, Rows]
+    posts_of_author: DataLoader[PageKey, Rows]
+    post_count_of_author: DataLoader[int, int]
+    posts_of_tag: DataLoader[PageKey, Rows]
+    post_count_of_tag: DataLoader[int, int]
+    comment: DataLoader[int, AnyRow | None]
+    comments_of_post: DataLoader[PageKey, Rows]
+    comment_total: DataLoader[int, int]
+    comment_count: DataLoader[int, int]
+    replies: DataLoader[PageKey, Rows]
+    reply_count: DataLoader[int, int]
 
     @classmethod
-    def create(cls, db: Database) -> Loaders:
-        return cls(user=loader(db, load_users), tag=loader(db, load_tags))
+    def create(cls, db: Database, viewer: User | None = None) -> Loaders:
+        def seen_by_viewer(batch: Any) -> DataLoader[Any, Any]:
+            return viewer_loader(db, viewer, batch)
+
+        loaders = cls(
+            user=loader(db, load_users),
+            tag=loader(db, load_tags),
+            post=seen_by_viewer(posts.load_posts),
+            post_body=loader(db, posts.load_post_bodies),
+            tags_of_post=loader(db, posts.load_tags_of_posts),
+            posts_of_author=seen_by_viewer(posts.load_posts_of_authors),
+            post_count_of_author=seen_by_viewer(posts.count_posts_of_authors),
+            posts_of_tag=seen_by_viewer(posts.load_posts_of_tags),
+            post_count_of_tag=seen_by_viewer(posts.count_posts_of_tags),
+            comment=seen_by_viewer(comments.load_comments),
+            comments_of_post=seen_by_viewer(comments.load_comments_of_posts),
+            comment_total=seen_by_viewer(comments.count_comments_of_posts),
+            comment_count=seen_by_viewer(comments.count_live_comments),
+            replies=seen_by_viewer(comments.load_replies),
+            reply_count=seen_by_viewer(comments.count_replies),
+        )
+        if viewer is not None:
+            loaders.user.prime(viewer.id, viewer)
+        return loaders
 
 
 @dataclass
@@ -62,6 +113,12 @@ class Context:
     def settings(self) -> Settings:
         return self.state.settings
 
+    def use_viewer(self, viewer: User | None) -> None:
+        """Change who is asking (a WebSocket signs in after connecting): loaders filter by
+        the viewer, so they are rebuilt with it."""
+        self.viewer = viewer
+        self.loaders = Loaders.create(self.db, viewer)
+
     @classmethod
     def create(
         cls,
@@ -70,7 +127,8 @@ class Context:
         viewer: User | None = None,
         request: Request | WebSocket | None = None,
     ) -> Context:
-        return cls(state=state, loaders=Loaders.create(state.db), viewer=viewer, request=request)
+        loaders = Loaders.create(state.db, viewer)
+        return cls(state=state, loaders=loaders, viewer=viewer, request=request)
 
 
 __all__ = ["Context", "Info", "Loaders", "Tag", "User"]

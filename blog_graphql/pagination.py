@@ -5,8 +5,10 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Generic, TypeVar
+from functools import partial
+from typing import Any, Generic, Protocol, TypeVar
 
 import orjson
 import strawberry
@@ -18,8 +20,17 @@ MAX_PAGE_SIZE = 100
 
 T = TypeVar("T")
 Row = TypeVar("Row")
-CursorValue = int | str | datetime
+CursorValue = int | float | str | datetime
 CursorKey = tuple[CursorValue, ...]
+
+
+@dataclass(frozen=True)
+class PageKey:
+    """One parent's page: what a nested connection field asks its loader for."""
+
+    parent: int
+    first: int
+    after: CursorKey | None = None
 
 
 @strawberry.type(description="Where a page stands in the whole list.")
@@ -84,6 +95,8 @@ def _coerce(value: object, kind: type) -> CursorValue:
         return value
     if kind is str and isinstance(value, str):
         return value
+    if kind is float and isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
     raise ValueError("unexpected cursor value")
 
 
@@ -108,4 +121,34 @@ def build_connection(
             end_cursor=edges[-1].cursor if edges else None,
         ),
         count=count,
+    )
+
+
+class PageLoader(Protocol):
+    """A loader of nested pages (`load_<things>_of_<parents>`) and one of their counts."""
+
+    def load(self, key: Any) -> Awaitable[Any]: ...
+
+
+async def nested_connection(
+    pages: PageLoader,
+    counts: PageLoader,
+    *,
+    parent: int,
+    first: int | None,
+    after: str | None,
+    shape: Sequence[type],
+    key: Callable[[Any], CursorKey],
+    node: Callable[[Any], T],
+) -> Connection[T]:
+    """A connection field under a parent object, batched with its siblings by the loaders."""
+    page_key = PageKey(parent=parent, first=page_size(first), after=decode_cursor(after, shape))
+    rows = await pages.load(page_key)
+    return build_connection(
+        rows,
+        first=page_key.first,
+        after=after,
+        key=key,
+        node=node,
+        count=partial(counts.load, parent),
     )

@@ -6,11 +6,12 @@ import strawberry
 from strawberry.tools import merge_types
 
 from blog_graphql.accounts.resolvers import AccountMutation, AccountQuery
+from blog_graphql.comments.resolvers import CommentMutation
 from blog_graphql.config import Settings
 from blog_graphql.context import Info
 from blog_graphql.hardening import hardened_schema
 from blog_graphql.node import Node, resolve_node
-from blog_graphql.posts.resolvers import PostQuery
+from blog_graphql.posts.resolvers import PostMutation, PostQuery
 from blog_graphql.ratelimit import RateLimiter
 
 
@@ -22,7 +23,7 @@ class NodeQuery:
 
 
 Query = merge_types("Query", (AccountQuery, NodeQuery, PostQuery))
-Mutation = merge_types("Mutation", (AccountMutation,))
+Mutation = merge_types("Mutation", (AccountMutation, PostMutation, CommentMutation))
 
 
 def build_schema(

@@ -56,17 +56,18 @@ class BlogGraphQL(GraphQL[Context, None]):
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> Context:
-        context = Context.create(self.state, request=request)
-        context.request_id = request_id_of(request) or context.request_id
+        authenticated = None
         if isinstance(request, Request):
             # A present but invalid header fails the whole request (see `__call__`).
             authorization = request.headers.get("authorization")
             authenticated = await authenticate_header(
                 self.state.db, self.state.settings, authorization
             )
-            if authenticated is not None:
-                context.viewer, context.session_id = authenticated.user, authenticated.session_id
-                context.loaders.user.prime(context.viewer.id, context.viewer)
+        # Loaders apply the viewer's visibility rules, so they are built knowing the viewer.
+        viewer = authenticated.user if authenticated is not None else None
+        context = Context.create(self.state, viewer=viewer, request=request)
+        context.session_id = authenticated.session_id if authenticated is not None else None
+        context.request_id = request_id_of(request) or context.request_id
         return context
 
     async def run(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
@@ -11,7 +12,11 @@ from blog_graphql.accounts.signin import SignedIn
 from blog_graphql.context import Info
 from blog_graphql.ids import encode_id
 from blog_graphql.node import Node
+from blog_graphql.pagination import Connection
 from blog_graphql.permissions import is_owner_or_admin
+
+if TYPE_CHECKING:
+    from blog_graphql.posts.types import Post
 
 
 @strawberry.type(description="A person with an account.")
@@ -33,6 +38,15 @@ class User(Node):
         if self.email_shown or is_owner_or_admin(info.context.viewer, self.pk):
             return self.private_email
         return None
+
+    @strawberry.field(description="Their posts, newest first; drafts only to them and admins.")
+    async def posts(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> Connection[Annotated[Post, strawberry.lazy("blog_graphql.posts.types")]]:
+        # Posts depend on accounts, not the reverse: this backward edge imports late.
+        from blog_graphql.posts.types import posts_of_author
+
+        return await posts_of_author(info, self.pk, first, after)
 
     @classmethod
     def from_row(cls, row: models.User, *, email_shown: bool = False) -> User:

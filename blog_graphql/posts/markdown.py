@@ -52,7 +52,12 @@ def plain_text(html: str) -> str:
 
 def make_excerpt(html: str, length: int = EXCERPT_LENGTH) -> str:
     """About the first `length` characters of plain text, cut at a word boundary."""
-    text = plain_text(html)
+    return shorten(plain_text(html), length)
+
+
+def shorten(text: str, length: int) -> str:
+    """`text` with its whitespace collapsed, cut at a word boundary near `length`."""
+    text = _SPACE.sub(" ", text).strip()
     if len(text) <= length:
         return text
     cut = text[:length].rsplit(" ", 1)[0]

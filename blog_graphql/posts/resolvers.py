@@ -5,9 +5,12 @@ from __future__ import annotations
 import strawberry
 
 from blog_graphql.context import Info
+from blog_graphql.ids import decode_id
 from blog_graphql.node import register_node
-from blog_graphql.posts import service
-from blog_graphql.posts.types import Tag
+from blog_graphql.pagination import build_connection, page_size
+from blog_graphql.posts import queries, service
+from blog_graphql.posts.inputs import CreatePostInput, PostFilter, UpdatePostInput
+from blog_graphql.posts.types import Post, PostConnection, Tag
 
 
 @register_node("Tag")
@@ -16,8 +19,74 @@ async def fetch_tag(info: Info, pk: int) -> Tag | None:
     return Tag.from_row(row) if row else None
 
 
+@register_node("Post")
+async def fetch_post(info: Info, pk: int) -> Post | None:
+    row = await info.context.loaders.post.load(pk)
+    return Post.from_row(row) if row else None
+
+
 @strawberry.type
 class PostQuery:
     @strawberry.field(description="Every tag, by name.")
     async def tags(self, info: Info) -> list[Tag]:
         return [Tag.from_row(row) for row in await service.list_tags(info.context.db)]
+
+    @strawberry.field(description="The post at `slug`; null when missing or not visible.")
+    async def post(self, info: Info, slug: str) -> Post | None:
+        row = await queries.find_post_by_slug(info.context.db, info.context.viewer, slug)
+        return Post.from_row(row) if row else None
+
+    @strawberry.field(
+        description="Newest first by publishedAt (drafts by createdAt), ties by id; with a "
+        "search, best matches first. Drafts only to their author and admins."
+    )
+    async def posts(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        filter: PostFilter | None = None,
+    ) -> PostConnection:
+        size = page_size(first)
+        post_filter = filter.to_filter() if filter else queries.PostFilter()
+        page = await queries.list_posts(
+            info.context.db, info.context.viewer, post_filter, size, after
+        )
+        return build_connection(
+            page.rows, first=size, after=after, key=page.key, node=Post.from_row, count=page.count
+        )
+
+
+@strawberry.type
+class PostMutation:
+    @strawberry.mutation(description="Write a post (signed in); a draft unless published.")
+    async def create_post(self, info: Info, input: CreatePostInput) -> Post:
+        post = await service.create_post(info.context.db, info.context.viewer, input.to_new_post())
+        return Post.from_row(post)
+
+    @strawberry.mutation(description="Change a post (its author or an admin).")
+    async def update_post(self, info: Info, id: strawberry.ID, input: UpdatePostInput) -> Post:
+        post = await service.update_post(
+            info.context.db, info.context.viewer, decode_id(id, "Post"), input.to_changes()
+        )
+        return Post.from_row(post)
+
+    @strawberry.mutation(description="Publish a draft (its author or an admin).")
+    async def publish_post(self, info: Info, id: strawberry.ID) -> Post:
+        post = await service.publish_post(
+            info.context.db, info.context.viewer, decode_id(id, "Post")
+        )
+        return Post.from_row(post)
+
+    @strawberry.mutation(description="Make a post a draft again (its author or an admin).")
+    async def unpublish_post(self, info: Info, id: strawberry.ID) -> Post:
+        post = await service.unpublish_post(
+            info.context.db, info.context.viewer, decode_id(id, "Post")
+        )
+        return Post.from_row(post)
+
+    @strawberry.mutation(description="Delete a post and its comments (its author or an admin).")
+    async def delete_post(self, info: Info, id: strawberry.ID) -> bool:
+        return await service.delete_post(
+            info.context.db, info.context.viewer, decode_id(id, "Post")
+        )

@@ -1,15 +1,221 @@
-"""Post and tag use cases; each owns its transaction."""
+"""Writing posts and listing tags; each use case owns its transaction."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from enum import Enum
+from typing import TypeVar
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, insert, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from blog_graphql.db import Database
-from blog_graphql.posts.models import Tag
+from blog_graphql.accounts.models import User
+from blog_graphql.db import Database, utcnow
+from blog_graphql.errors import Conflict, InvalidInput, NotFound
+from blog_graphql.posts.access import ensure_may_change, signed_in, visible_posts
+from blog_graphql.posts.markdown import make_excerpt, render_markdown
+from blog_graphql.posts.models import Post, PostTag, Tag
+from blog_graphql.posts.slugs import base_slug, unique_slug
+from blog_graphql.posts.tagging import clean_tag_names, tags_named
+
+MAX_TITLE_LENGTH = 200
+MAX_CONTENT_LENGTH = 100_000
+MAX_EXCERPT_LENGTH = 500
+SLUG_LENGTH = 200
+ATTEMPTS = 3
+T = TypeVar("T")
+
+
+class Keep(Enum):
+    KEEP = "keep"
+
+
+KEEP = Keep.KEEP
+
+
+@dataclass(frozen=True)
+class NewPost:
+    title: str
+    content: str
+    excerpt: str | None = None
+    tags: Sequence[str] = ()
+    published: bool = False
+
+
+@dataclass(frozen=True)
+class PostChanges:
+    """What `updatePost` changes; None (or KEEP) leaves a field as it is."""
+
+    title: str | None = None
+    content: str | None = None
+    excerpt: str | Keep | None = KEEP  # None: back to the automatic excerpt
+    tags: Sequence[str] | None = None
 
 
 async def list_tags(db: Database) -> Sequence[Tag]:
     async with db.session() as session:
         return (await session.scalars(select(Tag).order_by(func.lower(Tag.name)))).all()
+
+
+async def create_post(db: Database, viewer: User | None, new: NewPost) -> Post:
+    author = signed_in(viewer)
+    title, excerpt, tags = _checked(new.title, new.content, new.excerpt, new.tags)
+    assert title is not None and tags is not None
+    html = render_markdown(new.content)  # before the transaction: rendering is CPU work
+
+    async def insert_post() -> Post:
+        async with db.transaction() as session:
+            now = utcnow()
+            post = Post(
+                author_id=author.id, title=title, content=new.content, content_html=html,
+                slug=await unique_slug(session, Post.slug, _slug_base(title)),
+                excerpt=excerpt or make_excerpt(html), published=new.published,
+                published_at=now if new.published else None, feed_at=now,
+                created_at=now, updated_at=now,
+            )  # fmt: skip
+            session.add(post)
+            await session.flush()
+            await _replace_tags(session, post.id, tags)
+        return post
+
+    return await _retry_on_conflict(insert_post)
+
+
+async def update_post(
+    db: Database, viewer: User | None, post_id: int, changes: PostChanges
+) -> Post:
+    user = signed_in(viewer)
+    title, excerpt, tags = _checked(changes.title, changes.content, changes.excerpt, changes.tags)
+    html = render_markdown(changes.content) if changes.content is not None else None
+
+    async def apply() -> Post:
+        async with db.transaction() as session:
+            post = await _post_to_change(session, user, post_id)
+            if title is not None:
+                await _retitle(session, post, title)
+            if changes.content is not None and html is not None:
+                _rewrite(post, changes.content, html)
+            if excerpt is not KEEP:
+                post.excerpt = excerpt or make_excerpt(post.content_html)
+            if tags is not None:
+                await _replace_tags(session, post.id, tags)
+            post.updated_at = utcnow()
+        return post
+
+    return await _retry_on_conflict(apply)
+
+
+async def publish_post(db: Database, viewer: User | None, post_id: int) -> Post:
+    """Publish a draft; the first publication date is kept if it was published before."""
+    user = signed_in(viewer)
+    async with db.transaction() as session:
+        post = await _post_to_change(session, user, post_id)
+        if not post.published:
+            post.published = True
+            post.published_at = post.published_at or utcnow()
+            post.feed_at = post.published_at
+            post.updated_at = utcnow()
+    return post
+
+
+async def unpublish_post(db: Database, viewer: User | None, post_id: int) -> Post:
+    """Back to a draft: hidden from everyone but its author and admins; the slug stays."""
+    user = signed_in(viewer)
+    async with db.transaction() as session:
+        post = await _post_to_change(session, user, post_id)
+        if post.published:
+            post.published = False
+            post.feed_at = post.created_at
+            post.updated_at = utcnow()
+    return post
+
+
+async def delete_post(db: Database, viewer: User | None, post_id: int) -> bool:
+    """Delete a post with its comments and tag links (the foreign keys cascade)."""
+    user = signed_in(viewer)
+    async with db.transaction() as session:
+        await _post_to_change(session, user, post_id)
+        await session.execute(delete(Post).where(Post.id == post_id))
+    return True
+
+
+async def _post_to_change(session: AsyncSession, user: User, post_id: int) -> Post:
+    """The post, locked for this transaction: NOT_FOUND if invisible, FORBIDDEN if not theirs."""
+    query = select(Post).where(Post.id == post_id, visible_posts(user)).with_for_update()
+    post = await session.scalar(query)
+    if post is None:
+        raise NotFound()
+    ensure_may_change(user, post.author_id)
+    return post
+
+
+def _checked(
+    title: str | None,
+    content: str | None,
+    excerpt: str | Keep | None,
+    tags: Sequence[str] | None,
+) -> tuple[str | None, str | Keep | None, list[str] | None]:
+    """Trimmed title, excerpt and tag names; every problem at once, by input field."""
+    problems: dict[str, str] = {}
+    if title is not None:
+        title = " ".join(title.split())
+        if not title or len(title) > MAX_TITLE_LENGTH:
+            problems["title"] = f"Use 1 to {MAX_TITLE_LENGTH} characters."
+    if content is not None and len(content) > MAX_CONTENT_LENGTH:
+        problems["content"] = f"Use at most {MAX_CONTENT_LENGTH:,} characters."
+    if isinstance(excerpt, str):
+        excerpt = excerpt.strip() or None
+        if excerpt is not None and len(excerpt) > MAX_EXCERPT_LENGTH:
+            problems["excerpt"] = f"Use at most {MAX_EXCERPT_LENGTH} characters."
+    names: list[str] | None = None
+    try:
+        names = clean_tag_names(tags) if tags is not None else None
+    except InvalidInput as error:
+        problems.update(error.fields)
+    if problems:
+        raise InvalidInput(problems)
+    return title, excerpt, names
+
+
+def _slug_base(title: str) -> str:
+    return base_slug(title, max_length=SLUG_LENGTH) or "post"
+
+
+async def _retitle(session: AsyncSession, post: Post, title: str) -> None:
+    """A new title; the slug follows it only until the post is first published."""
+    if post.published_at is None and title != post.title:
+        post.slug = await unique_slug(
+            session, Post.slug, _slug_base(title), others=Post.id != post.id
+        )
+    post.title = title
+
+
+def _rewrite(post: Post, content: str, html: str) -> None:
+    # An excerpt equal to the automatic one of the old content was never set by hand,
+    # so it follows the new content.
+    automatic = post.excerpt == make_excerpt(post.content_html)
+    post.content, post.content_html = content, html
+    if automatic:
+        post.excerpt = make_excerpt(html)
+
+
+async def _replace_tags(session: AsyncSession, post_id: int, names: Sequence[str]) -> None:
+    tags = await tags_named(session, names)
+    await session.execute(delete(PostTag).where(PostTag.post_id == post_id))
+    if tags:
+        await session.execute(
+            insert(PostTag), [{"post_id": post_id, "tag_id": tag.id} for tag in tags]
+        )
+
+
+async def _retry_on_conflict(operation: Callable[[], Awaitable[T]]) -> T:
+    """Run a transaction again when a concurrent writer took the same slug or tag first."""
+    for attempt in range(1, ATTEMPTS + 1):
+        try:
+            return await operation()
+        except IntegrityError:
+            if attempt == ATTEMPTS:
+                raise Conflict({"title": "Another post took this slug; try again."}) from None
+    raise AssertionError("unreachable")  # pragma: no cover

@@ -1,0 +1,68 @@
+"""Comment mutations and node refetching: translate, delegate, translate back."""
+
+from __future__ import annotations
+
+import strawberry
+
+from blog_graphql.comments import service
+from blog_graphql.comments.types import Comment
+from blog_graphql.context import Info
+from blog_graphql.ids import decode_id
+from blog_graphql.node import register_node
+
+
+@register_node("Comment")
+async def fetch_comment(info: Info, pk: int) -> Comment | None:
+    row = await info.context.loaders.comment.load(pk)
+    return Comment.from_row(row) if row else None
+
+
+@strawberry.input(description="A comment on a post, or a reply when `parentId` is given.")
+class AddCommentInput:
+    post_id: strawberry.ID
+    content: str = strawberry.field(description="Plain text, 1 to 10,000 characters.")
+    parent_id: strawberry.ID | None = strawberry.field(
+        default=None, description="The comment answered; it must be on the same post."
+    )
+
+
+@strawberry.type
+class CommentMutation:
+    @strawberry.mutation(
+        description="Comment (signed in). With COMMENT_MODERATION=pre it waits for an admin."
+    )
+    async def add_comment(self, info: Info, input: AddCommentInput) -> Comment:
+        comment = await service.add_comment(
+            info.context.db,
+            info.context.viewer,
+            post_id=decode_id(input.post_id, "Post", "postId"),
+            content=input.content,
+            parent_id=decode_id(input.parent_id, "Comment", "parentId")
+            if input.parent_id
+            else None,
+            moderation=info.context.settings.comment_moderation,
+        )
+        return Comment.from_row(comment)
+
+    @strawberry.mutation(description="Edit a comment (its author or an admin).")
+    async def update_comment(self, info: Info, id: strawberry.ID, content: str) -> Comment:
+        comment = await service.update_comment(
+            info.context.db, info.context.viewer, decode_id(id, "Comment"), content
+        )
+        return Comment.from_row(comment)
+
+    @strawberry.mutation(
+        description="Delete a comment (its author or an admin). One with replies stays as a "
+        "tombstone (`isDeleted`, empty content) so the thread reads on; one without goes."
+    )
+    async def delete_comment(self, info: Info, id: strawberry.ID) -> bool:
+        return await service.delete_comment(
+            info.context.db, info.context.viewer, decode_id(id, "Comment")
+        )
+
+    @strawberry.mutation(description="Admins: show (approved: true) or hide a comment.")
+    async def moderate_comment(self, info: Info, id: strawberry.ID, approved: bool) -> Comment:
+        comment = await service.moderate_comment(
+            info.context.db, info.context.viewer, decode_id(id, "Comment"), approved=approved
+        )
+        return Comment.from_row(comment)

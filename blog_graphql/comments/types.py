@@ -1,0 +1,98 @@
+"""GraphQL shapes of comments."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+
+from blog_graphql.accounts.types import User
+from blog_graphql.comments import models
+from blog_graphql.comments.loaders import THREAD_CURSOR, thread_key
+from blog_graphql.context import Info
+from blog_graphql.errors import NotFound
+from blog_graphql.ids import encode_id
+from blog_graphql.keyset import AnyRow
+from blog_graphql.node import Node
+from blog_graphql.pagination import Connection, nested_connection
+from blog_graphql.posts.types import Post, load_user
+
+
+@strawberry.type(
+    description="A comment on a post, or a reply to another comment. Deleting a comment "
+    "that has replies leaves a tombstone (`isDeleted: true`, empty `content`) so the "
+    "thread stays readable; deleting one without replies removes it, and a tombstone "
+    "goes too once its last reply is deleted."
+)
+class Comment(Node):
+    pk: strawberry.Private[int]
+    post_id: strawberry.Private[int]
+    author_id: strawberry.Private[int]
+    parent_id: strawberry.Private[int | None]
+    content: str = strawberry.field(description="Plain text as written; empty when deleted.")
+    is_approved: bool = strawberry.field(
+        description="False while waiting for a moderator, or hidden by one; unapproved "
+        "comments are seen only by their author and admins."
+    )
+    is_deleted: bool = strawberry.field(
+        description="A deleted comment kept as a tombstone because it has replies."
+    )
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def from_row(cls, row: models.Comment | AnyRow) -> Comment:
+        return cls(
+            id=strawberry.ID(encode_id("Comment", row.id)),
+            pk=row.id,
+            post_id=row.post_id,
+            author_id=row.author_id,
+            parent_id=row.parent_id,
+            content=row.content,
+            is_approved=row.is_approved,
+            is_deleted=row.deleted_at is not None,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+        )
+
+    @strawberry.field(description="Kept on a tombstone, so replies still read in context.")
+    async def author(self, info: Info) -> User:
+        return await load_user(info, self.author_id)
+
+    @strawberry.field
+    async def post(self, info: Info) -> Post:
+        row = await info.context.loaders.post.load(self.post_id)
+        if row is None:
+            raise NotFound()  # unpublished or deleted while this request ran
+        return Post.from_row(row)
+
+    @strawberry.field(description="The comment this one replies to; null for a top-level one.")
+    async def parent(self, info: Info) -> Comment | None:
+        if self.parent_id is None:
+            return None
+        row = await info.context.loaders.comment.load(self.parent_id)
+        return Comment.from_row(row) if row else None
+
+    @strawberry.field(description="Direct replies, oldest first.")
+    async def replies(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> CommentConnection:
+        loaders = info.context.loaders
+        return await nested_connection(
+            loaders.replies, loaders.reply_count, parent=self.pk,
+            first=first, after=after, shape=THREAD_CURSOR, key=thread_key, node=Comment.from_row,
+        )  # fmt: skip
+
+
+CommentConnection = Connection[Comment]
+
+
+async def comments_of_post(
+    info: Info, post_id: int, first: int | None, after: str | None
+) -> Connection[Comment]:
+    """`Post.comments`: top-level comments, batched across every post of the request."""
+    loaders = info.context.loaders
+    return await nested_connection(
+        loaders.comments_of_post, loaders.comment_total, parent=post_id,
+        first=first, after=after, shape=THREAD_CURSOR, key=thread_key, node=Comment.from_row,
+    )  # fmt: skip

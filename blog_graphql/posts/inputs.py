@@ -1,0 +1,73 @@
+"""GraphQL inputs of the post operations."""
+
+from __future__ import annotations
+
+import strawberry
+
+from blog_graphql.posts import queries, service
+
+
+@strawberry.input(description="Narrows `posts`; every given condition must hold.")
+class PostFilter:
+    search: str | None = strawberry.field(
+        default=None,
+        description="Full text over title and content, ranked (title matches first). Web "
+        'search syntax: words, "quoted phrases", `or`, `-excluded`.',
+    )
+    tag: str | None = strawberry.field(
+        default=None, description="A tag's slug or name, ignoring case."
+    )
+    author: str | None = strawberry.field(default=None, description="A username, ignoring case.")
+    published: bool | None = strawberry.field(
+        default=None, description="Only published posts, or only (visible) drafts."
+    )
+
+    def to_filter(self) -> queries.PostFilter:
+        return queries.PostFilter(
+            search=self.search, tag=self.tag, author=self.author, published=self.published
+        )
+
+
+@strawberry.input(description="A new post; a draft unless `published` is true.")
+class CreatePostInput:
+    title: str = strawberry.field(description="1 to 200 characters; the slug comes from it.")
+    content: str = strawberry.field(description="Markdown, up to 100,000 characters.")
+    excerpt: str | None = strawberry.field(
+        default=None, description="Up to 500 characters; by default the content's start."
+    )
+    tags: list[str] | None = strawberry.field(
+        default=None, description="Up to 10 tag names; new ones are created, case ignored."
+    )
+    published: bool | None = False
+
+    def to_new_post(self) -> service.NewPost:
+        return service.NewPost(
+            title=self.title,
+            content=self.content,
+            excerpt=self.excerpt,
+            tags=self.tags or [],
+            published=bool(self.published),
+        )
+
+
+@strawberry.input(description="Changes to a post; omitted fields stay as they are.")
+class UpdatePostInput:
+    title: str | None = strawberry.field(
+        default=None, description="The slug follows the title only until first published."
+    )
+    content: str | None = None
+    excerpt: str | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="An explicit null (or empty text) goes back to the automatic excerpt.",
+    )
+    tags: list[str] | None = strawberry.field(
+        default=None, description="Replaces every tag; an empty list removes them all."
+    )
+
+    def to_changes(self) -> service.PostChanges:
+        return service.PostChanges(
+            title=self.title,
+            content=self.content,
+            excerpt=service.KEEP if self.excerpt is strawberry.UNSET else self.excerpt,
+            tags=self.tags,
+        )

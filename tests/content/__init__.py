@@ -1,0 +1,1 @@
+"""Posts, tags and comments."""
