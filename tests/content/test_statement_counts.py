@@ -66,3 +66,46 @@ async def test_the_feed_runs_six_statements_plus_the_auth_check(
         print("  ", statement.replace("\n", " "))
     # The auth check, then posts, authors, tags, comment counts, comments, commenters.
     assert len(sql_log.statements()) <= 1 + 6
+
+
+async def make_thread(db, post, levels, top: int, replies: int):
+    """`top` comments, each with `replies` replies, each of those with one reply; every
+    level written by its own people, so no level finds its authors already loaded."""
+    first, second, third = levels
+    for n in range(top):
+        comment = await create_comment(db, post=post, author=first[n % len(first)])
+        for m in range(replies):
+            reply = await create_comment(
+                db, post=post, author=second[(n + m) % len(second)], parent=comment
+            )
+            await create_comment(db, post=post, author=third[m % len(third)], parent=reply)
+
+
+async def post_page_statements(client, sql_log, slug, headers):
+    sql_log.clear()
+    body = await graphql(client, POST_PAGE, {"slug": slug}, headers=headers)
+    assert "errors" not in body
+    return body["data"]["post"], len(sql_log.statements())
+
+
+async def test_a_post_page_runs_the_same_statements_however_many_comments(
+    client, db, settings, sql_log
+):
+    writer, reader = await create_user(db), await create_user(db)
+    levels = [[await create_user(db) for _ in range(3)] for _level in range(3)]
+    headers = await auth_headers(db, settings, reader)
+    small = await create_post(db, author=writer, tags=["a", "b"])
+    large = await create_post(db, author=writer, tags=["a", "b"])
+    await make_thread(db, small, levels, top=1, replies=1)
+    await make_thread(db, large, levels, top=12, replies=4)
+
+    small_page, small_count = await post_page_statements(client, sql_log, small.slug, headers)
+    large_page, large_count = await post_page_statements(client, sql_log, large.slug, headers)
+
+    assert small_page["commentCount"] == 3 and large_page["commentCount"] == 12 * 9
+    second_level = large_page["comments"]["edges"][0]["node"]["replies"]["edges"][0]["node"]
+    assert second_level["replies"]["edges"][0]["node"]["author"]["username"]
+    print(f"post page: {small_count} and {large_count} statements")
+    # The auth check, the post, its author, tags, comment count, then per level of the
+    # thread one page of comments and one of their authors.
+    assert small_count == large_count <= 1 + 4 + 3 * 2

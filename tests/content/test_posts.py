@@ -1,0 +1,232 @@
+"""Writing posts: create, update, publish, unpublish, delete, slugs, excerpts and limits."""
+
+import pytest
+from sqlalchemy import func, select
+
+from blog_graphql.comments.models import Comment
+from blog_graphql.ids import encode_id
+from blog_graphql.posts.models import Post, PostTag
+from tests.content.helpers import (
+    CREATE_POST,
+    DELETE_POST,
+    PUBLISH_POST,
+    UNPUBLISH_POST,
+    UPDATE_POST,
+    error_code,
+    error_fields,
+    post_id,
+)
+from tests.factories import create_comment, create_post, create_user
+
+
+async def create(call, user, **fields):
+    body = await call(CREATE_POST, {"input": {"content": "Body", **fields}}, user=user)
+    return body
+
+
+async def test_create_post_makes_a_draft_with_slug_html_excerpt_and_tags(call, db):
+    ada = await create_user(db)
+    body = await create(
+        call, ada, title="Hello, World!", content="# Hi\n\nSome **bold** text.", tags=["Python"]
+    )
+    post = body["data"]["createPost"]
+    assert post["slug"] == "hello-world"
+    assert post["published"] is False and post["publishedAt"] is None
+    assert post["content"] == "# Hi\n\nSome **bold** text."
+    assert post["contentHtml"] == "<h1>Hi</h1>\n<p>Some <strong>bold</strong> text.</p>\n"
+    assert post["excerpt"] == "Hi Some bold text."
+    assert [tag["name"] for tag in post["tags"]] == ["Python"]
+
+
+async def test_create_post_published_sets_published_at(call, db):
+    body = await create(call, await create_user(db), title="Out now", published=True)
+    assert body["data"]["createPost"]["published"] is True
+    assert body["data"]["createPost"]["publishedAt"] is not None
+
+
+async def test_slugs_are_transliterated_and_made_unique_with_a_number(call, db):
+    ada = await create_user(db)
+    slugs = [
+        (await create(call, ada, title=title))["data"]["createPost"]["slug"]
+        for title in ["Crème Brûlée", "Crème brûlée", "CREME BRULEE!", "日本語", "🎉🎉🎉"]
+    ]
+    assert slugs == ["creme-brulee", "creme-brulee-2", "creme-brulee-3", "ri-ben-yu", "post"]
+
+
+async def test_the_excerpt_defaults_to_about_300_characters_of_plain_text(call, db):
+    words = " ".join(f"word{n}" for n in range(200))
+    body = await create(call, await create_user(db), title="Long", content=f"*{words}*")
+    excerpt = body["data"]["createPost"]["excerpt"]
+    assert excerpt.startswith("word0 word1") and excerpt.endswith("…")
+    assert 250 <= len(excerpt) <= 301 and "<" not in excerpt
+
+
+async def test_a_draft_slug_follows_its_title_until_published_then_stays(call, db):
+    ada = await create_user(db)
+    post = (await create(call, ada, title="First title"))["data"]["createPost"]
+    renamed = await call(UPDATE_POST, {"id": post["id"], "input": {"title": "Second"}}, user=ada)
+    assert renamed["data"]["updatePost"]["slug"] == "second"
+
+    await call(PUBLISH_POST, {"id": post["id"]}, user=ada)
+    after = await call(UPDATE_POST, {"id": post["id"], "input": {"title": "Third"}}, user=ada)
+    assert after["data"]["updatePost"]["title"] == "Third"
+    assert after["data"]["updatePost"]["slug"] == "second"
+
+    await call(UNPUBLISH_POST, {"id": post["id"]}, user=ada)
+    again = await call(UPDATE_POST, {"id": post["id"], "input": {"title": "Fourth"}}, user=ada)
+    assert again["data"]["updatePost"]["slug"] == "second"  # published once: stable for good
+
+
+async def test_renaming_a_draft_to_its_own_title_keeps_its_slug(call, db):
+    ada = await create_user(db)
+    post = (await create(call, ada, title="Same"))["data"]["createPost"]
+    body = await call(UPDATE_POST, {"id": post["id"], "input": {"title": " Same "}}, user=ada)
+    assert body["data"]["updatePost"]["slug"] == "same"
+
+
+async def test_update_post_rerenders_content_and_keeps_a_custom_excerpt(call, db):
+    ada = await create_user(db)
+    post = (await create(call, ada, title="T", content="old", excerpt="Mine"))["data"]
+    post_global_id = post["createPost"]["id"]
+    body = await call(UPDATE_POST, {"id": post_global_id, "input": {"content": "*new*"}}, user=ada)
+    updated = body["data"]["updatePost"]
+    assert updated["contentHtml"] == "<p><em>new</em></p>\n"
+    assert updated["excerpt"] == "Mine"
+
+    reset = await call(UPDATE_POST, {"id": post_global_id, "input": {"excerpt": None}}, user=ada)
+    assert reset["data"]["updatePost"]["excerpt"] == "new"
+
+
+async def test_an_automatic_excerpt_follows_new_content(call, db):
+    ada = await create_user(db)
+    post = (await create(call, ada, title="T", content="old words"))["data"]["createPost"]
+    body = await call(UPDATE_POST, {"id": post["id"], "input": {"content": "new words"}}, user=ada)
+    assert body["data"]["updatePost"]["excerpt"] == "new words"
+
+
+async def test_update_post_replaces_tags_and_leaves_omitted_fields(call, db):
+    ada = await create_user(db)
+    post = (await create(call, ada, title="T", content="c", tags=["a", "b"]))["data"]
+    post_global_id = post["createPost"]["id"]
+    body = await call(UPDATE_POST, {"id": post_global_id, "input": {"tags": ["B", "c"]}}, user=ada)
+    updated = body["data"]["updatePost"]
+    assert [tag["name"] for tag in updated["tags"]] == ["b", "c"]
+    assert (updated["title"], updated["content"]) == ("T", "c")
+    cleared = await call(UPDATE_POST, {"id": post_global_id, "input": {"tags": []}}, user=ada)
+    assert cleared["data"]["updatePost"]["tags"] == []
+
+
+async def test_publish_and_unpublish_keep_the_first_publication_date(call, db):
+    ada = await create_user(db)
+    post = await create_post(db, author=ada, published=False)
+    published = (await call(PUBLISH_POST, {"id": post_id(post)}, user=ada))["data"]
+    first_date = published["publishPost"]["publishedAt"]
+    assert published["publishPost"]["published"] is True and first_date
+
+    unpublished = (await call(UNPUBLISH_POST, {"id": post_id(post)}, user=ada))["data"]
+    assert unpublished["unpublishPost"]["published"] is False
+    assert unpublished["unpublishPost"]["publishedAt"] is None
+
+    again = (await call(PUBLISH_POST, {"id": post_id(post)}, user=ada))["data"]
+    assert again["publishPost"]["publishedAt"] == first_date
+
+
+async def test_delete_post_removes_it_with_its_comments_and_tag_links(call, db):
+    ada, bob = await create_user(db), await create_user(db)
+    post = await create_post(db, author=ada, tags=["x"])
+    await create_comment(db, post=post, author=bob)
+    assert (await call(DELETE_POST, {"id": post_id(post)}, user=ada)) == {
+        "data": {"deletePost": True}
+    }
+    async with db.session() as session:
+        for column in (Post.id, Comment.post_id):
+            assert await session.scalar(select(func.count()).where(column == post.id)) == 0
+        assert await session.scalar(select(func.count()).select_from(PostTag)) == 0
+    again = await call(DELETE_POST, {"id": post_id(post)}, user=ada)
+    assert error_code(again) == "NOT_FOUND"
+
+
+async def test_admins_may_change_and_delete_anyones_post(call, db):
+    ada, admin = await create_user(db), await create_user(db, is_admin=True)
+    post = await create_post(db, author=ada, published=False)
+    body = await call(UPDATE_POST, {"id": post_id(post), "input": {"title": "Fixed"}}, user=admin)
+    assert body["data"]["updatePost"]["title"] == "Fixed"
+    assert (await call(DELETE_POST, {"id": post_id(post)}, user=admin))["data"]["deletePost"]
+
+
+@pytest.mark.parametrize(
+    ("operation", "variables"),
+    [
+        (CREATE_POST, {"input": {"title": "T", "content": "c"}}),
+        (UPDATE_POST, {"input": {"title": "T"}}),
+        (PUBLISH_POST, {}),
+        (UNPUBLISH_POST, {}),
+        (DELETE_POST, {}),
+    ],
+)
+async def test_post_mutations_need_a_signed_in_user(call, db, operation, variables):
+    post = await create_post(db, author=await create_user(db))
+    body = await call(operation, {"id": post_id(post), **variables})
+    assert error_code(body) == "UNAUTHENTICATED"
+    assert body["data"] is None
+
+
+@pytest.mark.parametrize("operation", [UPDATE_POST, PUBLISH_POST, UNPUBLISH_POST, DELETE_POST])
+async def test_a_visible_post_of_someone_else_is_forbidden(call, db, operation):
+    ada, bob = await create_user(db), await create_user(db)
+    post = await create_post(db, author=ada)
+    body = await call(operation, {"id": post_id(post), "input": {"title": "Mine"}}, user=bob)
+    assert error_code(body) == "FORBIDDEN"
+
+
+@pytest.mark.parametrize("operation", [UPDATE_POST, PUBLISH_POST, UNPUBLISH_POST, DELETE_POST])
+async def test_someone_elses_draft_is_not_found(call, db, operation):
+    ada, bob = await create_user(db), await create_user(db)
+    draft = await create_post(db, author=ada, published=False)
+    body = await call(operation, {"id": post_id(draft), "input": {"title": "Mine"}}, user=bob)
+    assert error_code(body) == "NOT_FOUND"
+
+
+async def test_an_id_of_another_type_is_not_found_and_a_malformed_one_bad_input(call, db):
+    ada = await create_user(db)
+    post = await create_post(db, author=ada)
+    comment = await create_comment(db, post=post, author=ada)
+    other_type = await call(DELETE_POST, {"id": encode_id("Comment", comment.id)}, user=ada)
+    assert error_code(other_type) == "NOT_FOUND"
+    malformed = await call(DELETE_POST, {"id": "not an id"}, user=ada)
+    assert error_fields(malformed) == {"id": "Malformed id."}
+    missing = await call(PUBLISH_POST, {"id": encode_id("Post", 99999)}, user=ada)
+    assert error_code(missing) == "NOT_FOUND"
+
+
+@pytest.mark.parametrize(
+    ("fields", "bad"),
+    [
+        ({"title": "x" * 201}, "title"),
+        ({"title": "   "}, "title"),
+        ({"content": "x" * 100_001}, "content"),
+        ({"excerpt": "x" * 501}, "excerpt"),
+        ({"tags": [f"t{n}" for n in range(11)]}, "tags"),
+        ({"tags": ["x" * 51]}, "tags"),
+        ({"tags": ["!!!"]}, "tags"),
+    ],
+)
+async def test_content_limits_are_bad_user_input_naming_the_field(call, db, fields, bad):
+    ada = await create_user(db)
+    body = await create(call, ada, **{"title": "T", **fields})
+    assert list(error_fields(body)) == [bad]
+    post = await create_post(db, author=ada)
+    update = await call(UPDATE_POST, {"id": post_id(post), "input": fields}, user=ada)
+    assert list(error_fields(update)) == [bad]
+
+
+async def test_every_bad_field_is_reported_at_once(call, db):
+    body = await create(call, await create_user(db), title="", content="x" * 100_001)
+    assert set(error_fields(body)) == {"title", "content"}
+
+
+async def test_the_limits_themselves_are_allowed(call, db):
+    tags = [f"tag{n}" for n in range(10)] + ["TAG0"]  # the same tag twice counts once
+    body = await create(call, await create_user(db), title="x" * 200, content="y" * 100_000,
+                        tags=tags)  # fmt: skip
+    assert len(body["data"]["createPost"]["tags"]) == 10

@@ -1,0 +1,71 @@
+"""Tags: created on first use, matched ignoring case, with a slug and a colour."""
+
+import re
+
+from blog_graphql.posts.tagging import PALETTE, tag_color
+from tests.content.helpers import CREATE_POST
+from tests.factories import create_post, create_tag, create_user
+
+TAG_POSTS = """query($first: Int, $after: String) { tags { name slug color
+  posts(first: $first, after: $after) {
+    totalCount pageInfo { hasNextPage endCursor } edges { node { title } } } } }"""
+
+
+async def test_a_tag_is_created_on_first_use_and_reused_ignoring_case(call, db):
+    ada = await create_user(db)
+    for names in (["GraphQL", "Python"], ["graphql", "PYTHON", "Rust"]):
+        body = await call(CREATE_POST, {"input": {"title": "T", "content": "c", "tags": names}},
+                          user=ada)  # fmt: skip
+        assert "errors" not in body
+    tags = (await call("{ tags { name slug color } }"))["data"]["tags"]
+    assert [(tag["name"], tag["slug"]) for tag in tags] == [
+        ("GraphQL", "graphql"),
+        ("Python", "python"),
+        ("Rust", "rust"),
+    ]
+    assert all(re.fullmatch(r"#[0-9a-f]{6}", tag["color"]) for tag in tags)
+    assert tags[2]["color"] == tag_color("rust") and tag_color("rust") in PALETTE
+
+
+async def test_non_ascii_names_match_their_existing_tag(call, db):
+    ada = await create_user(db)
+    await create_post(db, author=ada, tags=["Über", "Ελληνικά"])
+    await create_post(db, author=ada, tags=["Über", "Ελληνικά"])
+    tags = (await call("{ tags { name slug } }"))["data"]["tags"]
+    assert [tag["slug"] for tag in tags] == ["uber", "ellenika"]
+
+
+async def test_names_with_the_same_slug_get_numbered_slugs(call, db):
+    await create_post(db, author=await create_user(db), tags=["C++", "C#", "c"])
+    tags = (await call("{ tags { name slug } }"))["data"]["tags"]
+    assert sorted(tag["slug"] for tag in tags) == ["c", "c-2", "c-3"]
+
+
+async def test_names_are_trimmed_and_duplicates_in_one_post_collapse(call, db):
+    post = await create_post(db, author=await create_user(db), tags=["  Web   Dev ", "web dev"])
+    body = await call("query($s: String!) { post(slug: $s) { tags { name slug } } }",
+                      {"s": post.slug})  # fmt: skip
+    assert body["data"]["post"]["tags"] == [{"name": "Web Dev", "slug": "web-dev"}]
+
+
+async def test_tag_posts_pages_through_visible_posts_newest_first(call, db):
+    ada = await create_user(db)
+    titles = [(await create_post(db, author=ada, tags=["t"], title=f"P{n}")).title
+              for n in range(3)]  # fmt: skip
+    await create_post(db, author=ada, tags=["t"], published=False, title="Draft")
+    await create_tag(db, name="Empty")
+
+    first = (await call(TAG_POSTS, {"first": 2}))["data"]["tags"]
+    empty, tagged = first
+    assert empty["posts"]["totalCount"] == 0 and empty["posts"]["edges"] == []
+    assert tagged["posts"]["totalCount"] == 3
+    assert [e["node"]["title"] for e in tagged["posts"]["edges"]] == titles[::-1][:2]
+    assert tagged["posts"]["pageInfo"]["hasNextPage"] is True
+
+    cursor = tagged["posts"]["pageInfo"]["endCursor"]
+    rest = (await call(TAG_POSTS, {"first": 2, "after": cursor}))["data"]["tags"][1]["posts"]
+    assert [e["node"]["title"] for e in rest["edges"]] == [titles[0]]
+    assert rest["pageInfo"]["hasNextPage"] is False
+
+    as_author = (await call(TAG_POSTS, {"first": 10}, user=ada))["data"]["tags"][1]["posts"]
+    assert as_author["totalCount"] == 4 and as_author["edges"][0]["node"]["title"] == "Draft"
