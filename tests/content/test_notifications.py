@@ -1,0 +1,144 @@
+"""Notification emails go through the outbox in the comment's transaction; live-update
+hooks run only after commit."""
+
+import pytest
+from sqlalchemy import select
+
+from blog_graphql.comments import service
+from blog_graphql.comments.models import Comment
+from blog_graphql.emails.models import OutboxEmail
+from tests.factories import create_comment, create_post, create_user
+
+
+async def outbox(db) -> list[tuple[str, str, dict]]:
+    async with db.session() as session:
+        rows = await session.scalars(select(OutboxEmail).order_by(OutboxEmail.id))
+        return [(row.template, row.recipient, row.context) for row in rows]
+
+
+@pytest.fixture
+async def people(db):
+    return {
+        name: await create_user(db, username=name, email=f"{name}@example.com")
+        for name in ("ada", "bob", "cy")
+    }
+
+
+async def test_a_comment_on_your_post_emails_you(db, people):
+    post = await create_post(db, author=people["ada"], title="My <Post>")
+    await create_comment(db, post=post, author=people["bob"], content="Great   post,\n really")
+    assert await outbox(db) == [
+        ("comment_on_post", "ada@example.com", {
+            "username": "ada", "post_title": "My <Post>", "post_slug": "my-post",
+            "commenter": "bob", "comment_excerpt": "Great post, really",
+        }),
+    ]  # fmt: skip
+
+
+async def test_commenting_on_your_own_post_sends_nothing(db, people):
+    post = await create_post(db, author=people["ada"])
+    await create_comment(db, post=post, author=people["ada"])
+    assert await outbox(db) == []
+
+
+async def test_a_reply_emails_the_parent_author_and_the_post_author(db, people):
+    post = await create_post(db, author=people["ada"])
+    parent = await create_comment(db, post=post, author=people["bob"])
+    await create_comment(db, post=post, author=people["cy"], parent=parent, content="Agreed")
+    emails = (await outbox(db))[1:]
+    assert sorted((template, to) for template, to, _ in emails) == [
+        ("comment_on_post", "ada@example.com"),
+        ("reply_to_comment", "bob@example.com"),
+    ]
+    reply_context = next(context for template, _, context in emails if template.startswith("r"))
+    assert reply_context["replier"] == "cy" and reply_context["username"] == "bob"
+    assert reply_context["comment_excerpt"] == "Agreed"
+
+
+@pytest.mark.parametrize(
+    ("parent_author", "replier", "expected"),
+    [
+        ("bob", "ada", [("reply_to_comment", "bob@example.com")]),  # the post's author replies
+        ("bob", "bob", [("comment_on_post", "ada@example.com")]),  # to yourself: only ada
+        ("ada", "cy", [("reply_to_comment", "ada@example.com")]),  # ada hears once
+        ("ada", "ada", []),
+    ],
+)
+async def test_one_email_per_person_and_none_to_yourself(
+    db, people, parent_author, replier, expected
+):
+    post = await create_post(db, author=people["ada"])
+    parent = await create_comment(db, post=post, author=people[parent_author])
+    before = len(await outbox(db))
+    await create_comment(db, post=post, author=people[replier], parent=parent)
+    assert [(template, to) for template, to, _ in (await outbox(db))[before:]] == expected
+
+
+async def test_inactive_authors_get_no_email(db, people):
+    gone = await create_user(db, is_active=False)
+    post = await create_post(db, author=gone)
+    await create_comment(db, post=post, author=people["bob"])
+    assert await outbox(db) == []
+
+
+async def test_a_rolled_back_comment_leaves_no_email_and_no_event(db, people, monkeypatch):
+    post = await create_post(db, author=people["ada"])
+    events = []
+    real_notices = service.queue_comment_notices
+
+    async def notices_then_fail(session, comment):
+        await real_notices(session, comment)
+        assert len(session.new) == 1  # the email is queued in this very transaction
+        raise RuntimeError("the database went away")
+
+    async def record(event, comment):
+        events.append(event)
+
+    monkeypatch.setattr(service, "queue_comment_notices", notices_then_fail)
+    monkeypatch.setattr(service, "comment_committed", record)
+    with pytest.raises(RuntimeError):
+        await create_comment(db, post=post, author=people["bob"])
+    assert await outbox(db) == [] and events == []
+    async with db.session() as session:
+        assert (await session.scalars(select(Comment))).all() == []
+
+
+async def test_pre_moderated_comments_are_announced_once_on_first_approval(db, people):
+    admin = await create_user(db, is_admin=True)
+    post = await create_post(db, author=people["ada"])
+    comment = await create_comment(db, post=post, author=people["bob"], approved=False)
+    assert await outbox(db) == []
+    for approved in (True, False, True):
+        await service.moderate_comment(db, admin, comment.id, approved=approved)
+    assert [(template, to) for template, to, _ in await outbox(db)] == [
+        ("comment_on_post", "ada@example.com")
+    ]
+
+
+async def test_the_live_update_hook_hears_each_committed_change(db, people, monkeypatch):
+    events = []
+
+    async def record(event, comment):
+        events.append((event, comment.id, comment.is_approved, comment.deleted_at is not None))
+
+    monkeypatch.setattr(service, "comment_committed", record)
+    admin = await create_user(db, is_admin=True)
+    post = await create_post(db, author=people["ada"])
+    bob, ada = people["bob"], people["ada"]
+    parent = await create_comment(db, post=post, author=bob)
+    reply = await create_comment(db, post=post, author=ada, parent=parent, approved=False)
+    await service.update_comment(db, bob, parent.id, "edited")
+    await service.moderate_comment(db, admin, reply.id, approved=True)
+    await service.moderate_comment(db, admin, reply.id, approved=False)
+    await service.delete_comment(db, bob, parent.id)  # a tombstone: it has a reply
+    await service.delete_comment(db, ada, reply.id)  # the reply, then the bare tombstone
+    assert events == [
+        ("added", parent.id, True, False),
+        ("added", reply.id, False, False),
+        ("edited", parent.id, True, False),
+        ("approved", reply.id, True, False),
+        ("hidden", reply.id, False, False),
+        ("deleted", parent.id, True, True),
+        ("deleted", reply.id, False, False),
+        ("deleted", parent.id, True, True),
+    ]
