@@ -46,7 +46,7 @@ def _announce(session: AsyncSession, event: CommentEvent, comment: Comment) -> N
 
 
 def checked_content(content: str) -> str:
-    text = content.strip()
+    text = content.replace("\x00", "").strip()  # PostgreSQL text cannot hold NUL
     if not text or len(text) > MAX_COMMENT_LENGTH:
         raise InvalidInput({"content": f"Use 1 to {MAX_COMMENT_LENGTH:,} characters."})
     return text

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import partial
 
@@ -41,7 +41,8 @@ class PostPage:
 
 async def find_post_by_slug(db: Database, viewer: User | None, slug: str) -> AnyRow | None:
     """The post at `slug` with its body; None when missing or not visible to the viewer."""
-    query = post_cards(viewer).add_columns(*POST_BODY).where(Post.slug == slug.strip().lower())
+    slug = slug.replace("\x00", "").strip().lower()  # PostgreSQL text cannot hold NUL
+    query = post_cards(viewer).add_columns(*POST_BODY).where(Post.slug == slug)
     async with db.session() as session:
         return (await session.execute(query)).one_or_none()
 
@@ -82,6 +83,7 @@ def _matching(
 
 
 def _filtered(query: AnySelect, post_filter: PostFilter) -> AnySelect:
+    post_filter = _without_nul(post_filter)
     if post_filter.published is not None:
         query = query.where(Post.published.is_(post_filter.published))
     if post_filter.author is not None:
@@ -100,3 +102,13 @@ def _filtered(query: AnySelect, post_filter: PostFilter) -> AnySelect:
 
 def _search_key(row: AnyRow) -> CursorKey:
     return (getattr(row, RANK), row.feed_at, row.id)
+
+
+def _without_nul(post_filter: PostFilter) -> PostFilter:
+    """PostgreSQL text cannot hold NUL; no tag or username has one, so drop it."""
+    tag, author = post_filter.tag, post_filter.author
+    return replace(
+        post_filter,
+        tag=tag.replace("\x00", "") if tag is not None else None,
+        author=author.replace("\x00", "") if author is not None else None,
+    )

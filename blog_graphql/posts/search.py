@@ -11,7 +11,16 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from sqlalchemy import ColumnElement, Float, bindparam, false, func, literal_column, table
+from sqlalchemy import (
+    ColumnElement,
+    Float,
+    bindparam,
+    false,
+    func,
+    literal,
+    literal_column,
+    table,
+)
 from sqlalchemy import column as sql_column
 
 from blog_graphql.errors import InvalidInput
@@ -30,7 +39,7 @@ _FTS_RANK = literal_column("-bm25(posts_fts, 10.0, 1.0)", Float)
 
 
 def check_search(text: str) -> str:
-    text = text.strip()
+    text = text.replace("\x00", "").strip()  # PostgreSQL text cannot hold NUL
     if len(text) > MAX_SEARCH_LENGTH:
         raise InvalidInput({"search": f"Search for at most {MAX_SEARCH_LENGTH} characters."})
     return text
@@ -45,8 +54,8 @@ def apply_search(
         rank = func.ts_rank(_SEARCH_VECTOR, tsquery, type_=Float)
         return query.where(_SEARCH_VECTOR.op("@@")(tsquery)), rank
     expression = fts5_query(text)
-    if expression is None:
-        return query.where(false()), _FTS_RANK
+    if expression is None:  # nothing searchable, such as only punctuation
+        return query.where(false()), literal(0.0, Float)
     matches = literal_column("posts_fts").op("MATCH")(bindparam("fts_query", expression))
     return query.join(_FTS, _FTS.c.rowid == Post.id).where(matches), _FTS_RANK
 

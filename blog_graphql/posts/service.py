@@ -25,6 +25,8 @@ MAX_CONTENT_LENGTH = 100_000
 MAX_EXCERPT_LENGTH = 500
 SLUG_LENGTH = 200
 ATTEMPTS = 3
+NUL = "\x00"  # PostgreSQL text cannot hold it; it is never meaningful in a post
+NUL_PROBLEM = "Remove the NUL character."
 T = TypeVar("T")
 
 
@@ -158,17 +160,21 @@ def _checked(
     tags: Sequence[str] | None,
 ) -> tuple[str | None, str | Keep | None, list[str] | None]:
     """Trimmed title, excerpt and tag names; every problem at once, by input field."""
-    problems: dict[str, str] = {}
+    problems: dict[str, str] = {
+        field: NUL_PROBLEM
+        for field, value in (("title", title), ("content", content), ("excerpt", excerpt))
+        if isinstance(value, str) and NUL in value
+    }
     if title is not None:
         title = " ".join(title.split())
         if not title or len(title) > MAX_TITLE_LENGTH:
-            problems["title"] = f"Use 1 to {MAX_TITLE_LENGTH} characters."
+            problems.setdefault("title", f"Use 1 to {MAX_TITLE_LENGTH} characters.")
     if content is not None and len(content) > MAX_CONTENT_LENGTH:
-        problems["content"] = f"Use at most {MAX_CONTENT_LENGTH:,} characters."
+        problems.setdefault("content", f"Use at most {MAX_CONTENT_LENGTH:,} characters.")
     if isinstance(excerpt, str):
         excerpt = excerpt.strip() or None
         if excerpt is not None and len(excerpt) > MAX_EXCERPT_LENGTH:
-            problems["excerpt"] = f"Use at most {MAX_EXCERPT_LENGTH} characters."
+            problems.setdefault("excerpt", f"Use at most {MAX_EXCERPT_LENGTH} characters.")
     names: list[str] | None = None
     try:
         names = clean_tag_names(tags) if tags is not None else None

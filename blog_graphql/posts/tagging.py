@@ -30,7 +30,7 @@ def clean_tag_names(names: Sequence[str]) -> list[str]:
     """Trimmed names, the first spelling of each kept; BAD_USER_INPUT on `tags` if unusable."""
     distinct: dict[str, str] = {}
     for raw in names:
-        name = " ".join(raw.split())
+        name = " ".join(raw.replace("\x00", "").split())
         if not name or len(name) > MAX_TAG_NAME_LENGTH:
             raise InvalidInput({"tags": f"Tag names have 1 to {MAX_TAG_NAME_LENGTH} characters."})
         if not base_slug(name, max_length=TAG_SLUG_LENGTH):

@@ -230,3 +230,19 @@ async def test_the_limits_themselves_are_allowed(call, db):
     body = await create(call, await create_user(db), title="x" * 200, content="y" * 100_000,
                         tags=tags)  # fmt: skip
     assert len(body["data"]["createPost"]["tags"]) == 10
+
+
+async def test_nul_characters_never_reach_the_database(call, db):
+    ada = await create_user(db)
+    body = await create(call, ada, title="a\x00b", content="c\x00", excerpt="\x00")
+    assert error_fields(body) == {
+        "title": "Remove the NUL character.",
+        "content": "Remove the NUL character.",
+        "excerpt": "Remove the NUL character.",
+    }
+    tagged = await create(call, ada, title="T", tags=["py\x00thon"])
+    assert [tag["name"] for tag in tagged["data"]["createPost"]["tags"]] == ["python"]
+    lookup = "query($s: String!) { post(slug: $s) { id } }"
+    assert (await call(lookup, {"s": "t\x00"}))["data"] == {"post": None}
+    feed = '{ posts(filter: {tag: "x\\u0000", author: "\\u0000"}) { totalCount } }'
+    assert (await call(feed))["data"] == {"posts": {"totalCount": 0}}
