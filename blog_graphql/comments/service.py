@@ -15,9 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
 from blog_graphql.accounts.models import User
+from blog_graphql.comments import notifications
 from blog_graphql.comments.access import visible_comments
 from blog_graphql.comments.models import Comment
-from blog_graphql.comments.notifications import queue_comment_notices
 from blog_graphql.db import Database, after_commit, utcnow
 from blog_graphql.errors import Forbidden, InvalidInput, NotFound
 from blog_graphql.posts import access as posts_access
@@ -78,7 +78,7 @@ async def add_comment(
             session.add(comment)
             await session.flush()
             if comment.is_approved:
-                await queue_comment_notices(session, comment)
+                await notifications.queue_comment_notices(session, comment)
             _announce(session, "added", comment)
     except IntegrityError:  # the post or parent was deleted while we wrote
         raise NotFound() from None
@@ -130,7 +130,7 @@ async def moderate_comment(
             )
             set_committed_value(comment, "is_approved", approved)
             if approved:
-                await queue_comment_notices(session, comment)
+                await notifications.queue_comment_notices(session, comment)
             _announce(session, "approved" if approved else "hidden", comment)
     return comment
 

@@ -53,7 +53,7 @@ async def test_add_comment_and_reply(call, db):
     assert parent.post_id == post.id
 
 
-async def db_comment(db, global_id: str) -> Comment:
+async def db_comment(db, global_id: str):
     async with db.session() as session:
         comment = await session.get(Comment, decode_id(global_id, "Comment"))
     assert comment is not None
@@ -207,7 +207,7 @@ async def test_admins_hide_and_show_comments(call, db):
     shown = await call(MODERATE_COMMENT, {**variables, "approved": True}, user=admin)
     assert shown["data"]["moderateComment"]["isApproved"] is True
     assert (await thread_of(call, post))["commentCount"] == 1
-    moderated = await db_comment(db, variables["id"])
+    moderated = await db_comment(db, comment_id(comment))
     assert moderated.updated_at == moderated.created_at  # moderation is not an edit
 
 

@@ -1,16 +1,18 @@
 """Notification emails go through the outbox in the comment's transaction; live-update
 hooks run only after commit."""
 
+from typing import Any
+
 import pytest
 from sqlalchemy import select
 
-from blog_graphql.comments import service
+from blog_graphql.comments import notifications, service
 from blog_graphql.comments.models import Comment
 from blog_graphql.emails.models import OutboxEmail
 from tests.factories import create_comment, create_post, create_user
 
 
-async def outbox(db) -> list[tuple[str, str, dict]]:
+async def outbox(db) -> list[tuple[str, str, dict[str, Any]]]:
     async with db.session() as session:
         rows = await session.scalars(select(OutboxEmail).order_by(OutboxEmail.id))
         return [(row.template, row.recipient, row.context) for row in rows]
@@ -84,7 +86,7 @@ async def test_inactive_authors_get_no_email(db, people):
 async def test_a_rolled_back_comment_leaves_no_email_and_no_event(db, people, monkeypatch):
     post = await create_post(db, author=people["ada"])
     events = []
-    real_notices = service.queue_comment_notices
+    real_notices = notifications.queue_comment_notices
 
     async def notices_then_fail(session, comment):
         await real_notices(session, comment)
@@ -94,7 +96,7 @@ async def test_a_rolled_back_comment_leaves_no_email_and_no_event(db, people, mo
     async def record(event, comment):
         events.append(event)
 
-    monkeypatch.setattr(service, "queue_comment_notices", notices_then_fail)
+    monkeypatch.setattr(notifications, "queue_comment_notices", notices_then_fail)
     monkeypatch.setattr(service, "comment_committed", record)
     with pytest.raises(RuntimeError):
         await create_comment(db, post=post, author=people["bob"])

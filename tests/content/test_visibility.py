@@ -2,6 +2,7 @@
 comments only to their author and admins, comments of a draft only to who may see it."""
 
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 
@@ -14,7 +15,7 @@ VIEWERS = ["anonymous", "bob", "ada", "admin"]
 
 @dataclass
 class World:
-    users: dict
+    users: dict[str, Any]
     post: object  # published, by ada
     draft: object  # by ada
     approved: object  # bob's approved comment on the post
