@@ -10,6 +10,7 @@ from typing import Any, TypeAlias
 from sqlalchemy import ColumnElement, Row, Select, SQLColumnExpression, func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from blog_graphql.db import Database
 from blog_graphql.pagination import CursorKey, PageKey
 
 # SQLAlchemy 2.1 types rows and selects by their column types; these take any columns.
@@ -36,6 +37,13 @@ class Order:
         return row < key if self.descending else row > key
 
 
+async def fetch_by_id(db: Database, query: AnySelect, ids: Sequence[int]) -> list[AnyRow | None]:
+    """The rows of `query` (already narrowed to `ids`) in the order of `ids`, None for gaps."""
+    async with db.session() as session:
+        by_id = {row.id: row for row in await session.execute(query)}
+    return [by_id.get(id_) for id_ in ids]
+
+
 async def fetch_page(
     session: AsyncSession, query: AnySelect, order: Order, first: int, after: CursorKey | None
 ) -> Sequence[AnyRow]:
@@ -47,7 +55,7 @@ async def fetch_page(
 
 
 async def fetch_pages(
-    session: AsyncSession,
+    db: Database,
     query: AnySelect,
     *,
     parent: SQLColumnExpression[Any],
@@ -63,11 +71,12 @@ async def fetch_pages(
     for key in keys:
         by_cursor[key.after].append(key)
     pages: dict[tuple[CursorKey | None, int], list[AnyRow]] = defaultdict(list)
-    for after, group in by_cursor.items():
-        limit = max(key.first for key in group) + 1
-        parents = sorted({key.parent for key in group})
-        for row in await _numbered_rows(session, query, parent, order, parents, after, limit):
-            pages[after, getattr(row, PARENT)].append(row)
+    async with db.session() as session:
+        for after, group in by_cursor.items():
+            limit = max(key.first for key in group) + 1
+            parents = sorted({key.parent for key in group})
+            for row in await _numbered_rows(session, query, parent, order, parents, after, limit):
+                pages[after, getattr(row, PARENT)].append(row)
     return [pages[key.after, key.parent][: key.first + 1] for key in keys]
 
 
@@ -93,7 +102,7 @@ async def _numbered_rows(
 
 
 async def count_by_parent(
-    session: AsyncSession,
+    db: Database,
     query: AnySelect,
     parent: SQLColumnExpression[Any],
     parents: Sequence[int],
@@ -104,5 +113,6 @@ async def count_by_parent(
         .where(parent.in_(sorted(set(parents))))
         .group_by(parent)
     )
-    counts: dict[int, int] = {row[0]: row[1] for row in await session.execute(statement)}
+    async with db.session() as session:
+        counts: dict[int, int] = {row[0]: row[1] for row in await session.execute(statement)}
     return [counts.get(id_, 0) for id_ in parents]

@@ -11,7 +11,7 @@ from blog_graphql.accounts.models import User
 from blog_graphql.comments.access import visible_comments
 from blog_graphql.comments.models import Comment
 from blog_graphql.db import Database
-from blog_graphql.keyset import AnyRow, AnySelect, Order, count_by_parent, fetch_pages
+from blog_graphql.keyset import AnyRow, AnySelect, Order, count_by_parent, fetch_by_id, fetch_pages
 from blog_graphql.pagination import CursorKey, PageKey
 
 COMMENT_COLUMNS = (
@@ -41,43 +41,36 @@ async def load_comments(
     db: Database, viewer: User | None, ids: Sequence[int]
 ) -> list[AnyRow | None]:
     """Comments by id; None where missing or not visible to the viewer."""
-    async with db.session() as session:
-        rows = (await session.execute(visible(viewer).where(Comment.id.in_(ids)))).all()
-    by_id = {row.id: row for row in rows}
-    return [by_id.get(id_) for id_ in ids]
+    return await fetch_by_id(db, visible(viewer).where(Comment.id.in_(ids)), ids)
 
 
 async def load_comments_of_posts(
     db: Database, viewer: User | None, keys: Sequence[PageKey]
 ) -> list[Sequence[AnyRow]]:
     """`Post.comments` pages (top-level comments) for every post of the request at once."""
-    async with db.session() as session:
-        return await fetch_pages(
-            session, _top_level(viewer), parent=Comment.post_id, order=THREAD_ORDER, keys=keys
-        )
+    return await fetch_pages(
+        db, _top_level(viewer), parent=Comment.post_id, order=THREAD_ORDER, keys=keys
+    )
 
 
 async def load_replies(
     db: Database, viewer: User | None, keys: Sequence[PageKey]
 ) -> list[Sequence[AnyRow]]:
     """`Comment.replies` pages for every comment of the request at once."""
-    async with db.session() as session:
-        return await fetch_pages(
-            session, visible(viewer), parent=Comment.parent_id, order=THREAD_ORDER, keys=keys
-        )
+    return await fetch_pages(
+        db, visible(viewer), parent=Comment.parent_id, order=THREAD_ORDER, keys=keys
+    )
 
 
 async def count_comments_of_posts(
     db: Database, viewer: User | None, post_ids: Sequence[int]
 ) -> list[int]:
     """`Post.comments.totalCount`: top-level comments, tombstones included (they are listed)."""
-    async with db.session() as session:
-        return await count_by_parent(session, _top_level(viewer), Comment.post_id, post_ids)
+    return await count_by_parent(db, _top_level(viewer), Comment.post_id, post_ids)
 
 
 async def count_replies(db: Database, viewer: User | None, parent_ids: Sequence[int]) -> list[int]:
-    async with db.session() as session:
-        return await count_by_parent(session, visible(viewer), Comment.parent_id, parent_ids)
+    return await count_by_parent(db, visible(viewer), Comment.parent_id, parent_ids)
 
 
 async def count_live_comments(
@@ -85,5 +78,4 @@ async def count_live_comments(
 ) -> list[int]:
     """`Post.commentCount`: comments and replies at every depth, without tombstones."""
     live = visible(viewer).where(Comment.deleted_at.is_(None))
-    async with db.session() as session:
-        return await count_by_parent(session, live, Comment.post_id, post_ids)
+    return await count_by_parent(db, live, Comment.post_id, post_ids)

@@ -9,7 +9,14 @@ from sqlalchemy import select
 
 from blog_graphql.accounts.models import User
 from blog_graphql.db import Database
-from blog_graphql.keyset import AnyRow, AnySelect, Order, count_by_parent, fetch_pages
+from blog_graphql.keyset import (
+    AnyRow,
+    AnySelect,
+    Order,
+    count_by_parent,
+    fetch_by_id,
+    fetch_pages,
+)
 from blog_graphql.pagination import CursorKey, PageKey
 from blog_graphql.posts.access import visible_posts
 from blog_graphql.posts.models import Post, PostTag, Tag
@@ -36,11 +43,6 @@ def post_cards(viewer: User | None) -> AnySelect:
     return select(*POST_CARD).where(visible_posts(viewer))
 
 
-def _in_order(ids: Sequence[int], rows: Sequence[AnyRow]) -> list[AnyRow | None]:
-    by_id = {row.id: row for row in rows}
-    return [by_id.get(id_) for id_ in ids]
-
-
 async def load_tags(db: Database, ids: Sequence[int]) -> list[Tag | None]:
     async with db.session() as session:
         rows = await session.scalars(select(Tag).where(Tag.id.in_(ids)))
@@ -50,16 +52,13 @@ async def load_tags(db: Database, ids: Sequence[int]) -> list[Tag | None]:
 
 async def load_posts(db: Database, viewer: User | None, ids: Sequence[int]) -> list[AnyRow | None]:
     """Posts by id with their body; None where missing or not visible to the viewer."""
-    async with db.session() as session:
-        query = post_cards(viewer).add_columns(*POST_BODY).where(Post.id.in_(ids))
-        return _in_order(ids, (await session.execute(query)).all())
+    query = post_cards(viewer).add_columns(*POST_BODY).where(Post.id.in_(ids))
+    return await fetch_by_id(db, query, ids)
 
 
 async def load_post_bodies(db: Database, ids: Sequence[int]) -> list[AnyRow | None]:
     """Content and HTML of posts the viewer was already allowed to see (as cards)."""
-    async with db.session() as session:
-        query = select(Post.id, *POST_BODY).where(Post.id.in_(ids))
-        return _in_order(ids, (await session.execute(query)).all())
+    return await fetch_by_id(db, select(Post.id, *POST_BODY).where(Post.id.in_(ids)), ids)
 
 
 async def load_tags_of_posts(db: Database, post_ids: Sequence[int]) -> list[Sequence[AnyRow]]:
@@ -85,31 +84,27 @@ async def load_posts_of_authors(
     db: Database, viewer: User | None, keys: Sequence[PageKey]
 ) -> list[Sequence[AnyRow]]:
     """`User.posts` pages, newest first, for every user of the request at once."""
-    async with db.session() as session:
-        return await fetch_pages(
-            session, post_cards(viewer), parent=Post.author_id, order=FEED_ORDER, keys=keys
-        )
+    return await fetch_pages(
+        db, post_cards(viewer), parent=Post.author_id, order=FEED_ORDER, keys=keys
+    )
 
 
 async def load_posts_of_tags(
     db: Database, viewer: User | None, keys: Sequence[PageKey]
 ) -> list[Sequence[AnyRow]]:
     """`Tag.posts` pages, newest first, for every tag of the request at once."""
-    async with db.session() as session:
-        return await fetch_pages(
-            session, _cards_of_tags(viewer), parent=PostTag.tag_id, order=FEED_ORDER, keys=keys
-        )
+    return await fetch_pages(
+        db, _cards_of_tags(viewer), parent=PostTag.tag_id, order=FEED_ORDER, keys=keys
+    )
 
 
 async def count_posts_of_authors(
     db: Database, viewer: User | None, author_ids: Sequence[int]
 ) -> list[int]:
-    async with db.session() as session:
-        return await count_by_parent(session, post_cards(viewer), Post.author_id, author_ids)
+    return await count_by_parent(db, post_cards(viewer), Post.author_id, author_ids)
 
 
 async def count_posts_of_tags(
     db: Database, viewer: User | None, tag_ids: Sequence[int]
 ) -> list[int]:
-    async with db.session() as session:
-        return await count_by_parent(session, _cards_of_tags(viewer), PostTag.tag_id, tag_ids)
+    return await count_by_parent(db, _cards_of_tags(viewer), PostTag.tag_id, tag_ids)

@@ -111,26 +111,28 @@ async def update_post(
 
 async def publish_post(db: Database, viewer: User | None, post_id: int) -> Post:
     """Publish a draft; the first publication date is kept if it was published before."""
-    user = signed_in(viewer)
-    async with db.transaction() as session:
-        post = await _post_to_change(session, user, post_id)
-        if not post.published:
-            post.published = True
-            post.published_at = post.published_at or utcnow()
-            post.feed_at = post.published_at
-            post.updated_at = utcnow()
-    return post
+    return await _set_published(db, viewer, post_id, published=True)
 
 
 async def unpublish_post(db: Database, viewer: User | None, post_id: int) -> Post:
     """Back to a draft: hidden from everyone but its author and admins; the slug stays."""
+    return await _set_published(db, viewer, post_id, published=False)
+
+
+async def _set_published(
+    db: Database, viewer: User | None, post_id: int, *, published: bool
+) -> Post:
     user = signed_in(viewer)
     async with db.transaction() as session:
         post = await _post_to_change(session, user, post_id)
-        if post.published:
-            post.published = False
-            post.feed_at = post.created_at
-            post.updated_at = utcnow()
+        if post.published != published:
+            post.published, post.updated_at = published, utcnow()
+            # `published_at` stays on a draft: it locks the slug and dates a republication.
+            if published:
+                post.published_at = post.published_at or post.updated_at
+                post.feed_at = post.published_at
+            else:
+                post.feed_at = post.created_at
     return post
 
 
