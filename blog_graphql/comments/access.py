@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, and_, exists, or_, true
+from sqlalchemy import ColumnElement, and_, or_, select, true
 
 from blog_graphql.accounts.models import User
 from blog_graphql.comments.models import Comment
@@ -15,7 +15,14 @@ def visible_comments(viewer: User | None) -> ColumnElement[bool]:
     those who may see the draft (the post rule, applied to the comment's post)."""
     if viewer is not None and viewer.is_admin:
         return true()
-    on_visible_post = exists().where(Post.id == Comment.post_id, posts_access.visible_posts(viewer))
+    # A correlated scalar subquery, not EXISTS: PostgreSQL would turn EXISTS into a hash
+    # join over every visible post, where this probes the primary key once per comment.
+    on_visible_post = (
+        select(posts_access.visible_posts(viewer))
+        .where(Post.id == Comment.post_id)
+        .scalar_subquery()
+        .is_(True)
+    )
     approved = Comment.is_approved.is_(True)
     if viewer is None:
         return and_(approved, on_visible_post)

@@ -46,6 +46,8 @@ class Post(Base):
 
     __table_args__ = (
         Index("ix_posts_published_feed", "published", "feed_at", "id"),
+        # "Published or mine" (a signed-in reader) and "everything" (an admin) scan this one.
+        Index("ix_posts_feed", "feed_at", "id"),
         Index("ix_posts_author_feed", "author_id", "feed_at", "id"),
     )
 
