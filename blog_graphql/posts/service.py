@@ -24,7 +24,7 @@ MAX_TITLE_LENGTH = 200
 MAX_CONTENT_LENGTH = 100_000
 MAX_EXCERPT_LENGTH = 500
 SLUG_LENGTH = 200
-ATTEMPTS = 3
+ATTEMPTS = 10  # racing writers of one title each take a slug, one per attempt
 NUL = "\x00"  # PostgreSQL text cannot hold it; it is never meaningful in a post
 NUL_PROBLEM = "Remove the NUL character."
 T = TypeVar("T")
@@ -219,7 +219,11 @@ async def _replace_tags(session: AsyncSession, post_id: int, names: Sequence[str
 
 
 async def _retry_on_conflict(operation: Callable[[], Awaitable[T]]) -> T:
-    """Run a transaction again when a concurrent writer took the same slug or tag first."""
+    """Run a transaction again when a concurrent writer took the same slug or tag first.
+
+    A retry sees what its competitors committed, so each attempt settles at least one of
+    the writers racing for a slug.
+    """
     for attempt in range(1, ATTEMPTS + 1):
         try:
             return await operation()

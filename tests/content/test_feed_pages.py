@@ -181,3 +181,23 @@ async def test_filters_by_author_tag_and_published(call, db):
     assert await titles(author="nobody") == await titles(tag="nothing") == []
     _, posts = await feed_titles(call, filter={"tag": "python"}, user=ada)
     assert posts["totalCount"] == 2
+
+
+async def test_sibling_pages_with_different_cursors_each_get_their_own_rows(call, db):
+    ada = await create_user(db)
+    posts = [await create_post(db, author=ada) for _ in range(2)]
+    for post in posts:
+        for n in range(3):
+            await create_comment(db, post=post, author=ada, content=f"{post.id}:{n}")
+    page = """query($a: String!, $b: String!, $afterA: String, $afterB: String) {
+      a: post(slug: $a) { comments(first: 1, after: $afterA) { pageInfo { endCursor }
+        edges { node { content } } } }
+      b: post(slug: $b) { comments(first: 2, after: $afterB) { pageInfo { endCursor }
+        edges { node { content } } } } }"""
+    slugs = {"a": posts[0].slug, "b": posts[1].slug}
+    first = (await call(page, slugs))["data"]
+    cursors = {"afterA": first["a"]["comments"]["pageInfo"]["endCursor"], "afterB": None}
+    second = (await call(page, {**slugs, **cursors}))["data"]
+    a, b = posts[0].id, posts[1].id
+    assert [e["node"]["content"] for e in second["a"]["comments"]["edges"]] == [f"{a}:1"]
+    assert [e["node"]["content"] for e in second["b"]["comments"]["edges"]] == [f"{b}:0", f"{b}:1"]

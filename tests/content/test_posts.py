@@ -1,11 +1,14 @@
 """Writing posts: create, update, publish, unpublish, delete, slugs, excerpts and limits."""
 
+import asyncio
+
 import pytest
 from sqlalchemy import func, select
 
 from blog_graphql.comments.models import Comment
 from blog_graphql.ids import encode_id
-from blog_graphql.posts.models import Post, PostTag
+from blog_graphql.posts import service as posts_service
+from blog_graphql.posts.models import Post, PostTag, Tag
 from tests.content.helpers import (
     CREATE_POST,
     DELETE_POST,
@@ -246,3 +249,15 @@ async def test_nul_characters_never_reach_the_database(call, db):
     assert (await call(lookup, {"s": "t\x00"}))["data"] == {"post": None}
     feed = '{ posts(filter: {tag: "x\\u0000", author: "\\u0000"}) { totalCount } }'
     assert (await call(feed))["data"] == {"posts": {"totalCount": 0}}
+
+
+async def test_concurrent_posts_with_one_title_and_new_tag_all_succeed(db):
+    ada = await create_user(db)
+    new = posts_service.NewPost(title="Same title", content="c", tags=["Fresh"])
+    posts = await asyncio.gather(*(posts_service.create_post(db, ada, new) for _ in range(5)))
+    assert sorted(post.slug for post in posts) == [
+        "same-title", "same-title-2", "same-title-3", "same-title-4", "same-title-5",
+    ]  # fmt: skip
+    async with db.session() as session:
+        assert await session.scalar(select(func.count()).select_from(Tag)) == 1
+        assert await session.scalar(select(func.count()).select_from(PostTag)) == 5
