@@ -46,7 +46,9 @@ def _announce(session: AsyncSession, event: CommentEvent, comment: Comment) -> N
 
 
 def checked_content(content: str) -> str:
-    text = content.replace("\x00", "").strip()  # PostgreSQL text cannot hold NUL
+    if "\x00" in content:  # PostgreSQL text cannot hold it; it is never meaningful here
+        raise InvalidInput({"content": "Remove the NUL character."})
+    text = content.strip()
     if not text or len(text) > MAX_COMMENT_LENGTH:
         raise InvalidInput({"content": f"Use 1 to {MAX_COMMENT_LENGTH:,} characters."})
     return text

@@ -64,7 +64,7 @@ async def list_tags(db: Database) -> Sequence[Tag]:
 async def create_post(db: Database, viewer: User | None, new: NewPost) -> Post:
     author = signed_in(viewer)
     title, excerpt, tags = _checked(new.title, new.content, new.excerpt, new.tags)
-    assert title is not None and tags is not None
+    assert title is not None and tags is not None  # given, so checked into values
     html = render_markdown(new.content)  # before the transaction: rendering is CPU work
 
     async def insert_post() -> Post:
@@ -73,7 +73,8 @@ async def create_post(db: Database, viewer: User | None, new: NewPost) -> Post:
             post = Post(
                 author_id=author.id, title=title, content=new.content, content_html=html,
                 slug=await unique_slug(session, Post.slug, _slug_base(title)),
-                excerpt=excerpt or make_excerpt(html), published=new.published,
+                excerpt=excerpt if isinstance(excerpt, str) else make_excerpt(html),
+                published=new.published,
                 published_at=now if new.published else None, feed_at=now,
                 created_at=now, updated_at=now,
             )  # fmt: skip
