@@ -51,9 +51,8 @@ async def load_tags(db: Database, ids: Sequence[int]) -> list[Tag | None]:
 
 
 async def load_posts(db: Database, viewer: User | None, ids: Sequence[int]) -> list[AnyRow | None]:
-    """Posts by id with their body; None where missing or not visible to the viewer."""
-    query = post_cards(viewer).add_columns(*POST_BODY).where(Post.id.in_(ids))
-    return await fetch_by_id(db, query, ids)
+    """Post cards by id; None where missing or not visible to the viewer."""
+    return await fetch_by_id(db, post_cards(viewer).where(Post.id.in_(ids)), ids)
 
 
 async def load_post_bodies(db: Database, ids: Sequence[int]) -> list[AnyRow | None]:
