@@ -22,8 +22,8 @@ from tests.content.helpers import (
 from tests.factories import auth_headers, create_comment, create_post, create_user
 
 THREAD = """query($s: String!) { post(slug: $s) { commentCount comments { totalCount edges {
-  node { content isDeleted author { username } replies { edges { node { content isDeleted
-    replies { edges { node { content } } } } } } } } } } }"""
+  node { content isDeleted author { username }
+    replies { edges { node { content isDeleted } } } } } } } }"""
 
 
 def add(post, content="Hello", parent=None):
