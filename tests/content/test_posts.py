@@ -261,3 +261,20 @@ async def test_concurrent_posts_with_one_title_and_new_tag_all_succeed(db):
     async with db.session() as session:
         assert await session.scalar(select(func.count()).select_from(Tag)) == 1
         assert await session.scalar(select(func.count()).select_from(PostTag)) == 5
+
+
+async def test_a_slug_that_stays_taken_through_every_retry_is_a_conflict(call, db, monkeypatch):
+    ada = await create_user(db)
+    await create_post(db, author=ada, title="Taken")
+
+    async def always_taken(session, column, base, *, others=None):
+        return "taken"  # as if a competitor took each fresh slug first, every time
+
+    monkeypatch.setattr(posts_service, "unique_slug", always_taken)
+    body = await create(call, ada, title="Another")
+    assert error_code(body) == "CONFLICT"
+    assert body["errors"][0]["extensions"]["fields"] == {
+        "title": "Another post took this slug; try again."
+    }
+    async with db.session() as session:
+        assert await session.scalar(select(func.count()).select_from(Post)) == 1
