@@ -21,7 +21,6 @@ from blog_graphql.db import Database
 from blog_graphql.keyset import AnyRow
 from blog_graphql.pagination import PageKey
 from blog_graphql.posts import loaders as posts
-from blog_graphql.posts.loaders import load_tags
 from blog_graphql.posts.models import Tag
 from blog_graphql.state import AppState
 
@@ -75,7 +74,7 @@ class Loaders:
 
         loaders = cls(
             user=loader(db, load_users),
-            tag=loader(db, load_tags),
+            tag=loader(db, posts.load_tags),
             post=seen_by_viewer(posts.load_posts),
             post_body=loader(db, posts.load_post_bodies),
             tags_of_post=loader(db, posts.load_tags_of_posts),
@@ -97,6 +96,9 @@ class Loaders:
 
 @dataclass
 class Context:
+    """Who asks, and the loaders that answer as that viewer: change the viewer only
+    through `use_viewer`, which rebuilds them."""
+
     state: AppState
     loaders: Loaders
     viewer: User | None = None

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from blog_graphql.comments import service as comments_service
+from blog_graphql.context import Context
 from tests.content.helpers import comment_id, post_id
 from tests.factories import create_comment, create_post, create_user
 
@@ -169,3 +170,13 @@ async def test_the_parent_of_a_reply_is_null_once_hidden_from_the_viewer(call, d
     body = await call(query, {"id": comment_id(world.reply)}, user=world.users[viewer])
     sees_hidden = viewer in ("bob", "admin")  # its author and admins
     assert body["data"]["node"]["parent"] == ({"content": "approved"} if sees_hidden else None)
+
+
+async def test_loaders_follow_a_viewer_who_signs_in_later(app_state, world):
+    # A WebSocket connects anonymously and signs in with its first message.
+    context = Context.create(app_state)
+    assert await context.loaders.post.load(world.draft.id) is None
+    context.use_viewer(world.users["ada"])
+    draft = await context.loaders.post.load(world.draft.id)
+    assert draft is not None and draft.title == "Zebra draft"
+    assert await context.loaders.user.load(world.users["ada"].id) is world.users["ada"]
