@@ -9,6 +9,7 @@ from sqlalchemy import select
 from blog_graphql.comments import notifications, service
 from blog_graphql.comments.models import Comment
 from blog_graphql.emails.models import OutboxEmail
+from tests.content.helpers import ADD_COMMENT, post_id
 from tests.factories import create_comment, create_post, create_user
 
 
@@ -144,3 +145,23 @@ async def test_the_live_update_hook_hears_each_committed_change(db, people, monk
         ("deleted", reply.id, False, False),
         ("deleted", parent.id, True, True),
     ]
+
+
+async def test_comment_and_reply_emails_arrive_over_smtp(call, db, mailbox, people):
+    post = await create_post(db, author=people["ada"], title="Tides")
+    body = await call(ADD_COMMENT, add(post, "Lovely <b>read</b>"), user=people["bob"])
+    parent_id = body["data"]["addComment"]["id"]
+    reply = {"input": {"postId": post_id(post), "content": "Agreed", "parentId": parent_id}}
+    await call(ADD_COMMENT, reply, user=people["ada"])
+
+    mails = sorted(await mailbox.expect(2), key=lambda mail: mail.recipients)
+    to_ada, to_bob = mails
+    assert to_ada.recipients == ["ada@example.com"]
+    assert to_ada.subject == 'bob commented on "Tides"'
+    assert "Lovely <b>read</b>" in to_ada.text and "<b>read</b>" not in to_ada.html
+    assert to_bob.recipients == ["bob@example.com"] and "ada" in to_bob.subject
+    assert "Agreed" in to_bob.text
+
+
+def add(post, content):
+    return {"input": {"postId": post_id(post), "content": content}}
