@@ -9,6 +9,7 @@ from blog_graphql.comments.types import Comment
 from blog_graphql.context import Info
 from blog_graphql.ids import decode_id
 from blog_graphql.node import register_node
+from blog_graphql.permissions import IsAdmin, IsAuthenticated, signed_in_user
 
 
 @register_node("Comment")
@@ -29,12 +30,13 @@ class AddCommentInput:
 @strawberry.type
 class CommentMutation:
     @strawberry.mutation(
-        description="Comment (signed in). With COMMENT_MODERATION=pre it waits for an admin."
+        description="Comment on a post. With COMMENT_MODERATION=pre it waits for an admin.",
+        permission_classes=[IsAuthenticated],
     )
     async def add_comment(self, info: Info, input: AddCommentInput) -> Comment:
         comment = await service.add_comment(
             info.context.db,
-            info.context.viewer,
+            signed_in_user(info),
             post_id=decode_id(input.post_id, "Post", "postId"),
             content=input.content,
             parent_id=decode_id(input.parent_id, "Comment", "parentId")
@@ -44,25 +46,32 @@ class CommentMutation:
         )
         return Comment.from_row(comment)
 
-    @strawberry.mutation(description="Edit a comment (its author or an admin).")
+    @strawberry.mutation(
+        description="Edit a comment (its author or an admin).",
+        permission_classes=[IsAuthenticated],
+    )
     async def update_comment(self, info: Info, id: strawberry.ID, content: str) -> Comment:
         comment = await service.update_comment(
-            info.context.db, info.context.viewer, decode_id(id, "Comment"), content
+            info.context.db, signed_in_user(info), decode_id(id, "Comment"), content
         )
         return Comment.from_row(comment)
 
     @strawberry.mutation(
         description="Delete a comment (its author or an admin). One with replies stays as a "
-        "tombstone (`isDeleted`, empty content) so the thread reads on; one without goes."
+        "tombstone (`isDeleted`, empty content) so the thread reads on; one without goes.",
+        permission_classes=[IsAuthenticated],
     )
     async def delete_comment(self, info: Info, id: strawberry.ID) -> bool:
         return await service.delete_comment(
-            info.context.db, info.context.viewer, decode_id(id, "Comment")
+            info.context.db, signed_in_user(info), decode_id(id, "Comment")
         )
 
-    @strawberry.mutation(description="Admins: show (approved: true) or hide a comment.")
+    @strawberry.mutation(
+        description="Show (approved: true) or hide a comment. Admins.",
+        permission_classes=[IsAdmin],
+    )
     async def moderate_comment(self, info: Info, id: strawberry.ID, approved: bool) -> Comment:
         comment = await service.moderate_comment(
-            info.context.db, info.context.viewer, decode_id(id, "Comment"), approved=approved
+            info.context.db, signed_in_user(info), decode_id(id, "Comment"), approved=approved
         )
         return Comment.from_row(comment)

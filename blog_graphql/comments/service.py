@@ -56,7 +56,7 @@ def checked_content(content: str) -> str:
 
 async def add_comment(
     db: Database,
-    viewer: User | None,
+    author: User,
     *,
     post_id: int,
     content: str,
@@ -64,7 +64,6 @@ async def add_comment(
     moderation: Moderation = "post",
 ) -> Comment:
     """A comment on a post the viewer may see, or a reply to a comment on it."""
-    author = posts_access.signed_in(viewer)
     text = checked_content(content)
     try:
         async with db.transaction() as session:
@@ -87,10 +86,7 @@ async def add_comment(
     return comment
 
 
-async def update_comment(
-    db: Database, viewer: User | None, comment_id: int, content: str
-) -> Comment:
-    user = posts_access.signed_in(viewer)
+async def update_comment(db: Database, user: User, comment_id: int, content: str) -> Comment:
     text = checked_content(content)
     async with db.transaction() as session:
         comment = await _comment_to_change(session, user, comment_id)
@@ -100,9 +96,8 @@ async def update_comment(
     return comment
 
 
-async def delete_comment(db: Database, viewer: User | None, comment_id: int) -> bool:
+async def delete_comment(db: Database, user: User, comment_id: int) -> bool:
     """A tombstone if it has replies; otherwise gone, with tombstones left without replies."""
-    user = posts_access.signed_in(viewer)
     async with db.transaction() as session:
         comment = await _comment_to_change(session, user, comment_id)
         if await _has_replies(session, comment.id):
@@ -114,11 +109,8 @@ async def delete_comment(db: Database, viewer: User | None, comment_id: int) -> 
     return True
 
 
-async def moderate_comment(
-    db: Database, viewer: User | None, comment_id: int, *, approved: bool
-) -> Comment:
+async def moderate_comment(db: Database, user: User, comment_id: int, *, approved: bool) -> Comment:
     """Admins show or hide a comment; showing it announces it (once) to whom it concerns."""
-    user = posts_access.signed_in(viewer)
     async with db.transaction() as session:
         comment = await _visible_comment(session, user, comment_id)
         if not user.is_admin:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from sqlalchemy import ColumnElement, or_, true
 
 from blog_graphql.accounts.models import User
-from blog_graphql.errors import Forbidden, Unauthenticated
+from blog_graphql.errors import Forbidden
+from blog_graphql.permissions import is_owner_or_admin
 from blog_graphql.posts.models import Post
 
 
@@ -18,14 +19,7 @@ def visible_posts(viewer: User | None) -> ColumnElement[bool]:
     return or_(Post.published.is_(True), Post.author_id == viewer.id)
 
 
-def signed_in(viewer: User | None) -> User:
-    """The viewer of a request that must be authenticated (UNAUTHENTICATED otherwise)."""
-    if viewer is None:
-        raise Unauthenticated()
-    return viewer
-
-
 def ensure_may_change(viewer: User, author_id: int) -> None:
     """Changing or deleting is for the owner or an admin; others get FORBIDDEN."""
-    if viewer.id != author_id and not viewer.is_admin:
+    if not is_owner_or_admin(viewer, author_id):
         raise Forbidden()

@@ -8,6 +8,7 @@ from blog_graphql.context import Info
 from blog_graphql.ids import decode_id
 from blog_graphql.node import register_node
 from blog_graphql.pagination import build_connection, page_size
+from blog_graphql.permissions import IsAuthenticated, signed_in_user
 from blog_graphql.posts import queries, service
 from blog_graphql.posts.inputs import CreatePostInput, PostFilter, UpdatePostInput
 from blog_graphql.posts.types import Post, PostConnection, Tag
@@ -59,34 +60,47 @@ class PostQuery:
 
 @strawberry.type
 class PostMutation:
-    @strawberry.mutation(description="Write a post (signed in); a draft unless published.")
+    @strawberry.mutation(
+        description="Write a post; a draft unless published.", permission_classes=[IsAuthenticated]
+    )
     async def create_post(self, info: Info, input: CreatePostInput) -> Post:
-        post = await service.create_post(info.context.db, info.context.viewer, input.to_new_post())
+        post = await service.create_post(info.context.db, signed_in_user(info), input.to_new_post())
         return Post.from_row(post)
 
-    @strawberry.mutation(description="Change a post (its author or an admin).")
+    @strawberry.mutation(
+        description="Change a post (its author or an admin).", permission_classes=[IsAuthenticated]
+    )
     async def update_post(self, info: Info, id: strawberry.ID, input: UpdatePostInput) -> Post:
         post = await service.update_post(
-            info.context.db, info.context.viewer, decode_id(id, "Post"), input.to_changes()
+            info.context.db, signed_in_user(info), decode_id(id, "Post"), input.to_changes()
         )
         return Post.from_row(post)
 
-    @strawberry.mutation(description="Publish a draft (its author or an admin).")
+    @strawberry.mutation(
+        description="Publish a draft (its author or an admin).",
+        permission_classes=[IsAuthenticated],
+    )
     async def publish_post(self, info: Info, id: strawberry.ID) -> Post:
         post = await service.publish_post(
-            info.context.db, info.context.viewer, decode_id(id, "Post")
+            info.context.db, signed_in_user(info), decode_id(id, "Post")
         )
         return Post.from_row(post)
 
-    @strawberry.mutation(description="Make a post a draft again (its author or an admin).")
+    @strawberry.mutation(
+        description="Make a post a draft again (its author or an admin).",
+        permission_classes=[IsAuthenticated],
+    )
     async def unpublish_post(self, info: Info, id: strawberry.ID) -> Post:
         post = await service.unpublish_post(
-            info.context.db, info.context.viewer, decode_id(id, "Post")
+            info.context.db, signed_in_user(info), decode_id(id, "Post")
         )
         return Post.from_row(post)
 
-    @strawberry.mutation(description="Delete a post and its comments (its author or an admin).")
+    @strawberry.mutation(
+        description="Delete a post and its comments (its author or an admin).",
+        permission_classes=[IsAuthenticated],
+    )
     async def delete_post(self, info: Info, id: strawberry.ID) -> bool:
         return await service.delete_post(
-            info.context.db, info.context.viewer, decode_id(id, "Post")
+            info.context.db, signed_in_user(info), decode_id(id, "Post")
         )

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from blog_graphql.accounts.models import User
 from blog_graphql.db import Database, utcnow
 from blog_graphql.errors import Conflict, InvalidInput, NotFound
-from blog_graphql.posts.access import ensure_may_change, signed_in, visible_posts
+from blog_graphql.posts.access import ensure_may_change, visible_posts
 from blog_graphql.posts.markdown import make_excerpt, render_markdown
 from blog_graphql.posts.models import Post, PostTag, Tag
 from blog_graphql.posts.slugs import base_slug, unique_slug
@@ -61,8 +61,7 @@ async def list_tags(db: Database) -> Sequence[Tag]:
         return (await session.scalars(select(Tag).order_by(func.lower(Tag.name)))).all()
 
 
-async def create_post(db: Database, viewer: User | None, new: NewPost) -> Post:
-    author = signed_in(viewer)
+async def create_post(db: Database, author: User, new: NewPost) -> Post:
     title, excerpt, tags = _checked(new.title, new.content, new.excerpt, new.tags)
     assert title is not None and tags is not None  # given, so checked into values
     html = render_markdown(new.content)  # before the transaction: rendering is CPU work
@@ -86,10 +85,7 @@ async def create_post(db: Database, viewer: User | None, new: NewPost) -> Post:
     return await _retry_on_conflict(insert_post)
 
 
-async def update_post(
-    db: Database, viewer: User | None, post_id: int, changes: PostChanges
-) -> Post:
-    user = signed_in(viewer)
+async def update_post(db: Database, user: User, post_id: int, changes: PostChanges) -> Post:
     title, excerpt, tags = _checked(changes.title, changes.content, changes.excerpt, changes.tags)
     html = render_markdown(changes.content) if changes.content is not None else None
 
@@ -110,20 +106,17 @@ async def update_post(
     return await _retry_on_conflict(apply)
 
 
-async def publish_post(db: Database, viewer: User | None, post_id: int) -> Post:
+async def publish_post(db: Database, user: User, post_id: int) -> Post:
     """Publish a draft; the first publication date is kept if it was published before."""
-    return await _set_published(db, viewer, post_id, published=True)
+    return await _set_published(db, user, post_id, published=True)
 
 
-async def unpublish_post(db: Database, viewer: User | None, post_id: int) -> Post:
+async def unpublish_post(db: Database, user: User, post_id: int) -> Post:
     """Back to a draft: hidden from everyone but its author and admins; the slug stays."""
-    return await _set_published(db, viewer, post_id, published=False)
+    return await _set_published(db, user, post_id, published=False)
 
 
-async def _set_published(
-    db: Database, viewer: User | None, post_id: int, *, published: bool
-) -> Post:
-    user = signed_in(viewer)
+async def _set_published(db: Database, user: User, post_id: int, *, published: bool) -> Post:
     async with db.transaction() as session:
         post = await _post_to_change(session, user, post_id)
         if post.published != published:
@@ -137,9 +130,8 @@ async def _set_published(
     return post
 
 
-async def delete_post(db: Database, viewer: User | None, post_id: int) -> bool:
+async def delete_post(db: Database, user: User, post_id: int) -> bool:
     """Delete a post with its comments and tag links (the foreign keys cascade)."""
-    user = signed_in(viewer)
     async with db.transaction() as session:
         await _post_to_change(session, user, post_id)
         await session.execute(delete(Post).where(Post.id == post_id))

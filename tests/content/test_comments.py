@@ -220,8 +220,13 @@ async def test_moderation_is_for_admins(call, db):
     assert error_code(await call(MODERATE_COMMENT, variables)) == "UNAUTHENTICATED"
     assert error_code(await call(MODERATE_COMMENT, variables, user=ada)) == "FORBIDDEN"
     assert error_code(await call(MODERATE_COMMENT, variables, user=bob)) == "FORBIDDEN"
-    invisible = {"id": comment_id(pending), "approved": True}
-    assert error_code(await call(MODERATE_COMMENT, invisible, user=ada)) == "NOT_FOUND"
+    # To anyone but an admin the answer is the same whether the comment exists or not.
+    for hidden_or_missing in (comment_id(pending), encode_id("Comment", 99999)):
+        variables = {"id": hidden_or_missing, "approved": True}
+        assert error_code(await call(MODERATE_COMMENT, variables, user=ada)) == "FORBIDDEN"
+    admin = await create_user(db, is_admin=True)
+    missing = {"id": encode_id("Comment", 99999), "approved": True}
+    assert error_code(await call(MODERATE_COMMENT, missing, user=admin)) == "NOT_FOUND"
 
 
 @pytest.fixture
