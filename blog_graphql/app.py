@@ -7,14 +7,19 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.routing import Route, WebSocketRoute
 
 from blog_graphql import jobs
+from blog_graphql import observability
+from blog_graphql.access_log import AccessLogMiddleware
 from blog_graphql.config import Settings, get_settings
 from blog_graphql.health import healthz, readyz
 from blog_graphql.http.graphiql import GraphiQLPage, graphiql_assets
 from blog_graphql.http.middleware import http_middleware
+from blog_graphql.metrics_endpoint import metrics_endpoint
 from blog_graphql.schema import build_schema
+from blog_graphql.shutdown import DrainWebSockets
 from blog_graphql.state import AppState
 from blog_graphql.view import BlogGraphQL
 
@@ -26,6 +31,7 @@ def create_app(settings: Settings | None = None, state: AppState | None = None) 
     state = state or AppState.create(settings or get_settings())
     settings = state.settings
     jobs.configure(settings)
+    observability.instrument_database(state.db)
     graphiql = GraphiQLPage() if settings.graphiql_enabled else None
     graphql = BlogGraphQL(
         state,
@@ -47,9 +53,15 @@ def create_app(settings: Settings | None = None, state: AppState | None = None) 
             WebSocketRoute("/graphql", graphql),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
+            Route("/metrics", metrics_endpoint),
             *([graphiql_assets()] if graphiql else []),
         ],
-        middleware=http_middleware(settings),
+        # The access log is outermost: it times and logs refusals (413, bad Host) too.
+        middleware=[
+            Middleware(AccessLogMiddleware),
+            *http_middleware(settings),
+            Middleware(DrainWebSockets),
+        ],
         lifespan=lifespan,
     )
     app.state.blog = state

@@ -63,24 +63,33 @@ def port(value: str) -> int:
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
     import uvicorn
 
+    from blog_graphql import serving
+    from blog_graphql.logs import configure_logging
+    from blog_graphql.tracing import check_tracing
+
     if args.workers > 1 and not settings.redis_url:
         raise CommandError(
             f"--workers {args.workers} needs REDIS_URL: without it the jobs, pub/sub and "
             "rate limits live inside one process",
             EXIT_USAGE,
         )
+    check_tracing(settings)
+    configure_logging(settings)
     _prepare_embedded_database(settings)
-    uvicorn.run(
-        "blog_graphql.app:create_app",
-        factory=True,
-        host=args.host,
-        port=args.port,
-        workers=args.workers,
-        ws_max_size=settings.ws_max_message_bytes,
-        proxy_headers=False,  # X-Forwarded-For is trusted only from TRUSTED_PROXIES
-        timeout_graceful_shutdown=20,
-        log_level="info",
-    )
+    with serving.metrics_directory(args.workers):
+        uvicorn.run(
+            "blog_graphql.serving:app",
+            factory=True,
+            host=args.host,
+            port=args.port,
+            workers=args.workers,
+            ws_max_size=settings.ws_max_message_bytes,
+            proxy_headers=False,  # X-Forwarded-For is trusted only from TRUSTED_PROXIES
+            timeout_graceful_shutdown=settings.shutdown_timeout_seconds,
+            log_level=settings.log_level.lower(),
+            log_config=None,  # our pipeline (logs.py) formats uvicorn's lines too
+            access_log=False,  # our access log (access_log.py) knows the operation and user
+        )
 
 
 def cmd_worker(args: argparse.Namespace, settings: Settings) -> None:
@@ -199,6 +208,21 @@ def cmd_export_schema(_args: argparse.Namespace, _settings: Settings) -> None:
     print(schema.as_str())
 
 
+def cmd_settings_table(args: argparse.Namespace, _settings: Settings) -> None:
+    from pathlib import Path
+
+    from blog_graphql import settings_docs
+
+    if args.update is None:
+        print(settings_docs.settings_table())
+        return
+    try:
+        changed = settings_docs.update(Path(args.update))
+    except (OSError, ValueError) as error:
+        raise CommandError(f"{args.update}: {error}") from None
+    print(f"{args.update}: {'updated' if changed else 'already up to date'}")
+
+
 # --- wiring ---------------------------------------------------------------------------
 
 
@@ -241,6 +265,10 @@ def build_parser() -> argparse.ArgumentParser:
     from blog_graphql.emails import commands as email_commands  # it builds on this module
 
     email_commands.register(commands)
+
+    table = commands.add_parser("settings-table", help="print the environment variables table")
+    table.add_argument("--update", metavar="FILE", help="rewrite the table in FILE instead")
+    table.set_defaults(run=cmd_settings_table)
     return parser
 
 

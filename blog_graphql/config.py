@@ -34,6 +34,11 @@ def _split_csv(value: object) -> object:
     return value
 
 
+def _blank_to_none(value: object) -> object:
+    # Compose files pass `VAR=` for "not set"; treat it so.
+    return None if isinstance(value, str) and not value.strip() else value
+
+
 CsvList = Annotated[list[str], NoDecode]
 
 # Root fields an attacker would repeat: guessing passwords, making accounts, mailing people.
@@ -47,23 +52,34 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_file=".env", extra="ignore", case_sensitive=False)
 
-    database_url: str = Field(DEFAULT_DATABASE_URL, description="SQLAlchemy URL of the database.")
+    database_url: str = Field(
+        DEFAULT_DATABASE_URL,
+        description="SQLAlchemy URL of the database: `postgresql://`, `postgres://`, "
+        "`postgresql+asyncpg://`, `sqlite:///path` or `sqlite+aiosqlite:///path`.",
+    )
     redis_url: str | None = Field(
         None, description="Redis for jobs, pub/sub and rate limits; unset: all in-process."
     )
     secret_key: str = Field(
-        DEVELOPMENT_SECRET_KEY, description="Signs tokens; required (32+ bytes) in production."
+        DEVELOPMENT_SECRET_KEY,
+        description="Signs tokens; required (32+ bytes) in production.",
+        repr=False,
+        json_schema_extra={"doc_default": "a development-only key"},
     )
-    environment: Literal["development", "production"] = "development"
-    access_token_expire_minutes: int = Field(30, gt=0)
-    refresh_token_expire_days: int = Field(7, gt=0)
+    environment: Literal["development", "production"] = Field(
+        "development", description="`production` demands a real `SECRET_KEY`."
+    )
+    access_token_expire_minutes: int = Field(30, gt=0, description="Lifetime of access tokens.")
+    refresh_token_expire_days: int = Field(7, gt=0, description="Lifetime of a login session.")
     smtp_host: str | None = Field(None, description="Unset: emails are logged, not sent.")
-    smtp_port: int = Field(25, gt=0, lt=65536)
-    smtp_user: str | None = None
-    smtp_password: str | None = None
-    smtp_tls: bool = False
-    smtp_timeout_seconds: float = Field(10.0, gt=0)
-    emails_from: str = "blog_graphql <noreply@localhost>"
+    smtp_port: int = Field(25, gt=0, lt=65536, description="Port of the SMTP server.")
+    smtp_user: str | None = Field(None, description="SMTP login, if the server wants one.")
+    smtp_password: str | None = Field(None, description="SMTP password; never logged.", repr=False)
+    smtp_tls: bool = Field(False, description="Use implicit TLS to the SMTP server.")
+    smtp_timeout_seconds: float = Field(10.0, gt=0, description="Give up on a slow SMTP server.")
+    emails_from: str = Field(
+        "blog_graphql <noreply@localhost>", description="`From:` of every email."
+    )
     email_max_retries: int = Field(
         10, ge=0, description="Retries of an email after a transient SMTP failure."
     )
@@ -73,30 +89,81 @@ class Settings(BaseSettings):
     outbox_relay_interval_seconds: float = Field(
         10.0, gt=0, description="How often a worker's relay hands over overdue outbox rows."
     )
-    cors_origins: CsvList = Field(default_factory=list)
-    allowed_hosts: CsvList = Field(default_factory=lambda: ["*"])
-    public_url: str = "http://127.0.0.1:8000"
-    comment_moderation: Literal["post", "pre"] = "post"
-    rate_limit_enabled: bool = True
+    cors_origins: CsvList = Field(
+        default_factory=list, description="Comma-separated origins allowed to call the API."
+    )
+    allowed_hosts: CsvList = Field(
+        default_factory=lambda: ["*"], description="Comma-separated `Host` names served."
+    )
+    public_url: str = Field("http://127.0.0.1:8000", description="Base of links in emails.")
+    comment_moderation: Literal["post", "pre"] = Field(
+        "post", description="`pre`: new comments wait for an admin."
+    )
+    rate_limit_enabled: bool = Field(
+        True, description="`false` turns off per-client limits (not the login lockout)."
+    )
     graphiql: bool | None = Field(None, description="Default: on outside production.")
-    bcrypt_rounds: int = Field(12, ge=4, le=31)
+    bcrypt_rounds: int = Field(12, ge=4, le=31, description="Cost of password hashing.")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        "INFO", description="Least severe log level written."
+    )
+    log_format: Literal["console", "json"] | None = Field(
+        None, description="Default: `json` in production, coloured `console` lines otherwise."
+    )
+    metrics_token: str | None = Field(
+        None,
+        min_length=16,
+        repr=False,
+        description="Bearer token that `GET /metrics` requires; unset: no `/metrics`.",
+    )
+    shutdown_drain_seconds: float = Field(
+        0.0,
+        ge=0,
+        description="After SIGTERM, keep serving this long with `/readyz` at 503, so load "
+        "balancers move away before the instance stops accepting connections.",
+    )
+    shutdown_timeout_seconds: int = Field(
+        20, gt=0, description="After that, how long in-flight requests get to finish."
+    )
+    tracing_exporter: Literal["none", "otlp", "console"] = Field(
+        "none",
+        description="OpenTelemetry spans (needs the `tracing` extra); `otlp` reads the "
+        "standard `OTEL_EXPORTER_OTLP_*` variables.",
+    )
 
     # Hardening (blog_graphql.query_limits, .ratelimit, .http): limits and browser safety.
-    query_max_depth: int = Field(10, ge=1)
-    query_max_aliases: int = Field(15, ge=0)
-    query_max_tokens: int = Field(2000, ge=1)
-    query_max_directives: int = Field(50, ge=0)
-    query_max_cost: int = Field(10_000, ge=1)
+    query_max_depth: int = Field(
+        10,
+        ge=1,
+        description="Deepest field nesting. Past any query limit: `QUERY_TOO_COMPLEX`, "
+        "with `rule`, `limit` and `measured`.",
+    )
+    query_max_aliases: int = Field(15, ge=0, description="Aliases allowed in one operation.")
+    query_max_tokens: int = Field(2000, ge=1, description="Tokens allowed in one document.")
+    query_max_directives: int = Field(50, ge=0, description="Directives allowed in one operation.")
+    query_max_cost: int = Field(
+        10_000, ge=1, description="Largest cost: each list multiplies by its `first`."
+    )
     introspection: bool | None = Field(None, description="Default: on outside production.")
     field_suggestions: bool | None = Field(None, description="Default: on outside production.")
     rate_limit_client: str = Field("600/minute", description="Operations per client address.")
     rate_limit_user: str = Field("300/minute", description="Operations per signed-in user.")
     rate_limit_fields: str = Field(
-        DEFAULT_FIELD_RATE_LIMITS, description="Stricter budgets per root field occurrence."
+        DEFAULT_FIELD_RATE_LIMITS,
+        description="Stricter budgets per root field occurrence (aliases count each): "
+        "`name=rate;rate,...`.",
     )
-    trusted_proxies: CsvList = Field(default_factory=list)
-    max_body_bytes: int = Field(1024 * 1024, ge=1024)
-    ws_max_message_bytes: int = Field(64 * 1024, ge=1024)
+    trusted_proxies: CsvList = Field(
+        default_factory=list,
+        description="Comma-separated proxy addresses or networks whose `X-Forwarded-For` "
+        "names the client; none: the header is ignored.",
+    )
+    max_body_bytes: int = Field(
+        1024 * 1024, ge=1024, description="Larger request bodies get HTTP 413."
+    )
+    ws_max_message_bytes: int = Field(
+        64 * 1024, ge=1024, description="Larger WebSocket messages close the socket (1009)."
+    )
 
     _split = field_validator("cors_origins", "allowed_hosts", "trusted_proxies", mode="before")(
         _split_csv
@@ -104,6 +171,12 @@ class Settings(BaseSettings):
     _rate = field_validator("rate_limit_client", "rate_limit_user")(check_rate_limit)
     _field_rates = field_validator("rate_limit_fields")(check_field_rate_limits)
     _proxies = field_validator("trusted_proxies")(check_networks)
+    _blank_is_unset = field_validator("metrics_token", "log_format", mode="before")(_blank_to_none)
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_level(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
 
     @field_validator("database_url")
     @classmethod
@@ -152,6 +225,12 @@ class Settings(BaseSettings):
         if self.field_suggestions is not None:
             return self.field_suggestions
         return not self.is_production
+
+    @property
+    def log_format_resolved(self) -> Literal["console", "json"]:
+        if self.log_format is not None:
+            return self.log_format
+        return "json" if self.is_production else "console"
 
     @property
     def async_database_url(self) -> str:

@@ -13,6 +13,7 @@ from aiodataloader import DataLoader
 from starlette.requests import Request
 from starlette.websockets import WebSocket
 
+from blog_graphql import observability
 from blog_graphql.accounts.loaders import load_users
 from blog_graphql.accounts.models import User
 from blog_graphql.comments import loaders as comments
@@ -32,7 +33,8 @@ def loader(
     db: Database, batch: Callable[[Database, Sequence[K]], Coroutine[Any, Any, list[V]]]
 ) -> DataLoader[K, V]:
     """A request-scoped DataLoader over a plain `(db, keys) -> values` function."""
-    return DataLoader(batch_load_fn=partial(batch, db))
+    name = observability.loader_name(batch)
+    return DataLoader(batch_load_fn=observability.observed_batch(name, partial(batch, db)))
 
 
 def viewer_loader(

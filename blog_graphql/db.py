@@ -64,6 +64,8 @@ class UTCDateTime(TypeDecorator[datetime]):
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     """An async engine for any accepted DATABASE_URL spelling."""
     async_url = to_async_url(url)
+    # Errors and logs show statements without their values (password hashes, tokens).
+    kwargs.setdefault("hide_parameters", True)
     if async_url.startswith("sqlite"):
         engine = create_async_engine(async_url, connect_args={"timeout": 30}, **kwargs)
         event.listen(engine.sync_engine, "connect", _configure_sqlite)
@@ -81,6 +83,15 @@ def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
+
+
+def listen_once(engine: AsyncEngine, listeners: dict[str, Callable[..., Any]]) -> None:
+    """Attach engine or pool event listeners, unless this engine already has them."""
+    target = engine.sync_engine
+    if all(event.contains(target, name, fn) for name, fn in listeners.items()):
+        return
+    for name, fn in listeners.items():
+        event.listen(target, name, fn)
 
 
 AfterCommit = Callable[[], Awaitable[None]]

@@ -14,6 +14,7 @@ from strawberry.types import ExecutionContext
 
 from blog_graphql.config import Settings, load_settings
 from blog_graphql.errors import MaskUnexpectedErrors
+from blog_graphql.observability import schema_extensions
 from blog_graphql.query_limits import QueryLimiter, QueryLimits
 from blog_graphql.ratelimit import RateLimit, RateLimiter
 
@@ -39,7 +40,8 @@ def hardened_schema(
     suggestions = settings.field_suggestions_enabled
     return QuietSchema(
         **types,
-        extensions=hardening_extensions(settings, rate_limiter),
+        # Observation comes last, so it sees the errors as the guards leave them.
+        extensions=[*hardening_extensions(settings, rate_limiter), *schema_extensions()],
         config=StrawberryConfig(disable_field_suggestions=not suggestions),
     )
 

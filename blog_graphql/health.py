@@ -8,6 +8,7 @@ import logging
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
+from blog_graphql import shutdown
 from blog_graphql.state import AppState
 
 logger = logging.getLogger("blog_graphql.health")
@@ -19,6 +20,8 @@ async def healthz(_request: Request) -> JSONResponse:
 
 
 async def readyz(request: Request) -> JSONResponse:
+    if shutdown.is_draining(request.app):
+        return JSONResponse({"status": "draining"}, status_code=503)
     state: AppState = request.app.state.blog
     checks = {"database": state.db.ping()}
     results = await asyncio.gather(*(_probe(name, check) for name, check in checks.items()))

@@ -12,6 +12,7 @@ from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.types.unset import UNSET
 
+from blog_graphql import request_info
 from blog_graphql.accounts.authentication import authenticate_header
 from blog_graphql.context import Context
 from blog_graphql.errors import Unauthenticated
@@ -23,6 +24,7 @@ from blog_graphql.http.websocket import (
     GuardedLegacyWSHandler,
     GuardedTransportWSHandler,
 )
+from blog_graphql.operation_observer import record_errors
 from blog_graphql.state import AppState
 
 
@@ -68,6 +70,8 @@ class BlogGraphQL(GraphQL[Context, None]):
         context = Context.create(self.state, viewer=viewer, request=request)
         context.session_id = authenticated.session_id if authenticated is not None else None
         context.request_id = request_id_of(request) or context.request_id
+        if viewer is not None and (info := request_info.of(request.scope)) is not None:
+            info.user_id = viewer.id  # for the access log
         return context
 
     async def run(
@@ -87,6 +91,7 @@ class BlogGraphQL(GraphQL[Context, None]):
 
 def unauthenticated_response(request: Request | WebSocket, error: Unauthenticated) -> Response:
     """One UNAUTHENTICATED error for the whole request, so clients know to refresh."""
+    record_errors(request_info.of(request.scope), [error.code])
     body = {"errors": [{"message": error.message, "extensions": error.extensions}]}
     wants_graphql_response = GRAPHQL_RESPONSE_JSON in request.headers.get("accept", "")
     return Response(

@@ -7,15 +7,16 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 
-STARTUP_TIMEOUT_SECONDS = 30.0
+STARTUP_TIMEOUT_SECONDS = 60.0  # a loaded CI machine spawns workers slowly
 
 
 def free_port() -> int:
@@ -28,6 +29,11 @@ def free_port() -> int:
 class LiveServer:
     process: subprocess.Popen[str]
     port: int
+    output: list[str] = field(default_factory=list)
+
+    def logs(self) -> str:
+        """Everything the server printed so far."""
+        return "".join(self.output)
 
     @property
     def url(self) -> str:
@@ -42,8 +48,8 @@ def _wait_until_healthy(server: LiveServer) -> None:
     deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
     while time.monotonic() < deadline:
         if server.process.poll() is not None:
-            output = server.process.stdout.read() if server.process.stdout else ""
-            raise RuntimeError(f"server exited with {server.process.returncode}:\n{output}")
+            time.sleep(0.2)  # let the reader collect the last lines
+            raise RuntimeError(f"server exited with {server.process.returncode}:\n{server.logs()}")
         try:
             if httpx.get(f"{server.url}/healthz", timeout=1).status_code == 200:
                 return
@@ -74,6 +80,9 @@ def live_server(
         text=True,
     )
     server = LiveServer(process=process, port=port)
+    # Drain the output as it comes: a full pipe would block a busy server's logging.
+    reader = threading.Thread(target=_collect, args=(process, server.output), daemon=True)
+    reader.start()
     try:
         _wait_until_healthy(server)
         yield server
@@ -85,5 +94,12 @@ def live_server(
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+        reader.join(timeout=5)
         if process.stdout:
             process.stdout.close()
+
+
+def _collect(process: subprocess.Popen[str], output: list[str]) -> None:
+    assert process.stdout is not None
+    for line in process.stdout:
+        output.append(line)

@@ -20,7 +20,9 @@ from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOpe
 from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
 
+from blog_graphql import request_info
 from blog_graphql.errors import BAD_REQUEST, INTERNAL_SERVER_ERROR, RateLimited
+from blog_graphql.operation_observer import record_errors
 from blog_graphql.http.protocol import (
     GRAPHQL_RESPONSE_JSON,
     JSON,
@@ -55,6 +57,7 @@ class GraphQLEndpoint:
             params = await read_params(request)
             result = await self.execute(request, params)
         except RequestRefused as refusal:
+            record_errors(request_info.of(request.scope), [BAD_REQUEST])
             return refusal_response(refusal, media)
         return result_response(result, media)
 

@@ -27,6 +27,15 @@ API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'"
 HSTS = "max-age=63072000; includeSubDomains"
 
 
+def assign_request_id(scope: Scope) -> str:
+    """The request's id: one already assigned, a proxy's if it is safe, else a new one."""
+    state = scope.setdefault("state", {})
+    if not state.get("request_id"):
+        given = Headers(scope=scope).get(REQUEST_ID_HEADER, "")
+        state["request_id"] = given if SAFE_REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
+    return str(state["request_id"])
+
+
 def request_id_of(connection: HTTPConnection) -> str | None:
     state = connection.scope.get("state") or {}
     value = state.get("request_id")
@@ -44,10 +53,8 @@ class RequestContextMiddleware:
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
-        given = Headers(scope=scope).get(REQUEST_ID_HEADER, "")
-        request_id = given if SAFE_REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
-        state = scope.setdefault("state", {})
-        state["request_id"] = request_id
+        request_id = assign_request_id(scope)
+        state = scope["state"]
         state[client.STATE_KEY] = client.client_address(scope, self.trusted_proxies)
 
         async def send_with_id(message: Message) -> None:

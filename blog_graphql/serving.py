@@ -1,0 +1,57 @@
+"""`blog-graphql serve`: the app factory every uvicorn worker calls, and what serve prepares."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from starlette.applications import Starlette
+
+from blog_graphql import shutdown
+
+MULTIPROCESS_ENV = "PROMETHEUS_MULTIPROC_DIR"
+
+
+def app() -> Starlette:
+    """Runs in each worker process: logging and tracing are per process."""
+    from blog_graphql.app import create_app
+    from blog_graphql.config import get_settings
+    from blog_graphql.logs import configure_logging
+    from blog_graphql.tracing import configure_tracing
+
+    settings = get_settings()
+    configure_logging(settings)
+    configure_tracing(settings)
+    application = create_app(settings)
+    shutdown.install(application, settings.shutdown_drain_seconds)
+    return application
+
+
+@contextmanager
+def metrics_directory(workers: int) -> Iterator[Path | None]:
+    """Where worker processes share their metrics, so `/metrics` adds them all up.
+
+    Set before any worker imports prometheus-client, which reads it once. An operator's
+    own `PROMETHEUS_MULTIPROC_DIR` is emptied of a previous run's files; otherwise a
+    temporary directory serves `--workers` above 1, removed when serve ends.
+    """
+    given = os.environ.get(MULTIPROCESS_ENV)
+    if given:
+        for stale in Path(given).glob("*.db"):
+            stale.unlink()
+        yield Path(given)
+        return
+    if workers == 1:
+        yield None
+        return
+    directory = tempfile.mkdtemp(prefix="blog-graphql-metrics-")
+    os.environ[MULTIPROCESS_ENV] = directory
+    try:
+        yield Path(directory)
+    finally:
+        os.environ.pop(MULTIPROCESS_ENV, None)
+        shutil.rmtree(directory, ignore_errors=True)

@@ -1,0 +1,50 @@
+"""Fixtures for operations tests: log capture through the real logging pipeline."""
+
+from __future__ import annotations
+
+import io
+import logging
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import orjson
+import pytest
+
+from blog_graphql.config import Settings
+from blog_graphql.logs import configure_logging, remove_handler
+
+
+class CapturedLogs:
+    """Everything the app logged, exactly as it would be written."""
+
+    def __init__(self, stream: io.StringIO) -> None:
+        self.stream = stream
+
+    @property
+    def text(self) -> str:
+        return self.stream.getvalue()
+
+    def lines(self) -> list[dict[str, Any]]:
+        """The JSON lines (every line must be one JSON object)."""
+        return [orjson.loads(line) for line in self.text.splitlines() if line.strip()]
+
+    def events(self, event: str) -> list[dict[str, Any]]:
+        return [line for line in self.lines() if line.get("event") == event]
+
+
+@pytest.fixture
+def capture_logs(settings: Settings) -> Iterator[Callable[..., CapturedLogs]]:
+    """Route all logging to a buffer with the app's own pipeline (JSON unless asked)."""
+    root = logging.getLogger()
+    level, handlers = root.level, []
+
+    def start(**overrides: Any) -> CapturedLogs:
+        stream = io.StringIO()
+        configured = settings.model_copy(update={"log_format": "json", **overrides})
+        handlers.append(configure_logging(configured, stream))
+        return CapturedLogs(stream)
+
+    yield start
+    for handler in handlers:
+        remove_handler(handler)
+    root.setLevel(level)
