@@ -91,5 +91,5 @@ def _record(
         request_id=info.request_id,
         client=address_of(HTTPConnection(scope)),  # behind TRUSTED_PROXIES: the real client
         errors=info.error_codes or None,
-        exc_info=failed,
+        **({"exc_info": True} if failed else {}),
     )

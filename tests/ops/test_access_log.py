@@ -18,7 +18,7 @@ async def test_a_request_logs_one_json_line_with_operation_user_status_and_clien
     response = await client.post(
         "/graphql",
         json={"query": "query WhoAmI { me { username } }", "operationName": "WhoAmI"},
-        headers={**headers, "X-Request-ID": "req-42"},
+        headers={**headers, "X-Request-ID": "request-42"},
     )
 
     assert response.json() == {"data": {"me": {"username": "ada"}}}
@@ -28,7 +28,7 @@ async def test_a_request_logs_one_json_line_with_operation_user_status_and_clien
     assert line["operation"] == "WhoAmI"
     assert line["status"] == 200
     assert line["user_id"] == ada.id
-    assert line["request_id"] == "req-42"
+    assert line["request_id"] == "request-42"
     assert line["client"] == "127.0.0.1"
     assert line["errors"] is None
     assert line["level"] == "info"
@@ -89,7 +89,8 @@ async def test_lines_logged_while_handling_a_request_carry_its_request_id(
 
     body = await graphql(client, "{ tags { name } }")
 
-    assert body["errors"][0]["extensions"] == {"code": "INTERNAL_SERVER_ERROR"}
+    extensions = body["errors"][0]["extensions"]
+    assert extensions["code"] == "INTERNAL_SERVER_ERROR"
     warning, error, request = (
         line for line in logs.lines() if line["logger"].startswith("blog_graphql")
     )
@@ -97,6 +98,7 @@ async def test_lines_logged_while_handling_a_request_carry_its_request_id(
     assert error["logger"] == "blog_graphql.errors" and "RuntimeError: boom" in error["exception"]
     assert request["errors"] == ["INTERNAL_SERVER_ERROR"]
     assert warning["request_id"] == error["request_id"] == request["request_id"]
+    assert request["request_id"] == extensions["requestId"]  # what the client can quote
 
 
 def test_development_lines_are_readable_and_coloured_on_a_terminal():
