@@ -187,15 +187,27 @@ def continue_from(carrier: Mapping[str, str]) -> Any:
     return extract(carrier)
 
 
-@contextmanager
-def continue_trace(name: str, carrier: Mapping[str, str], **attributes: Any) -> Iterator[None]:
-    """Run a job inside a span that joins the trace of the request that queued it."""
+def start_job_span(name: str, carrier: Mapping[str, str], **attributes: Any) -> Span | None:
+    """A span for a job, joining the trace of the request that queued it (None when off).
+
+    Started and ended by worker hooks around the job rather than made current: the job
+    itself may run on another thread (Dramatiq's event loop for async actors).
+    """
     tracer = _tracing.tracer
     if tracer is None:
-        yield
+        return None
+    return tracer.start_span(name, context=continue_from(carrier), attributes=attributes)
+
+
+def end_job_span(job: Span | None, outcome: str, error: BaseException | None) -> None:
+    if job is None:
         return
-    with tracer.start_as_current_span(name, context=continue_from(carrier), attributes=attributes):
-        yield
+    job.set_attribute("job.outcome", outcome)
+    if error is not None:
+        from opentelemetry.trace import Status, StatusCode
+
+        job.set_status(Status(StatusCode.ERROR, type(error).__name__))
+    job.end()
 
 
 # --- SQL -------------------------------------------------------------------------------

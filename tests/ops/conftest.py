@@ -9,7 +9,11 @@ from typing import Any
 
 import orjson
 import pytest
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
+from blog_graphql import tracing
 from blog_graphql.config import Settings
 from blog_graphql.logs import configure_logging, remove_handler
 
@@ -48,3 +52,14 @@ def capture_logs(settings: Settings) -> Iterator[Callable[..., CapturedLogs]]:
     for handler in handlers:
         remove_handler(handler)
     root.setLevel(level)
+
+
+@pytest.fixture
+def exporter() -> Iterator[InMemorySpanExporter]:
+    """Tracing on, into memory, for one test."""
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    tracing.use_provider(provider)
+    yield exporter
+    tracing.use_provider(None)
