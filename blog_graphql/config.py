@@ -125,6 +125,13 @@ class Settings(BaseSettings):
     shutdown_timeout_seconds: int = Field(
         20, gt=0, description="After that, how long in-flight requests get to finish."
     )
+    worker_http_port: int | None = Field(
+        None,
+        gt=0,
+        lt=65536,
+        description="`blog-graphql worker` serves `/healthz` and `/metrics` on this port; "
+        "unset: no HTTP.",
+    )
     tracing_exporter: Literal["none", "otlp", "console"] = Field(
         "none",
         description="OpenTelemetry spans (needs the `tracing` extra); `otlp` reads the "
