@@ -5,15 +5,12 @@ multiprocess mode (`PROMETHEUS_MULTIPROC_DIR`, which `serve` sets up); gauges of
 process holds open (connections, subscriptions) are summed over live processes only.
 Who records what: the access-log middleware (requests, latency, open WebSockets),
 `operation_observer` (errors, running subscriptions), `observability` (dataloader batches,
-the database pool), jobs (`time_job` / `job_finished`), `/metrics` itself (outbox backlog).
+the database pool), `job_observer` (jobs), `/metrics` itself (outbox backlog).
 """
 
 from __future__ import annotations
 
 import re
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 from prometheus_client import Counter, Gauge, Histogram
@@ -121,21 +118,6 @@ def job_finished(actor: str, outcome: str, seconds: float) -> None:
     """One job attempt ended; `outcome` is e.g. `succeeded`, `retried`, `failed`."""
     JOBS.labels(actor, outcome).inc()
     JOB_DURATION.labels(actor).observe(seconds)
-
-
-@contextmanager
-def time_job(actor: str) -> Iterator[dict[str, str]]:
-    """Times a job; the caller may set `outcome` in the yielded dict before it ends."""
-    result = {"outcome": "succeeded"}
-    started = time.perf_counter()
-    try:
-        yield result
-    except BaseException:
-        if result["outcome"] == "succeeded":
-            result["outcome"] = "failed"
-        raise
-    finally:
-        job_finished(actor, result["outcome"], time.perf_counter() - started)
 
 
 def instrument_pool(engine: AsyncEngine) -> None:
