@@ -10,8 +10,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import Route, WebSocketRoute
 
-from blog_graphql import jobs
-from blog_graphql import observability
+from blog_graphql import jobs, observability
 from blog_graphql.access_log import AccessLogMiddleware
 from blog_graphql.config import Settings, get_settings
 from blog_graphql.health import healthz, readyz

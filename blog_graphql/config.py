@@ -35,7 +35,7 @@ def _split_csv(value: object) -> object:
 
 
 def _blank_to_none(value: object) -> object:
-    # Compose files pass `VAR=` for "not set"; treat it so.
+    # `REDIS_URL=` in a shell, `.env` or compose file means "not set", not a value to parse.
     return None if isinstance(value, str) and not value.strip() else value
 
 
@@ -178,7 +178,9 @@ class Settings(BaseSettings):
     _rate = field_validator("rate_limit_client", "rate_limit_user")(check_rate_limit)
     _field_rates = field_validator("rate_limit_fields")(check_field_rate_limits)
     _proxies = field_validator("trusted_proxies")(check_networks)
-    _blank_is_unset = field_validator("metrics_token", "log_format", mode="before")(_blank_to_none)
+    _blank_is_unset = field_validator(
+        "redis_url", "smtp_host", "metrics_token", "log_format", mode="before"
+    )(_blank_to_none)
 
     @field_validator("log_level", mode="before")
     @classmethod
@@ -192,12 +194,6 @@ class Settings(BaseSettings):
         if scheme not in ASYNC_DRIVERS:
             raise ValueError(f"unknown scheme {scheme!r}: use postgresql:// or sqlite:///path")
         return value
-
-    @field_validator("redis_url", "smtp_host")
-    @classmethod
-    def _blank_is_unset(cls, value: str | None) -> str | None:
-        # `REDIS_URL=` in a shell or `.env` means "no Redis", not a URL to parse.
-        return value or None
 
     @field_validator("public_url")
     @classmethod
