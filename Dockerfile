@@ -37,12 +37,14 @@ COPY --from=build /app /app
 ENV PATH="/app/.venv/bin:$PATH" \
     PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \
-    ENVIRONMENT=production
+    ENVIRONMENT=production \
+    WORKER_HTTP_PORT=8000
 # The working directory is the only writable place (an embedded SQLite file, if used).
 WORKDIR /data
 USER 10001:10001
 EXPOSE 8000
-# serve drains in-flight requests on SIGTERM; give it longer than that (compose: 30 s).
+# serve answers on 8000, and so does worker (/healthz, /metrics): one HEALTHCHECK for both.
+# serve drains in-flight requests on SIGTERM; give it longer than that (compose: 40 s).
 STOPSIGNAL SIGTERM
 HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 \
     CMD ["python", "-c", "import sys, urllib.request; sys.exit(urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=2).status != 200)"]

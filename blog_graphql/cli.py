@@ -76,7 +76,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
     check_tracing(settings)
     configure_logging(settings)
     _prepare_embedded_database(settings)
-    with serving.metrics_directory(args.workers):
+    with serving.metrics_directory(shared=args.workers > 1):
         uvicorn.run(
             "blog_graphql.serving:app",
             factory=True,
@@ -106,13 +106,15 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> None:
         jobs.ping_redis(settings.redis_url)
     except redis.RedisError as error:
         raise CommandError(f"cannot reach Redis: {error}") from None
-    raise SystemExit(
-        jobs.run_workers(
+    from blog_graphql import serving
+
+    with serving.worker_observability(settings):
+        code = jobs.run_workers(
             processes=args.processes,
             threads=args.threads,
             shutdown_timeout_seconds=args.shutdown_timeout,
         )
-    )
+    raise SystemExit(code)
 
 
 def cmd_migrate(_args: argparse.Namespace, settings: Settings) -> None:

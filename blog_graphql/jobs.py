@@ -63,8 +63,14 @@ def configure(settings: Settings, *, fresh: bool = False) -> dramatiq.Broker:
 
 
 def configure_from_environment() -> None:
-    """The broker for `dramatiq` worker processes (see `run_workers`)."""
-    configure(get_settings())
+    """The broker for `dramatiq` worker processes (see `run_workers`), and their logging."""
+    from blog_graphql.logs import configure_logging
+    from blog_graphql.tracing import configure_tracing
+
+    settings = get_settings()
+    configure_logging(settings)  # to the pipe Dramatiq gave this process for its output
+    configure_tracing(settings)
+    configure(settings)
 
 
 def broker() -> dramatiq.Broker:
@@ -96,7 +102,18 @@ def _build_broker(settings: Settings) -> dramatiq.Broker:
         broker = StubBroker()
     broker.add_middleware(DaemonAsyncIO())
     broker.add_middleware(WorkerRuntime(settings, _process.background))
+    _observe(broker)
     return broker
+
+
+def _observe(broker: dramatiq.Broker) -> None:
+    # Imported here, not at the top: `blog-graphql worker` must choose its metrics
+    # directory before prometheus-client is first imported (worker processes fork).
+    from dramatiq.middleware import Retries
+
+    from blog_graphql.job_observer import JobObserver
+
+    broker.add_middleware(JobObserver(), before=Retries)
 
 
 def redis_client(url: str) -> redis.Redis:

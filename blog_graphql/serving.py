@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -12,6 +13,7 @@ from pathlib import Path
 from starlette.applications import Starlette
 
 from blog_graphql import shutdown
+from blog_graphql.config import Settings
 
 MULTIPROCESS_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
@@ -32,12 +34,34 @@ def app() -> Starlette:
 
 
 @contextmanager
-def metrics_directory(workers: int) -> Iterator[Path | None]:
+def worker_observability(settings: Settings) -> Iterator[None]:
+    """Around `blog-graphql worker`'s main process: logs, shared metrics, its HTTP side."""
+    from blog_graphql.logs import configure_logging
+    from blog_graphql.tracing import check_tracing
+
+    check_tracing(settings)
+    configure_logging(settings, sys.stderr)  # where Dramatiq writes its worker processes' lines
+    # Jobs run in the worker processes; /metrics is served here: always share metrics.
+    with metrics_directory(shared=True):
+        if settings.worker_http_port is None:
+            yield
+            return
+        from blog_graphql.worker_http import WorkerHTTP
+
+        http = WorkerHTTP("0.0.0.0", settings.worker_http_port, settings.metrics_token).start()
+        try:
+            yield
+        finally:
+            http.stop()
+
+
+@contextmanager
+def metrics_directory(shared: bool) -> Iterator[Path | None]:
     """Where worker processes share their metrics, so `/metrics` adds them all up.
 
     Set before any worker imports prometheus-client, which reads it once. An operator's
-    own `PROMETHEUS_MULTIPROC_DIR` is emptied of a previous run's files; otherwise a
-    temporary directory serves `--workers` above 1, removed when serve ends.
+    own `PROMETHEUS_MULTIPROC_DIR` is emptied of a previous run's files; otherwise, when
+    several processes must be `shared`, a temporary directory serves, removed at the end.
     """
     given = os.environ.get(MULTIPROCESS_ENV)
     if given:
@@ -45,7 +69,7 @@ def metrics_directory(workers: int) -> Iterator[Path | None]:
             stale.unlink()
         yield Path(given)
         return
-    if workers == 1:
+    if not shared:
         yield None
         return
     directory = tempfile.mkdtemp(prefix="blog-graphql-metrics-")

@@ -154,6 +154,7 @@ def run_worker_processes(
             f"--processes={processes}",
             f"--threads={threads}",
             f"--worker-shutdown-timeout={int(shutdown_timeout_seconds * 1000)}",
+            "--skip-logging",  # each process logs through our pipeline (logs.py) instead
         ]
     )
     code: int = dramatiq_cli.main(args)  # type: ignore[no-untyped-call]

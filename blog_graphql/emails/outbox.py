@@ -17,6 +17,7 @@ from blog_graphql import jobs
 from blog_graphql.db import Database, after_commit, utcnow
 from blog_graphql.emails import templates
 from blog_graphql.emails.models import ENQUEUED, PENDING, UNFINISHED, OutboxEmail
+from blog_graphql.request_info import bound_request_id, current_request_id
 
 logger = logging.getLogger("blog_graphql.emails")
 
@@ -33,6 +34,7 @@ class EmailRef:
 
     id: int
     idempotency_key: str
+    request_id: str | None = None  # of the request that queued it, for the job's log line
 
 
 def queue_email(
@@ -58,6 +60,7 @@ def queue_email(
         status=PENDING,
         attempts=0,
         next_attempt_at=utcnow() + HANDOVER_GRACE,
+        request_id=current_request_id(),
     )
     session.add(email)
     after_commit(session, partial(_hand_over_committed, session, email))
@@ -65,7 +68,7 @@ def queue_email(
 
 
 async def _hand_over_committed(session: AsyncSession, email: OutboxEmail) -> None:
-    ref = EmailRef(email.id, email.idempotency_key)
+    ref = EmailRef(email.id, email.idempotency_key, email.request_id)
     handed, left = await enqueue_all([ref])
     await record_handover(session, handed=handed, left=left, now=utcnow())
     await session.commit()
@@ -95,7 +98,9 @@ async def _enqueue(ref: EmailRef) -> bool:
     from blog_graphql.emails.actors import send_email
 
     try:
-        await jobs.enqueue(send_email.message(ref.id, ref.idempotency_key))
+        # The relay hands rows over outside any request: the row remembers which one.
+        with bound_request_id(ref.request_id):
+            await jobs.enqueue(send_email.message(ref.id, ref.idempotency_key))
     except jobs.NoWorker as reason:
         logger.info("email %s waits for the outbox relay: %s", ref.id, reason)
         return False

@@ -70,7 +70,7 @@ async def claim_due(session: AsyncSession, now: datetime) -> list[EmailRef]:
             OutboxEmail.next_attempt_at <= now,
         )
         .values(next_attempt_at=now + CONFIRM_TIMEOUT)
-        .returning(OutboxEmail.id, OutboxEmail.idempotency_key)
+        .returning(OutboxEmail.id, OutboxEmail.idempotency_key, OutboxEmail.request_id)
         .execution_options(synchronize_session=False)
     )
-    return sorted((EmailRef(id_, key) for id_, key in claimed), key=lambda ref: ref.id)
+    return sorted((EmailRef(*row) for row in claimed), key=lambda ref: ref.id)

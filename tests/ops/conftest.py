@@ -16,6 +16,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from blog_graphql import tracing
 from blog_graphql.config import Settings
 from blog_graphql.logs import configure_logging, remove_handler
+from tests.emails.test_redis_worker import redis_url, use_redis, worker_env  # noqa: F401 (fixtures)
 
 
 class CapturedLogs:
