@@ -28,6 +28,8 @@ ACTOR_MODULES = ("blog_graphql.emails.actors",)
 # relay tries again later) instead of holding up the request that committed the action.
 REDIS_TIMEOUT_SECONDS = 2.0
 REDIS_RETRIES = 2
+# At shutdown, how long `serve`'s in-process worker may go on with what is queued.
+IN_PROCESS_FINISH_SECONDS = 10.0
 
 
 @dataclass
@@ -177,8 +179,8 @@ async def in_process_jobs(settings: Settings) -> AsyncIterator[InProcessWorker |
     worker = await asyncio.to_thread(start_in_process, settings)
     try:
         yield worker
-    finally:
-        await asyncio.to_thread(worker.stop)
+    finally:  # after uvicorn drained the requests that could still queue jobs
+        await asyncio.to_thread(worker.finish, IN_PROCESS_FINISH_SECONDS)
 
 
 def run_workers(*, processes: int, threads: int, shutdown_timeout_seconds: float) -> int:

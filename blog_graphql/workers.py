@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import Any
 
@@ -15,6 +16,7 @@ from blog_graphql.config import Settings
 from blog_graphql.db import Database
 
 BACKGROUND_STOP_SECONDS = 5.0
+logger = logging.getLogger("blog_graphql.workers")
 
 # A loop that runs beside the actors for a worker's whole life (the outbox relay).
 Background = Callable[[Database, Settings], Coroutine[Any, Any, None]]
@@ -123,6 +125,21 @@ class InProcessWorker:
         global _in_process
         self._worker.stop(timeout=int(timeout_seconds * 1000))
         _in_process = None
+
+    def finish(self, timeout_seconds: float) -> None:
+        """At shutdown: run what is queued (for up to the timeout), then stop.
+
+        The in-memory queue dies with the process. Its emails would still go out (the
+        outbox relay of the next start re-sends unconfirmed rows), but only after the
+        confirm timeout; sending them now keeps a restart from delaying them.
+        """
+        try:
+            self.drain(timeout_seconds)
+        except dramatiq.QueueJoinTimeout:  # a retry waiting out its backoff, say
+            logger.warning(
+                "jobs still queued after %.0f s; the outbox relay resends them", timeout_seconds
+            )
+        self.stop()
 
     def drain(self, timeout_seconds: float = 30.0) -> None:
         """Block until every queued and delayed job has run (tests; shutdown scripts)."""

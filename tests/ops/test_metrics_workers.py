@@ -9,6 +9,7 @@ import websockets
 from prometheus_client.parser import text_string_to_metric_families
 from websockets.typing import Subprotocol
 
+from tests.conftest import TEST_REDIS_URL, requires_redis
 from tests.live_server import clean_environment, live_server
 
 TOKEN = "metrics-token-0123456789"
@@ -17,10 +18,13 @@ MAX_REQUESTS = 400  # a worker still starting takes none at first
 SCRAPES = 8
 
 
+pytestmark = requires_redis  # several workers share jobs and pub/sub through Redis
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     cwd = tmp_path_factory.mktemp("workers")
-    env = clean_environment(METRICS_TOKEN=TOKEN, LOG_FORMAT="json")
+    env = clean_environment(METRICS_TOKEN=TOKEN, LOG_FORMAT="json", REDIS_URL=TEST_REDIS_URL or "")
     with live_server(env=env, cwd=cwd, extra_args=("--workers", "2")) as server:
         yield server
 

@@ -5,6 +5,7 @@ as a balancer's health check would. A request whose body is still arriving when 
 instance stops accepting proves that in-flight requests are drained, not cut.
 """
 
+import asyncio
 import json
 import signal
 import socket
@@ -17,8 +18,11 @@ import pytest
 import websockets
 from websockets.typing import Subprotocol
 
+from blog_graphql.emails.models import ENQUEUED, SENT
+from tests.emails.stand_in import outbox_rows, sign_up, wait_for_statuses
 from tests.live_server import LiveServer, clean_environment, live_server
 
+EMAILS = 20
 CLIENTS = 6
 MAX_REQUESTS_PER_CLIENT = 300
 QUERY = {"query": "query Load { tags { name } }"}
@@ -162,3 +166,61 @@ async def open_socket(server: LiveServer):
     await ws.send(json.dumps({"type": "connection_init"}))
     assert json.loads(await ws.recv()) == {"type": "connection_ack"}
     return ws
+
+
+async def test_sigterm_loses_no_email_the_in_process_worker_had_or_had_yet_to_send(
+    db, database_url, smtp_server, tmp_path
+):
+    env = clean_environment(
+        DATABASE_URL=database_url,
+        SMTP_HOST="127.0.0.1",
+        SMTP_PORT=str(smtp_server.port),
+        OUTBOX_RELAY_INTERVAL_SECONDS="0.2",
+        SHUTDOWN_DRAIN_SECONDS="0.5",
+        LOG_FORMAT="json",
+    )
+    names = [f"user{n}" for n in range(EMAILS)]
+    hold = smtp_server.hold()  # the first email stays in flight until released
+    with live_server(env=env, cwd=tmp_path) as server:
+        for name in names[:-2]:
+            await sign_up(db, name)  # committed; the server's relay hands it to its worker
+        await asyncio.to_thread(hold.wait_until_started)
+        assert await eventually(lambda: queued_count(db), at_least=EMAILS - 2)
+
+        server.process.send_signal(signal.SIGTERM)  # one email in flight, the rest queued
+        # Held until HTTP is drained and the app shuts down, its worker with it.
+        assert await eventually(lambda: shutting_down(server), at_least=1)
+        hold.release()
+        assert await asyncio.to_thread(server.process.wait, 60) is not None
+        logs = server.logs()
+
+    assert await sent_count(db) == EMAILS - 2  # all sent before the process left
+    for name in names[-2:]:
+        await sign_up(db, name)  # committed while no server runs
+    with live_server(env=env, cwd=tmp_path):  # the next start's relay sends those
+        await wait_for_statuses(db, [SENT] * EMAILS)
+
+    recipients = sorted(r for mail in smtp_server.received for r in mail.recipients)
+    assert recipients == sorted(f"{name}@example.com" for name in names)  # each exactly once
+    assert '"outcome":"failed"' not in logs
+
+
+async def sent_count(db) -> int:
+    return sum(1 for row in await outbox_rows(db) if row.status == SENT)
+
+
+async def queued_count(db) -> int:
+    """Rows handed to the in-process worker (or already sent)."""
+    return sum(1 for row in await outbox_rows(db) if row.status in (ENQUEUED, SENT))
+
+
+async def shutting_down(server: LiveServer) -> int:
+    return int("Waiting for application shutdown" in server.logs())
+
+
+async def eventually(count, at_least: int, attempts: int = 600) -> bool:
+    for _ in range(attempts):
+        if await count() >= at_least:
+            return True
+        await asyncio.sleep(0.05)
+    return False
