@@ -47,6 +47,9 @@ def capture_logs(settings: Settings) -> Iterator[Callable[..., CapturedLogs]]:
         stream = io.StringIO()
         configured = settings.model_copy(update={"log_format": "json", **overrides})
         handlers.append(configure_logging(configured, stream))
+        # The test's own HTTP client logs every URL it calls (query strings included):
+        # that is the test harness, not the app.
+        logging.getLogger("httpx").setLevel(logging.WARNING)
         return CapturedLogs(stream)
 
     yield start

@@ -4,13 +4,18 @@ Requests go through the real app and the real logging pipeline at DEBUG, in both
 the test then searches everything written for each secret it sent.
 """
 
+import asyncio
+
 import httpx
 import pytest
 from sqlalchemy import text
 
+from blog_graphql import jobs
 from blog_graphql.app import create_app
+from blog_graphql.emails.relay import relay_due_emails
 from blog_graphql.logs import get_logger
 from blog_graphql.redaction import REDACTED, Redactor, redact_text
+from tests.emails.stand_in import outbox_rows
 from tests.factories import auth_headers, create_user
 
 PASSWORD = "Sup3r-Secret-Pw"
@@ -29,62 +34,87 @@ INLINE_LOGIN = 'mutation { login(input: {login: "ada", password: "%s"}) { access
 CHANGE_PASSWORD = """mutation Change($current: String!, $new: String!) {
   changePassword(currentPassword: $current, newPassword: $new)
 }"""
+REFRESH = "mutation R($t: String!) { refreshToken(refreshToken: $t) { accessToken refreshToken } }"
+RESET = "mutation P($t: String!, $p: String!) { resetPassword(token: $t, newPassword: $p) }"
+VERIFY = "mutation V($t: String!) { verifyEmail(token: $t) }"
+WRONG_SHAPE = "query U($u: String!) { user(username: $u) { id } }"
+ME = "{ me { username } }"
+REQUEST_RESET = "mutation Q($e: String!) { requestPasswordReset(email: $e) }"
 
 
-async def send_requests_carrying_secrets(client, headers, refresh_token):
-    """Register, log in, refresh, change a password, and misuse tokens and variables."""
-    login = {"login": "ada", "password": PASSWORD}
-    register = {"email": "bo@example.com", "username": "bo", "password": PASSWORD}
-    operations = [
-        (REGISTER, {"input": register}, {}),
-        (LOGIN, {"input": login}, {}),
-        (
-            INLINE_LOGIN,
-            {},
-            {},
-        ),
-        (CHANGE_PASSWORD, {"current": PASSWORD, "new": NEW_PASSWORD}, headers),
-        (
-            "mutation R($t: String!) { refreshToken(refreshToken: $t) { accessToken } }",
-            {"t": refresh_token},
-            {},
-        ),
-        # A variable of the wrong shape: graphql-core quotes the value in its error message.
-        ("query U($u: String!) { user(username: $u) { id } }", {"u": {"password": PASSWORD}}, {}),
-        ("{ me { username } }", {}, headers),
-        ("{ me { username } }", {}, {"Authorization": f"Bearer {FORGED_TOKEN}"}),
-        ("{ me { username } }", {}, {"Authorization": "Basic YWRhOlN1cDNyLVNlY3JldC1Qdw=="}),
-    ]
-    for query, variables, extra_headers in operations:
-        await client.post(
-            "/graphql", json={"query": query, "variables": variables}, headers=extra_headers
-        )
-    await client.get("/graphql", params={"query": "{ me { id } }", "token": refresh_token})
+class Secrets(list[str]):
+    """Every secret the client sent or received, to look for in the logs afterwards."""
+
+    def add(self, *values: str) -> None:
+        self.extend(values)
+
+
+async def post(client, query, variables=None, headers=None):
+    response = await client.post(
+        "/graphql", json={"query": query, "variables": variables or {}}, headers=headers or {}
+    )
+    return response.json()
+
+
+async def run_account_flows(client, secrets: Secrets) -> None:
+    """Register, log in (twice), refresh, change the password, then misuse tokens."""
+    signup = {"email": "bo@example.com", "username": "bobby", "password": PASSWORD}
+    registered = await post(client, REGISTER, {"input": signup})
+    assert "id" in registered["data"]["register"], registered
+    tokens = await post(client, LOGIN, {"input": {"login": "bobby", "password": PASSWORD}})
+    access, refresh = (
+        tokens["data"]["login"]["accessToken"],
+        tokens["data"]["login"]["refreshToken"],
+    )
+    secrets.add(access, refresh)
+    bearer = {"Authorization": f"Bearer {access}"}
+    assert (await post(client, ME, headers=bearer))["data"]["me"] == {"username": "bobby"}
+    rotated = (await post(client, REFRESH, {"t": refresh}))["data"]["refreshToken"]
+    secrets.add(rotated["accessToken"], rotated["refreshToken"])
+    changed = await post(client, CHANGE_PASSWORD, {"current": PASSWORD, "new": NEW_PASSWORD},
+                         {"Authorization": f"Bearer {rotated['accessToken']}"})  # fmt: skip
+    assert changed["data"] == {"changePassword": True}
+    # Failures: a wrong password, a reused refresh token, bad email tokens, forged bearers.
+    await post(client, INLINE_LOGIN)
+    assert "errors" in await post(client, REFRESH, {"t": refresh})
+    await post(client, RESET, {"t": "reset-token-0123456789abcdef", "p": NEW_PASSWORD})
+    await post(client, VERIFY, {"t": "verify-token-0123456789abcdef"})
+    await post(client, WRONG_SHAPE, {"u": {"password": PASSWORD}})  # quoted in its error
+    await post(client, ME, headers={"Authorization": f"Bearer {FORGED_TOKEN}"})
+    await post(client, ME, headers={"Authorization": "Basic Ym86U3VwM3ItU2VjcmV0LVB3"})
+    await client.get("/graphql", params={"query": "{ me { id } }", "token": refresh})
+    secrets.add("reset-token-0123456789abcdef", "verify-token-0123456789abcdef")
+    secrets.add(FORGED_TOKEN, "Ym86U3VwM3ItU2VjcmV0LVB3")
+
+
+async def send_emails_to_the_log(db, settings, secrets: Secrets) -> None:
+    """Run the queued emails with SMTP_HOST unset: each is logged whole, links included."""
+    secrets.add(*(row.context["token"] for row in await outbox_rows(db) if "token" in row.context))
+    worker = await asyncio.to_thread(jobs.start_in_process, settings, poll_ms=50)
+    try:
+        assert await relay_due_emails(db) == 2  # hand the waiting rows to the worker
+        await asyncio.to_thread(worker.drain)
+    finally:
+        await asyncio.to_thread(worker.stop)
+        jobs.configure(settings, fresh=True)
 
 
 @pytest.mark.parametrize("log_format", ["json", "console"])
-async def test_requests_carrying_passwords_and_tokens_leave_none_in_the_logs(
+async def test_account_flows_with_passwords_and_tokens_leave_none_in_the_logs(
     client, db, settings, capture_logs, log_format
 ):
-    ada = await create_user(db, username="ada", password=PASSWORD)
-    headers = await auth_headers(db, settings, ada)
-    access_token = headers["Authorization"].removeprefix("Bearer ")
-    refresh_token = access_token[::-1]  # any token-shaped secret the client sends
     logs = capture_logs(log_format=log_format, log_level="DEBUG")
+    secrets = Secrets([PASSWORD, NEW_PASSWORD, settings.secret_key])
 
-    await send_requests_carrying_secrets(client, headers, refresh_token)
+    await run_account_flows(client, secrets)
+    await post(client, REQUEST_RESET, {"e": "bo@example.com"})
+    await send_emails_to_the_log(db, settings, secrets)
 
-    assert len([line for line in logs.text.splitlines() if "/graphql" in line]) >= 10
-    for secret in (
-        PASSWORD,
-        NEW_PASSWORD,
-        access_token,
-        refresh_token,
-        FORGED_TOKEN,
-        "YWRhOlN1cDNyLVNlY3JldC1Qdw==",
-        settings.secret_key,
-    ):
-        assert secret not in logs.text
+    assert len([line for line in logs.text.splitlines() if "/graphql" in line]) >= 12
+    assert logs.text.count("logged instead of sent") >= 2  # welcome and reset, links and all
+    assert len(secrets) >= 12
+    leaked = [secret for secret in secrets if secret in logs.text]
+    assert leaked == []
 
 
 async def test_a_failing_request_logs_its_traceback_but_not_its_sql_parameters(

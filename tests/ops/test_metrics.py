@@ -126,7 +126,12 @@ async def test_pool_connections_in_use_are_followed(client, db, monkeypatch):
 async def test_outbox_backlog_counts_unsent_emails_by_status(client, db):
     async with db.transaction() as session:
         for n in range(3):
-            queue_email(session, template="welcome", to=f"u{n}@example.com", context={})
+            queue_email(
+                session,
+                template="welcome",
+                to=f"u{n}@example.com",
+                context={"username": f"u{n}", "token": "t"},
+            )
     async with db.transaction() as session:
         first = await session.scalar(select(func.min(OutboxEmail.id)))
         await session.execute(
