@@ -178,12 +178,15 @@ async def test_sigterm_loses_no_email_the_in_process_worker_had_or_had_yet_to_se
         OUTBOX_RELAY_INTERVAL_SECONDS="0.2",
         SHUTDOWN_DRAIN_SECONDS="0.5",
         LOG_FORMAT="json",
+        BCRYPT_ROUNDS="4",
+        RATE_LIMIT_ENABLED="false",
     )
     names = [f"user{n}" for n in range(EMAILS)]
     hold = smtp_server.hold()  # the first email stays in flight until released
     with live_server(env=env, cwd=tmp_path) as server:
-        for name in names[:-2]:
-            await sign_up(db, name)  # committed; the server's relay hands it to its worker
+        async with httpx.AsyncClient(base_url=server.url) as http:
+            for name in names[:-2]:
+                assert await register(http, name)  # its welcome email is queued
         await asyncio.to_thread(hold.wait_until_started)
         assert await eventually(lambda: queued_count(db), at_least=EMAILS - 2)
 
@@ -203,6 +206,13 @@ async def test_sigterm_loses_no_email_the_in_process_worker_had_or_had_yet_to_se
     recipients = sorted(r for mail in smtp_server.received for r in mail.recipients)
     assert recipients == sorted(f"{name}@example.com" for name in names)  # each exactly once
     assert '"outcome":"failed"' not in logs
+
+
+async def register(http: httpx.AsyncClient, name: str) -> bool:
+    mutation = "mutation R($input: RegisterInput!) { register(input: $input) { id } }"
+    signup = {"email": f"{name}@example.com", "username": name, "password": "Secret123"}
+    response = await http.post("/graphql", json={"query": mutation, "variables": {"input": signup}})
+    return "id" in ((response.json().get("data") or {}).get("register") or {})
 
 
 async def sent_count(db) -> int:
