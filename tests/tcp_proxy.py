@@ -8,6 +8,7 @@ import threading
 from collections.abc import Coroutine, Iterator
 from contextlib import contextmanager
 from typing import Any
+from urllib.parse import urlsplit
 
 from tests.live_server import free_port
 
@@ -37,6 +38,13 @@ class TcpProxy:
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join()
         self._loop.close()
+
+    def url(self, target_url: str) -> str:
+        """`target_url` (user and path kept) pointed at this proxy instead."""
+        parts = urlsplit(target_url)
+        userinfo, _, _ = parts.netloc.rpartition("@")
+        login = f"{userinfo}@" if userinfo else ""
+        return parts._replace(netloc=f"{login}127.0.0.1:{self.port}").geturl()
 
     def up(self) -> None:
         self._call(self._listen())

@@ -18,7 +18,7 @@ from tests.emails.stand_in import only_row, sign_up, statuses, wait_for_statuses
 from tests.live_server import clean_environment
 from tests.live_worker import live_worker
 from tests.smtp import PERMANENT_REPLY
-from tests.tcp_proxy import TcpProxy, tcp_proxy
+from tests.tcp_proxy import tcp_proxy
 
 pytestmark = requires_redis
 WAIT_SECONDS = 30.0
@@ -60,10 +60,6 @@ def worker_env(database_url, redis_url, smtp_server):
     return env
 
 
-def through(proxy: TcpProxy, url: str) -> str:
-    return urlsplit(url)._replace(netloc=f"127.0.0.1:{proxy.port}").geturl()
-
-
 async def drained(broker) -> None:
     """Wait until Redis holds no message for the emails queue, in flight or delayed."""
     await asyncio.to_thread(broker.join, "emails", timeout=int(WAIT_SECONDS * 1000))
@@ -89,8 +85,8 @@ async def test_an_action_committed_while_redis_is_down_gets_its_email_once_it_is
 ):
     host, port = urlsplit(redis_url).hostname, urlsplit(redis_url).port
     with tcp_proxy(host or "127.0.0.1", port or 6379) as proxy:
-        broker = use_redis(through(proxy, redis_url))
-        with live_worker(worker_env(through(proxy, redis_url)), tmp_path, "--threads", "2"):
+        broker = use_redis(proxy.url(redis_url))
+        with live_worker(worker_env(proxy.url(redis_url)), tmp_path, "--threads", "2"):
             proxy.down()  # Redis is unreachable, for this process and for the worker
 
             await sign_up(db, "ada")  # commits; the hand-over fails, quietly
