@@ -144,3 +144,19 @@ def test_asking_for_tracing_without_the_extra_is_one_clear_error(monkeypatch):
     settings = load_settings(_env_file=None, tracing_exporter="otlp")
     with pytest.raises(ConfigError, match="TRACING_EXPORTER: install the tracing extra"):
         tracing.check_tracing(settings)
+
+
+async def test_the_email_job_a_mutation_queued_joins_the_mutations_trace(traced, exporter, mailbox):
+    signup = {"email": "ada@example.com", "username": "ada", "password": "Secret123"}
+    mutation = "mutation Register($input: RegisterInput!) { register(input: $input) { id } }"
+
+    response = await traced.post(
+        "/graphql", json={"query": mutation, "variables": {"input": signup}}
+    )
+    await mailbox.expect(1)
+
+    assert "id" in response.json()["data"]["register"]
+    spans = by_name(exporter)
+    operation, job = spans["mutation Register"], spans["job send_email"]
+    assert job.context.trace_id == operation.context.trace_id
+    assert job.attributes["job.outcome"] == "succeeded"
