@@ -5,17 +5,18 @@ the test then searches everything written for each secret it sent.
 """
 
 import asyncio
+from collections.abc import AsyncIterator
 
 import httpx
 import pytest
 from sqlalchemy import text
 
 from blog_graphql import jobs
+from blog_graphql.accounts import one_time_tokens
 from blog_graphql.app import create_app
-from blog_graphql.emails.relay import relay_due_emails
 from blog_graphql.logs import get_logger
 from blog_graphql.redaction import REDACTED, Redactor, redact_text
-from tests.emails.stand_in import outbox_rows
+from blog_graphql.workers import InProcessWorker
 from tests.factories import auth_headers, create_user
 
 PASSWORD = "Sup3r-Secret-Pw"
@@ -87,28 +88,39 @@ async def run_account_flows(client, secrets: Secrets) -> None:
     secrets.add(FORGED_TOKEN, "Ym86U3VwM3ItU2VjcmV0LVB3")
 
 
-async def send_emails_to_the_log(db, settings, secrets: Secrets) -> None:
-    """Run the queued emails with SMTP_HOST unset: each is logged whole, links included."""
-    secrets.add(*(row.context["token"] for row in await outbox_rows(db) if "token" in row.context))
+@pytest.fixture
+def issued_tokens(monkeypatch) -> list[str]:
+    """Every one-time email token the accounts code issues during the test."""
+    issued: list[str] = []
+    issue = one_time_tokens.issue_token
+
+    def recording(*args, **kwargs):
+        issued.append(issue(*args, **kwargs))
+        return issued[-1]
+
+    monkeypatch.setattr(one_time_tokens, "issue_token", recording)
+    return issued
+
+
+@pytest.fixture
+async def email_logger(settings, db) -> AsyncIterator[InProcessWorker]:
+    """A worker in this process with SMTP_HOST unset: each email is logged whole."""
     worker = await asyncio.to_thread(jobs.start_in_process, settings, poll_ms=50)
-    try:
-        assert await relay_due_emails(db) == 2  # hand the waiting rows to the worker
-        await asyncio.to_thread(worker.drain)
-    finally:
-        await asyncio.to_thread(worker.stop)
-        jobs.configure(settings, fresh=True)
+    yield worker
+    await asyncio.to_thread(worker.stop)
 
 
 @pytest.mark.parametrize("log_format", ["json", "console"])
 async def test_account_flows_with_passwords_and_tokens_leave_none_in_the_logs(
-    client, db, settings, capture_logs, log_format
+    client, settings, capture_logs, email_logger, issued_tokens, log_format
 ):
     logs = capture_logs(log_format=log_format, log_level="DEBUG")
     secrets = Secrets([PASSWORD, NEW_PASSWORD, settings.secret_key])
 
     await run_account_flows(client, secrets)
     await post(client, REQUEST_RESET, {"e": "bo@example.com"})
-    await send_emails_to_the_log(db, settings, secrets)
+    await asyncio.to_thread(email_logger.drain)
+    secrets.add(*issued_tokens)  # the welcome and reset emails' one-time links
 
     assert len([line for line in logs.text.splitlines() if "/graphql" in line]) >= 12
     assert logs.text.count("logged instead of sent") >= 2  # welcome and reset, links and all
