@@ -43,7 +43,8 @@ def viewer_loader(
     batch: Callable[[Database, User | None, Sequence[K]], Coroutine[Any, Any, list[V]]],
 ) -> DataLoader[K, V]:
     """A DataLoader whose batch function applies the viewer's visibility rules in SQL."""
-    return DataLoader(batch_load_fn=partial(batch, db, viewer))
+    name = observability.loader_name(batch)
+    return DataLoader(batch_load_fn=observability.observed_batch(name, partial(batch, db, viewer)))
 
 
 Rows = Sequence[AnyRow]
