@@ -87,3 +87,13 @@ def test_app_services_run_real_commands_with_known_settings(service):
     build_parser().parse_args(spec["command"])  # exits on an unknown command or option
     known = {name.upper() for name in Settings.model_fields}
     assert set(spec["environment"]) <= known
+
+
+def test_the_image_health_check_asks_the_port_every_role_serves():
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert "WORKER_HTTP_PORT=8000" in dockerfile  # worker: /healthz on 8000
+    assert 'CMD ["serve", "--host", "0.0.0.0", "--port", "8000"]' in dockerfile
+    assert "http://127.0.0.1:8000/healthz" in dockerfile
+    for name, spec in app_services().items():
+        if spec["command"][0] == "serve":
+            assert spec["command"][-2:] == ["--port", "8000"], name
