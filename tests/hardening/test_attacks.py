@@ -18,36 +18,18 @@ Already covered elsewhere (not repeated here):
 
 from __future__ import annotations
 
-from typing import Any
+import json
 
 import pytest
 
-from blog_graphql.ids import encode_id
-from tests.factories import auth_headers, create_comment, create_post, create_user
+from tests.hardening import attacks
 from tests.hardening.attacks import assert_still_serves, only_error, snapshot
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 DELETE = "deletePost(id: $id)"
 
 
-@pytest.fixture
-async def world(db, settings) -> dict[str, Any]:
-    """Ada (with a post, a draft and a comment) and Eve, the attacker, signed in."""
-    ada = await create_user(db, username="ada")
-    eve = await create_user(db, username="eve")
-    post = await create_post(db, author=ada, title="Public", tags=["news"])
-    draft = await create_post(db, author=ada, title="Secret draft", published=False)
-    await create_comment(db, post=post, author=ada, content="first")
-    return {
-        "ada": ada,
-        "eve": eve,
-        "post": post,
-        "draft": draft,
-        "eve_headers": await auth_headers(db, settings, eve),
-        "ada_headers": await auth_headers(db, settings, ada),
-        "post_id": encode_id("Post", post.id),
-        "draft_id": encode_id("Post", draft.id),
-    }
+world = attacks.world
 
 
 def deep_posts(levels: int) -> str:
@@ -65,8 +47,10 @@ def aliased_deletes(count: int) -> str:
 
 def fragment_chain(depth: int) -> str:
     """Depth hidden in a chain of fragments: each spreads the next one level deeper."""
-    fragments = [f"fragment F{n} on User {{ posts {{ edges {{ node {{ author {{ ...F{n + 1} }} }} }} }} }}"
-                 for n in range(depth)]  # fmt: skip
+    fragments = [
+        f"fragment F{n} on User {{ posts {{ edges {{ node {{ author {{ ...F{n + 1} }} }} }} }} }}"
+        for n in range(depth)
+    ]
     fragments.append(f"fragment F{depth} on User {{ username }}")
     return '{ post(slug: "public") { author { ...F0 } } } ' + " ".join(fragments)
 
@@ -77,19 +61,45 @@ SHAPE_ATTACKS = [
     # (name, document, expected code, expected extensions beyond the code)
     ("deep nesting", deep_posts(5), LIMIT, {"rule": "depth", "limit": 10}),
     ("alias bomb of deletes", aliased_deletes(16), LIMIT, {"rule": "aliases", "limit": 15}),
-    ("alias bomb of 100 fields", "{ " + " ".join(f"a{n}: __typename" for n in range(100))
-     + " }", LIMIT, {"rule": "aliases", "limit": 15}),  # fmt: skip
-    ("token flood in a mutation", "mutation($id: ID!) { " + DELETE + " __typename" * 2000 + " }",
-     LIMIT, {"rule": "tokens", "limit": 2000}),  # fmt: skip
-    ("directive flood on a mutation", "mutation($id: ID!) { " + DELETE
-     + " @include(if: true)" * 60 + " }", LIMIT, {"rule": "directives", "limit": 50}),  # fmt: skip
+    (
+        "alias bomb of 100 fields",
+        "{ " + " ".join(f"a{n}: __typename" for n in range(100)) + " }",
+        LIMIT,
+        {"rule": "aliases", "limit": 15},
+    ),
+    (
+        "token flood in a mutation",
+        "mutation($id: ID!) { " + DELETE + " __typename" * 2000 + " }",
+        LIMIT,
+        {"rule": "tokens", "limit": 2000},
+    ),
+    (
+        "directive flood on a mutation",
+        "mutation($id: ID!) { " + DELETE + " @include(if: true)" * 60 + " }",
+        LIMIT,
+        {"rule": "directives", "limit": 50},
+    ),
     ("fragments hiding depth", fragment_chain(4), LIMIT, {"rule": "depth", "limit": 10}),
-    ("cost through nested pages", "{ posts(first: 100) { edges { node { comments(first: 100) "
-     "{ edges { node { content } } } } } } }", LIMIT, {"rule": "cost", "limit": 10000}),  # fmt: skip
-    ("fragment cycle", "mutation($id: ID!) { " + DELETE + " ...A } fragment A on Mutation "
-     "{ ...B } fragment B on Mutation { ...A }", "GRAPHQL_VALIDATION_FAILED", {}),  # fmt: skip
-    ("fragment spreading itself", "{ ...A } fragment A on Query { __typename ...A }",
-     "GRAPHQL_VALIDATION_FAILED", {}),  # fmt: skip
+    (
+        "cost through nested pages",
+        "{ posts(first: 100) { edges { node { comments(first: 100) "
+        "{ edges { node { content } } } } } } }",
+        LIMIT,
+        {"rule": "cost", "limit": 10000},
+    ),
+    (
+        "fragment cycle",
+        "mutation($id: ID!) { " + DELETE + " ...A } fragment A on Mutation "
+        "{ ...B } fragment B on Mutation { ...A }",
+        "GRAPHQL_VALIDATION_FAILED",
+        {},
+    ),
+    (
+        "fragment spreading itself",
+        "{ ...A } fragment A on Query { __typename ...A }",
+        "GRAPHQL_VALIDATION_FAILED",
+        {},
+    ),
     ("unclosed document", "mutation($id: ID!) { " + DELETE, "GRAPHQL_PARSE_FAILED", {}),
 ]
 
@@ -106,7 +116,7 @@ async def test_a_hostile_document_is_refused_before_anything_runs(
     sql_log.clear()
     response = await client.post(
         "/graphql",
-        json={"query": document, "variables": {"id": world["post_id"]}},
+        json={"query": document, "variables": {"id": world["ids"]["post"]}},
         headers={**world["ada_headers"], "Accept": GRAPHQL_RESPONSE},
     )
     assert response.status_code == 400
@@ -134,7 +144,7 @@ BATCHES = [
 async def test_a_batch_array_is_refused_whole(client, db, world, batch):
     before = await snapshot(db)
     for operation in batch:
-        operation["variables"] = {"id": world["post_id"]}
+        operation["variables"] = {"id": world["ids"]["post"]}
     response = await client.post("/graphql", json=batch, headers=world["ada_headers"])
     assert response.status_code == 400
     error = only_error(response.json())
@@ -150,7 +160,8 @@ async def test_a_batch_array_is_refused_whole(client, db, world, batch):
 async def test_a_cross_site_mutation_is_refused_even_with_a_token(client, db, world, content_type):
     """A form on another site posting `deletePost` with the victim's credentials."""
     before = await snapshot(db)
-    body = '{"query": "mutation { deletePost(id: \\"%s\\") }"}' % world["post_id"]
+    query = f'mutation {{ deletePost(id: "{world["ids"]["post"]}") }}'
+    body = json.dumps({"query": query})
     response = await client.post(
         "/graphql",
         content=body.encode(),
@@ -164,10 +175,8 @@ async def test_a_cross_site_mutation_is_refused_even_with_a_token(client, db, wo
 
 async def test_a_mutation_over_get_with_a_token_deletes_nothing(client, db, world):
     before = await snapshot(db)
-    query = 'mutation { deletePost(id: "%s") }' % world["post_id"]
-    response = await client.get(
-        "/graphql", params={"query": query}, headers=world["ada_headers"]
-    )
+    query = f'mutation {{ deletePost(id: "{world["ids"]["post"]}") }}'
+    response = await client.get("/graphql", params={"query": query}, headers=world["ada_headers"])
     assert response.status_code == 405
     assert only_error(response.json())["code"] == "BAD_REQUEST"
     assert await snapshot(db) == before

@@ -7,52 +7,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import jwt
 import pytest
-from sqlalchemy import func, select
 
-from blog_graphql.accounts.models import LoginFailure
-from blog_graphql.ids import encode_id
-from tests.factories import auth_headers, create_comment, create_post, create_user
-from tests.hardening.attacks import assert_still_serves, only_error, snapshot
+from tests.hardening import attacks
+from tests.hardening.attacks import attack, only_error
 
-
-@pytest.fixture
-async def world(db, settings) -> dict[str, Any]:
-    """Ada's post, draft, comment and pending comment; Eve, the attacker, signed in."""
-    ada = await create_user(db, username="ada")
-    eve = await create_user(db, username="eve")
-    post = await create_post(db, author=ada, title="Public", tags=["news"])
-    draft = await create_post(db, author=ada, title="Secret draft", tags=["news"], published=False)
-    comment = await create_comment(db, post=post, author=ada, content="mine")
-    pending = await create_comment(db, post=post, author=ada, content="held", approved=False)
-    return {
-        "ada": ada,
-        "eve": eve,
-        "post": post,
-        "draft": draft,
-        "eve_headers": await auth_headers(db, settings, eve),
-        "ids": {
-            "post": encode_id("Post", post.id),
-            "draft": encode_id("Post", draft.id),
-            "comment": encode_id("Comment", comment.id),
-            "pending": encode_id("Comment", pending.id),
-            "ada": encode_id("User", ada.id),
-        },
-    }
-
-
-async def attack(client, db, headers, query: str, variables: dict[str, Any]) -> dict[str, Any]:
-    """Run one attack; assert no row changed and the server still serves; return the body."""
-    before = await snapshot(db)
-    response = await client.post(
-        "/graphql", json={"query": query, "variables": variables}, headers=headers
-    )
-    assert response.status_code in (200, 400), response.text
-    assert await snapshot(db) == before
-    await assert_still_serves(client)
-    body: dict[str, Any] = response.json()
-    return body
+world = attacks.world
 
 
 # IDOR: Eve reaches for Ada's draft, her pending comment and her content, by every path.
@@ -61,8 +21,11 @@ HIDDEN_READS = [
     ("node of the draft", "query($v: ID!) { node(id: $v) { id } }", "node"),
     ("node of the pending comment", "query($v: ID!) { node(id: $v) { id } }", "node"),
 ]
-HIDDEN_READ_IDS = {"post by slug": "draft", "node of the draft": "draft",
-                   "node of the pending comment": "pending"}  # fmt: skip
+HIDDEN_READ_IDS = {
+    "post by slug": "draft",
+    "node of the draft": "draft",
+    "node of the pending comment": "pending",
+}
 
 
 @pytest.mark.parametrize(("name", "query", "field"), HIDDEN_READS, ids=[r[0] for r in HIDDEN_READS])
@@ -75,13 +38,20 @@ async def test_what_eve_may_not_see_does_not_exist_for_her(client, db, world, na
 
 LISTS = {
     "posts": '{ posts(filter: {author: "ada"}) { totalCount edges { node { title } } } }',
-    "drafts filter": "{ posts(filter: {published: false}) { totalCount edges { node { title } } } }",
+    "drafts filter": (
+        "{ posts(filter: {published: false}) { totalCount edges { node { title } } } }"
+    ),
     "User.posts": '{ user(username: "ada") { posts { totalCount edges { node { title } } } } }',
     "Tag.posts": "{ tags { posts { totalCount edges { node { title } } } } }",
     "search": '{ posts(filter: {search: "secret"}) { totalCount edges { node { title } } } }',
 }
-EXPECTED_TITLES = {"posts": ["Public"], "drafts filter": [], "User.posts": ["Public"],
-                   "Tag.posts": ["Public"], "search": []}  # fmt: skip
+EXPECTED_TITLES = {
+    "posts": ["Public"],
+    "drafts filter": [],
+    "User.posts": ["Public"],
+    "Tag.posts": ["Public"],
+    "search": [],
+}
 
 
 def connection_of(data: Any) -> dict[str, Any]:
@@ -103,30 +73,70 @@ async def test_lists_and_counts_leave_the_draft_out(client, db, world, path):
 async def test_nested_comments_leave_the_pending_one_out(client, db, world):
     query = '{ post(slug: "public") { commentCount comments { edges { node { content } } } } }'
     body = await attack(client, db, world["eve_headers"], query, {})
-    assert body == {"data": {"post": {"commentCount": 1,
-                                      "comments": {"edges": [{"node": {"content": "mine"}}]}}}}  # fmt: skip
+    assert body == {
+        "data": {
+            "post": {"commentCount": 1, "comments": {"edges": [{"node": {"content": "mine"}}]}}
+        }
+    }
 
 
 # Mutations on another's content: hidden is NOT_FOUND, visible but not hers is FORBIDDEN.
 MUTATIONS = [
-    ("updatePost", "draft", "mutation($v: ID!) { updatePost(id: $v, input: {title: \"x\"}) { id } }", "NOT_FOUND"),
+    (
+        "updatePost",
+        "draft",
+        'mutation($v: ID!) { updatePost(id: $v, input: {title: "x"}) { id } }',
+        "NOT_FOUND",
+    ),
     ("deletePost", "draft", "mutation($v: ID!) { deletePost(id: $v) }", "NOT_FOUND"),
     ("publishPost", "draft", "mutation($v: ID!) { publishPost(id: $v) { id } }", "NOT_FOUND"),
-    ("updatePost", "post", "mutation($v: ID!) { updatePost(id: $v, input: {title: \"x\"}) { id } }", "FORBIDDEN"),
+    (
+        "updatePost",
+        "post",
+        'mutation($v: ID!) { updatePost(id: $v, input: {title: "x"}) { id } }',
+        "FORBIDDEN",
+    ),
     ("deletePost", "post", "mutation($v: ID!) { deletePost(id: $v) }", "FORBIDDEN"),
     ("unpublishPost", "post", "mutation($v: ID!) { unpublishPost(id: $v) { id } }", "FORBIDDEN"),
-    ("updateComment", "comment", "mutation($v: ID!) { updateComment(id: $v, content: \"x\") { id } }", "FORBIDDEN"),
+    (
+        "updateComment",
+        "comment",
+        'mutation($v: ID!) { updateComment(id: $v, content: "x") { id } }',
+        "FORBIDDEN",
+    ),
     ("deleteComment", "comment", "mutation($v: ID!) { deleteComment(id: $v) }", "FORBIDDEN"),
-    ("updateComment", "pending", "mutation($v: ID!) { updateComment(id: $v, content: \"x\") { id } }", "NOT_FOUND"),
+    (
+        "updateComment",
+        "pending",
+        'mutation($v: ID!) { updateComment(id: $v, content: "x") { id } }',
+        "NOT_FOUND",
+    ),
     ("deleteComment", "pending", "mutation($v: ID!) { deleteComment(id: $v) }", "NOT_FOUND"),
-    ("addComment", "draft", "mutation($v: ID!) { addComment(input: {postId: $v, content: \"x\"}) { id } }", "NOT_FOUND"),
-    ("moderateComment", "comment", "mutation($v: ID!) { moderateComment(id: $v, approved: false) { id } }", "FORBIDDEN"),
-    ("setUserActive", "ada", "mutation($v: ID!) { setUserActive(id: $v, active: false) { id } }", "FORBIDDEN"),
-]  # fmt: skip
+    (
+        "addComment",
+        "draft",
+        'mutation($v: ID!) { addComment(input: {postId: $v, content: "x"}) { id } }',
+        "NOT_FOUND",
+    ),
+    (
+        "moderateComment",
+        "comment",
+        "mutation($v: ID!) { moderateComment(id: $v, approved: false) { id } }",
+        "FORBIDDEN",
+    ),
+    (
+        "setUserActive",
+        "ada",
+        "mutation($v: ID!) { setUserActive(id: $v, active: false) { id } }",
+        "FORBIDDEN",
+    ),
+]
 
 
 @pytest.mark.parametrize(
-    ("target", "query", "code"), [m[1:] for m in MUTATIONS], ids=[f"{m[0]}-{m[1]}" for m in MUTATIONS]
+    ("target", "query", "code"),
+    [m[1:] for m in MUTATIONS],
+    ids=[f"{m[0]}-{m[1]}" for m in MUTATIONS],
 )
 async def test_eve_cannot_change_what_is_not_hers(client, db, world, target, query, code):
     body = await attack(client, db, world["eve_headers"], query, {"v": world["ids"][target]})

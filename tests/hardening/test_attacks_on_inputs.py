@@ -1,0 +1,207 @@
+"""Hostile values and credentials: mass assignment, page sizes, ids and cursors, huge and
+invisible text, SQL-looking searches, forged access tokens, brute force through aliases. Each
+gets its exact answer, changes no row, and the server answers normally afterwards."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+import jwt
+import pytest
+from sqlalchemy import func, select
+
+from blog_graphql.accounts.models import LoginFailure
+from tests.hardening import attacks
+from tests.hardening.attacks import assert_still_serves, attack, only_error, snapshot
+
+world = attacks.world
+
+# Fields no input may set: each names one the type has in output but not in input.
+MASS_ASSIGNMENT = {
+    "register isAdmin": (
+        "mutation($v: RegisterInput!) { register(input: $v) { id } }",
+        {"email": "m@example.com", "username": "mallory", "password": "Secret123",
+         "isAdmin": True},
+    ),
+    "updateMe isActive": (
+        "mutation($v: UpdateMeInput!) { updateMe(input: $v) { id } }", {"isActive": True}
+    ),
+    "updateMe emailVerified": (
+        "mutation($v: UpdateMeInput!) { updateMe(input: $v) { id } }", {"emailVerified": True}
+    ),
+    "createPost author": (
+        "mutation($v: CreatePostInput!) { createPost(input: $v) { id } }",
+        {"title": "t", "content": "c", "author": "ada"},
+    ),
+    "updatePost author": (
+        "mutation($v: UpdatePostInput!) { updatePost(id: \"x\", input: $v) { id } }",
+        {"author": "eve"},
+    ),
+    "addComment isApproved": (
+        "mutation($v: AddCommentInput!) { addComment(input: $v) { id } }",
+        {"postId": "x", "content": "c", "isApproved": True},
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", MASS_ASSIGNMENT)
+async def test_no_input_sets_a_field_it_does_not_have(client, db, world, name):
+    query, value = MASS_ASSIGNMENT[name]
+    body = await attack(client, db, world["eve_headers"], query, {"v": value})
+    assert "data" not in body
+    error = only_error(body)
+    assert error["code"] == "BAD_USER_INPUT"
+    assert list(error["fields"]) == ["v"]
+
+
+POSTS_PAGE = "query($v: Int) { posts(first: $v) { totalCount } }"
+CURSOR_PAGE = "query($v: String) { posts(after: $v) { totalCount } }"
+NODE = "query($v: ID!) { node(id: $v) { id } }"
+DELETE = "mutation($v: ID!) { deletePost(id: $v) }"
+HUGE = "x" * 200_000
+
+
+def b64(text: str) -> str:
+    return base64.b64encode(text.encode()).decode()
+
+
+BAD_VALUES = {
+    # name: (query, value, field expected in `fields`)
+    "first over 100": (POSTS_PAGE, 101, "first"),
+    "negative first": (POSTS_PAGE, -1, "first"),
+    "garbage cursor": (CURSOR_PAGE, "not-a-cursor", "after"),
+    "cursor of the wrong shape": (CURSOR_PAGE, b64('["x", "y", "z"]'), "after"),
+    "cursor holding SQL": (CURSOR_PAGE, b64("1' OR '1'='1"), "after"),
+    "malformed id": (DELETE, "!!!", "id"),
+    "id with a NUL byte": (DELETE, b64("Post:1\x00"), "id"),
+    "id with a huge number": (DELETE, b64("Post:" + "9" * 400), "id"),
+}
+
+
+@pytest.mark.parametrize("name", BAD_VALUES)
+async def test_a_malformed_value_is_bad_user_input_naming_it(client, db, world, name):
+    query, value, field = BAD_VALUES[name]
+    body = await attack(client, db, world["eve_headers"], query, {"v": value})
+    error = only_error(body)
+    assert error["code"] == "BAD_USER_INPUT", body
+    assert list(error["fields"]) == [field]
+
+
+async def test_node_with_a_malformed_id_is_bad_input(client, db, world):
+    body = await attack(client, db, world["eve_headers"], NODE, {"v": "%%%"})
+    assert only_error(body)["code"] == "BAD_USER_INPUT"
+
+
+async def test_a_page_of_a_billion_is_refused_by_its_cost(client, db, world):
+    body = await attack(client, db, world["eve_headers"], POSTS_PAGE, {"v": 1_000_000_000})
+    error = only_error(body)
+    assert (error["code"], error["rule"], error["measured"]) == (
+        "QUERY_TOO_COMPLEX",
+        "cost",
+        1_000_000_001,
+    )
+
+
+async def test_a_global_id_of_another_type_is_not_found(client, db, world):
+    """Ada's user id handed to deletePost: no post has it."""
+    body = await attack(client, db, world["eve_headers"], DELETE, {"v": world["ids"]["ada"]})
+    assert body["data"] is None
+    assert only_error(body)["code"] == "NOT_FOUND"
+
+
+CREATE = "mutation($v: CreatePostInput!) { createPost(input: $v) { id } }"
+REGISTER = "mutation($v: RegisterInput!) { register(input: $v) { id } }"
+BAD_TEXT = {
+    "huge title": (CREATE, {"title": HUGE, "content": "c"}, "title"),
+    "NUL in a title": (CREATE, {"title": "a\x00b", "content": "c"}, "title"),
+    "NUL in content": (CREATE, {"title": "t", "content": "a\x00b"}, "content"),
+    "RTL override in a username": (
+        REGISTER,
+        {"email": "r@example.com", "username": "evil\u202egnp", "password": "Secret123"},
+        "username",
+    ),
+    "NUL in a username": (
+        REGISTER,
+        {"email": "n@example.com", "username": "nul\x00l", "password": "Secret123"},
+        "username",
+    ),
+    "huge tag": (CREATE, {"title": "t", "content": "c", "tags": [HUGE[:5000]]}, "tags"),
+}
+
+
+@pytest.mark.parametrize("name", BAD_TEXT)
+async def test_hostile_text_is_bad_user_input_naming_the_field(client, db, world, name):
+    query, value, field = BAD_TEXT[name]
+    body = await attack(client, db, world["eve_headers"], query, {"v": value})
+    error = only_error(body)
+    assert error["code"] == "BAD_USER_INPUT", body
+    assert field in error["fields"]
+
+
+@pytest.mark.parametrize(
+    "search", ["' OR 1=1 --", "%", "_", "'; DROP TABLE posts; --", "\\", "secret' UNION SELECT"]
+)
+async def test_a_sql_looking_search_is_just_text(client, db, world, search):
+    query = "query($v: String) { posts(filter: {search: $v}) { totalCount } }"
+    body = await attack(client, db, world["eve_headers"], query, {"v": search})
+    assert body == {"data": {"posts": {"totalCount": 0}}}
+
+
+def forge(settings, claims: dict[str, Any], how: str) -> str:
+    if how == "alg none":
+        return jwt.encode(claims, key="", algorithm="none")
+    if how == "another key":
+        return jwt.encode(claims, "a-guessed-secret-" * 3, algorithm="HS256")
+    return jwt.encode({**claims, "typ": "refresh"}, settings.secret_key, algorithm="HS256")
+
+
+@pytest.mark.parametrize("how", ["alg none", "another key", "refresh as access"])
+async def test_a_forged_token_for_ada_deletes_nothing(client, db, settings, world, how):
+    """Eve re-signs her own access token with Ada's id to delete Ada's post."""
+    token = world["eve_headers"]["Authorization"].removeprefix("Bearer ")
+    claims = jwt.decode(token, options={"verify_signature": False})
+    forged = forge(settings, {**claims, "sub": str(world["ada"].id)}, how)
+    headers = {"Authorization": f"Bearer {forged}"}
+    body = await attack(client, db, headers, DELETE, {"v": world["ids"]["post"]})
+    assert only_error(body) == {"message": "Invalid or expired token.", "code": "UNAUTHENTICATED"}
+
+
+def aliased_logins(count: int, password: str) -> str:
+    fields = " ".join(
+        f'l{n}: login(input: {{login: "ada", password: "{password}"}}) {{ accessToken }}'
+        for n in range(count)
+    )
+    return f"mutation {{ {fields} }}"
+
+
+async def failures(db) -> int:
+    """Failed logins counted towards a lockout, over every login key."""
+    async with db.engine.connect() as connection:
+        counted = await connection.scalar(select(func.sum(LoginFailure.failures)))
+    return int(counted or 0)
+
+
+async def test_aliases_spend_the_login_budget_per_occurrence(client_with, db, world):
+    async with client_with(rate_limit_fields="login=3/minute") as client:
+        before = await snapshot(db)
+        response = await client.post("/graphql", json={"query": aliased_logins(4, "Guess1234")})
+        assert response.status_code == 429
+        assert only_error(response.json())["code"] == "RATE_LIMITED"
+        assert await failures(db) == 0  # refused before a single password was checked
+        assert await snapshot(db) == before
+        await assert_still_serves(client)
+
+
+async def test_aliased_logins_stop_at_the_first_failure_and_count_once(client, db, world):
+    """`login` is non-null and mutations run in order: the first failure nulls `data` and the
+    aliases after it never run, so each request costs the attacker one lockout attempt."""
+    before = await snapshot(db)
+    for attempt in range(1, 6):
+        response = await client.post("/graphql", json={"query": aliased_logins(3, "Guess1234")})
+        assert only_error(response.json())["code"] == "UNAUTHENTICATED"
+        assert await failures(db) == attempt
+    right = await client.post("/graphql", json={"query": aliased_logins(1, "Secret123")})
+    assert only_error(right.json())["code"] == "RATE_LIMITED"  # locked even for the right one
+    assert await snapshot(db) == before
+    await assert_still_serves(client)
