@@ -5,6 +5,7 @@ of queries and mutations. Foreign origins and oversized messages are in test_web
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 from websockets.asyncio.client import connect
@@ -17,7 +18,7 @@ server = test_websocket.server
 POST_COUNT = "{ posts { totalCount } }"
 
 
-async def closed_with(socket, *messages: dict) -> int:
+async def closed_with(socket, *messages: dict[str, Any]) -> int:
     """Send `messages`, then read until the server closes; the close code."""
     for message in messages:
         await socket.send(json.dumps(message))
@@ -50,7 +51,7 @@ async def test_a_flood_of_operations_on_one_socket_is_answered_one_by_one(server
         query = delete if n % 2 else POST_COUNT
         message = {"id": str(n), "type": "subscribe", "payload": {"query": query}}
         await socket.send(json.dumps(message))
-    answers: dict[str, list[dict]] = {}
+    answers: dict[str, list[dict[str, Any]]] = {}
     finished: set[str] = set()
     while len(finished) < 120:
         message = json.loads(await socket.recv())
@@ -70,7 +71,7 @@ async def test_a_flood_of_operations_on_one_socket_is_answered_one_by_one(server
 LIMIT_REACHED = [{"message": "Subscription limit reached", "extensions": {"code": "BAD_REQUEST"}}]
 
 
-def assert_answered(n: int, messages: list[dict]) -> None:
+def assert_answered(n: int, messages: list[dict[str, Any]]) -> None:
     """Operation `n` ran (a result, then `complete`) or was over the per-socket cap of 100
     operations in flight (Strawberry's `max_subscriptions_per_connection`)."""
     if messages[0]["type"] == "error":
@@ -85,5 +86,5 @@ def assert_answered(n: int, messages: list[dict]) -> None:
         assert result["payload"] == {"data": {"posts": {"totalCount": 0}}}
 
 
-def codes_of(message: dict) -> list[str]:
+def codes_of(message: dict[str, Any]) -> list[str]:
     return [error["extensions"]["code"] for error in message["payload"].get("errors", [])]
