@@ -81,55 +81,27 @@ async def test_nested_comments_leave_the_pending_one_out(client, db, world):
 
 
 # Mutations on another's content: hidden is NOT_FOUND, visible but not hers is FORBIDDEN.
+UPDATE_POST = 'mutation($v: ID!) { updatePost(id: $v, input: {title: "x"}) { id } }'
+DELETE_POST = "mutation($v: ID!) { deletePost(id: $v) }"
+ADD_COMMENT = 'mutation($v: ID!) { addComment(input: {postId: $v, content: "x"}) { id } }'
+MODERATE = "mutation($v: ID!) { moderateComment(id: $v, approved: false) { id } }"
+SET_ACTIVE = "mutation($v: ID!) { setUserActive(id: $v, active: false) { id } }"
+UPDATE_COMMENT = 'mutation($v: ID!) { updateComment(id: $v, content: "x") { id } }'
+DELETE_COMMENT = "mutation($v: ID!) { deleteComment(id: $v) }"
 MUTATIONS = [
-    (
-        "updatePost",
-        "draft",
-        'mutation($v: ID!) { updatePost(id: $v, input: {title: "x"}) { id } }',
-        "NOT_FOUND",
-    ),
-    ("deletePost", "draft", "mutation($v: ID!) { deletePost(id: $v) }", "NOT_FOUND"),
+    ("updatePost", "draft", UPDATE_POST, "NOT_FOUND"),
+    ("deletePost", "draft", DELETE_POST, "NOT_FOUND"),
     ("publishPost", "draft", "mutation($v: ID!) { publishPost(id: $v) { id } }", "NOT_FOUND"),
-    (
-        "updatePost",
-        "post",
-        'mutation($v: ID!) { updatePost(id: $v, input: {title: "x"}) { id } }',
-        "FORBIDDEN",
-    ),
-    ("deletePost", "post", "mutation($v: ID!) { deletePost(id: $v) }", "FORBIDDEN"),
+    ("updatePost", "post", UPDATE_POST, "FORBIDDEN"),
+    ("deletePost", "post", DELETE_POST, "FORBIDDEN"),
     ("unpublishPost", "post", "mutation($v: ID!) { unpublishPost(id: $v) { id } }", "FORBIDDEN"),
-    (
-        "updateComment",
-        "comment",
-        'mutation($v: ID!) { updateComment(id: $v, content: "x") { id } }',
-        "FORBIDDEN",
-    ),
-    ("deleteComment", "comment", "mutation($v: ID!) { deleteComment(id: $v) }", "FORBIDDEN"),
-    (
-        "updateComment",
-        "pending",
-        'mutation($v: ID!) { updateComment(id: $v, content: "x") { id } }',
-        "NOT_FOUND",
-    ),
-    ("deleteComment", "pending", "mutation($v: ID!) { deleteComment(id: $v) }", "NOT_FOUND"),
-    (
-        "addComment",
-        "draft",
-        'mutation($v: ID!) { addComment(input: {postId: $v, content: "x"}) { id } }',
-        "NOT_FOUND",
-    ),
-    (
-        "moderateComment",
-        "comment",
-        "mutation($v: ID!) { moderateComment(id: $v, approved: false) { id } }",
-        "FORBIDDEN",
-    ),
-    (
-        "setUserActive",
-        "ada",
-        "mutation($v: ID!) { setUserActive(id: $v, active: false) { id } }",
-        "FORBIDDEN",
-    ),
+    ("updateComment", "comment", UPDATE_COMMENT, "FORBIDDEN"),
+    ("deleteComment", "comment", DELETE_COMMENT, "FORBIDDEN"),
+    ("updateComment", "pending", UPDATE_COMMENT, "NOT_FOUND"),
+    ("deleteComment", "pending", DELETE_COMMENT, "NOT_FOUND"),
+    ("addComment", "draft", ADD_COMMENT, "NOT_FOUND"),
+    ("moderateComment", "comment", MODERATE, "FORBIDDEN"),
+    ("setUserActive", "ada", SET_ACTIVE, "FORBIDDEN"),
 ]
 
 
