@@ -66,7 +66,7 @@ def b64(text: str) -> str:
     return base64.b64encode(text.encode()).decode()
 
 
-BAD_VALUES = {
+BAD_VALUES: dict[str, tuple[str, Any, str]] = {
     # name: (query, value, field expected in `fields`)
     "first over 100": (POSTS_PAGE, 101, "first"),
     "negative first": (POSTS_PAGE, -1, "first"),
@@ -103,7 +103,7 @@ async def test_a_global_id_of_another_type_is_not_found(client, db, world):
 
 CREATE = "mutation($v: CreatePostInput!) { createPost(input: $v) { id } }"
 REGISTER = "mutation($v: RegisterInput!) { register(input: $v) { id } }"
-BAD_TEXT = {
+BAD_TEXT: dict[str, tuple[str, Any, str]] = {
     "huge title": (CREATE, {"title": HUGE, "content": "c"}, "title"),
     "NUL in a title": (CREATE, {"title": "a\x00b", "content": "c"}, "title"),
     "NUL in content": (CREATE, {"title": "t", "content": "a\x00b"}, "content"),
@@ -121,9 +121,12 @@ BAD_TEXT = {
 }
 
 
-@pytest.mark.parametrize("name", {**BAD_VALUES, **BAD_TEXT})
+BAD_INPUTS: dict[str, tuple[str, Any, str]] = {**BAD_VALUES, **BAD_TEXT}
+
+
+@pytest.mark.parametrize("name", BAD_INPUTS)
 async def test_a_malformed_or_hostile_value_is_bad_user_input_naming_it(client, db, world, name):
-    query, value, field = {**BAD_VALUES, **BAD_TEXT}[name]
+    query, value, field = BAD_INPUTS[name]
     body = await attack(client, db, world["eve_headers"], query, {"v": value})
     error = only_error(body)
     assert error["code"] == "BAD_USER_INPUT", body
