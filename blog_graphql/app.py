@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
 
+import strawberry
 from starlette.applications import Starlette
 from starlette.routing import Route, WebSocketRoute
 
@@ -18,20 +19,22 @@ from blog_graphql.schema import build_schema
 from blog_graphql.state import AppState
 from blog_graphql.view import BlogGraphQL
 
-CONNECTION_INIT_WAIT = timedelta(seconds=10)
 
-
-def create_app(settings: Settings | None = None, state: AppState | None = None) -> Starlette:
-    """Build the app; tests pass a `state` whose database they control."""
+def create_app(
+    settings: Settings | None = None,
+    state: AppState | None = None,
+    schema: strawberry.Schema | None = None,
+) -> Starlette:
+    """Build the app; tests pass a `state` whose database they control (or a `schema`)."""
     state = state or AppState.create(settings or get_settings())
     settings = state.settings
     jobs.configure(settings)
     graphiql = GraphiQLPage() if settings.graphiql_enabled else None
     graphql = BlogGraphQL(
         state,
-        schema=build_schema(settings, state.rate_limiter),
+        schema=schema or build_schema(settings, state.rate_limiter),
         graphiql=graphiql,
-        connection_init_wait_timeout=CONNECTION_INIT_WAIT,
+        connection_init_wait_timeout=timedelta(seconds=settings.ws_connection_init_timeout_seconds),
         allowed_origins=settings.cors_origins,
     )
 

@@ -80,6 +80,13 @@ class Settings(BaseSettings):
     rate_limit_enabled: bool = True
     graphiql: bool | None = Field(None, description="Default: on outside production.")
     bcrypt_rounds: int = Field(12, ge=4, le=31)
+    # Live subscriptions over WebSocket (see blog_graphql/live/).
+    pubsub_prefix: str = Field("blog_graphql:", description="Prefix of every pub/sub channel.")
+    ws_connection_init_timeout_seconds: float = Field(10.0, gt=0)
+    ws_max_subscriptions_per_connection: int = Field(20, gt=0)
+    ws_max_connections_per_client: int = Field(20, gt=0, description="Per instance and address.")
+    ws_subscriber_queue_size: int = Field(100, gt=0, description="Events buffered per subscriber.")
+    ws_session_check_seconds: float = Field(2.0, gt=0, description="Session recheck period.")
 
     # Hardening (blog_graphql.query_limits, .ratelimit, .http): limits and browser safety.
     query_max_depth: int = Field(10, ge=1)
