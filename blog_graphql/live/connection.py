@@ -10,7 +10,6 @@ would close with 1011), and the legacy protocol gets the same init timeout.
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import Mapping
 from contextlib import suppress
 from typing import Any
@@ -32,8 +31,6 @@ from blog_graphql.http.websocket import (
     GuardedTransportWSHandler,
 )
 from blog_graphql.live import closecodes
-
-logger = logging.getLogger("blog_graphql.live")
 
 
 def authorization_param(payload: object) -> object:
