@@ -53,6 +53,7 @@ async def authenticate_connection(context: Context, payload: object) -> None:
     token = bearer_token(authorization)
     claims = decode_token(context.settings, token, "access")
     context.viewer = await viewer_for_token(context.db, context.settings, token)
+    context.session_id = claims.session_id
     if context.live is not None:
         context.state.live.sockets.authenticated(context.live, claims)
 

@@ -1,4 +1,4 @@
-"""What logout, password change and deactivation do to the database, for live tests."""
+"""Session states the mutations cannot produce on demand: revoked before a test, short-lived."""
 
 from __future__ import annotations
 
@@ -21,12 +21,6 @@ async def revoke_sessions(db: Database, user_id: int) -> None:
             .where(AuthSession.user_id == user_id)
             .values(revoked_at=utcnow(), revoked_reason="logout")
         )
-
-
-async def set_active(db: Database, user_id: int, active: bool) -> None:
-    """As `setUserActive` leaves the user."""
-    async with db.transaction() as session:
-        await session.execute(update(User).where(User.id == user_id).values(is_active=active))
 
 
 async def short_lived_authorization(

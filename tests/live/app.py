@@ -13,6 +13,7 @@ from collections.abc import AsyncGenerator
 
 import strawberry
 from starlette.applications import Starlette
+from strawberry.tools import merge_types
 
 from blog_graphql.app import create_app
 from blog_graphql.config import get_settings
@@ -20,7 +21,7 @@ from blog_graphql.context import Info
 from blog_graphql.db import after_commit
 from blog_graphql.hardening import hardened_schema
 from blog_graphql.posts.models import Tag
-from blog_graphql.schema import Query
+from blog_graphql.schema import Mutation, Query
 from blog_graphql.state import AppState
 
 READY = "ready"
@@ -86,7 +87,7 @@ def create_test_app() -> Starlette:
         state.settings,
         state.rate_limiter,
         query=Query,
-        mutation=EchoMutation,
+        mutation=merge_types("Mutation", (Mutation, EchoMutation)),
         subscription=EchoSubscription,
     )
     return create_app(state=state, schema=schema)

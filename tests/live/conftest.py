@@ -6,6 +6,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -74,3 +75,18 @@ def publish(server: LiveServer, channel: str, text: str, **options: object) -> i
     assert "errors" not in body, body
     sent: int = body["data"]["echo"]
     return sent
+
+
+def graphql_over_http(
+    server: LiveServer, query: str, authorization: str, **variables: object
+) -> dict[str, Any]:
+    """A real mutation on the live server, as the signed-in user of `authorization`."""
+    response = httpx.post(
+        f"{server.url}/graphql",
+        json={"query": query, "variables": variables},
+        headers={"Authorization": authorization},
+        timeout=60,
+    )
+    body: dict[str, Any] = response.json()
+    assert "errors" not in body, body
+    return body

@@ -1,4 +1,5 @@
-"""Sockets end with their session: token expiry (4401), logout and deactivation (4403)."""
+"""Sockets end with their session: token expiry (4401); logout, password change and
+deactivation through the real mutations (4403)."""
 
 from __future__ import annotations
 
@@ -7,11 +8,13 @@ import asyncio
 import pytest
 
 from blog_graphql.accounts.tokens import decode_token
+from blog_graphql.ids import encode_id
 from blog_graphql.live import closecodes
 from blog_graphql.live.sockets import LiveSockets
-from tests.factories import auth_headers, create_user
-from tests.live.accounts import revoke_sessions, set_active, short_lived_authorization
+from tests.factories import DEFAULT_PASSWORD, auth_headers, create_user
+from tests.live.accounts import revoke_sessions, short_lived_authorization
 from tests.live.clients import PROTOCOLS, VIEWER, graphql_socket
+from tests.live.conftest import graphql_over_http
 
 
 async def watch_viewer(socket, token: str) -> None:
@@ -31,7 +34,7 @@ async def test_an_expired_access_token_closes_the_socket_with_4401(serve, db, se
 
 
 @pytest.mark.parametrize("protocol", PROTOCOLS)
-async def test_logout_closes_that_users_sockets_with_4403_and_no_other(
+async def test_logout_closes_that_sessions_sockets_with_4403_and_no_other(
     serve, db, settings, protocol
 ):
     ada, bob = await create_user(db), await create_user(db)
@@ -44,19 +47,43 @@ async def test_logout_closes_that_users_sockets_with_4403_and_no_other(
         ):
             await watch_viewer(ada_socket, ada_token)
             await watch_viewer(bob_socket, bob_token)
-            await revoke_sessions(db, ada.id)
+            graphql_over_http(server, "mutation { logout }", ada_token)
             assert await ada_socket.close_code() == 4403
             await bob_socket.subscribe("2", VIEWER)
             assert await bob_socket.next_data("2") == {"viewer": bob.username}
 
 
-async def test_deactivating_a_user_closes_their_socket_with_4403(serve, db, settings):
+async def test_a_password_change_closes_the_users_other_sessions_sockets(serve, db, settings):
     ada = await create_user(db)
+    socket_session = (await auth_headers(db, settings, ada))["Authorization"]
+    changing_session = (await auth_headers(db, settings, ada))["Authorization"]
+    with serve() as server:
+        async with graphql_socket(server.ws_url) as socket:
+            await watch_viewer(socket, socket_session)
+            graphql_over_http(
+                server,
+                "mutation($old: String!, $new: String!) "
+                "{ changePassword(currentPassword: $old, newPassword: $new) }",
+                changing_session,
+                old=DEFAULT_PASSWORD,
+                new="Another123",
+            )
+            assert await socket.close_code() == 4403
+
+
+async def test_deactivating_a_user_closes_their_socket_with_4403(serve, db, settings):
+    ada, admin = await create_user(db), await create_user(db, is_admin=True)
     token = (await auth_headers(db, settings, ada))["Authorization"]
+    admin_token = (await auth_headers(db, settings, admin))["Authorization"]
     with serve() as server:
         async with graphql_socket(server.ws_url) as socket:
             await watch_viewer(socket, token)
-            await set_active(db, ada.id, False)
+            graphql_over_http(
+                server,
+                "mutation($id: ID!) { setUserActive(id: $id, active: false) { isActive } }",
+                admin_token,
+                id=encode_id("User", ada.id),
+            )
             assert await socket.close_code() == 4403
 
 
