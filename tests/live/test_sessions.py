@@ -53,22 +53,30 @@ async def test_logout_closes_that_sessions_sockets_with_4403_and_no_other(
             assert await bob_socket.next_data("2") == {"viewer": bob.username}
 
 
+CHANGE_PASSWORD = (
+    "mutation($old: String!, $new: String!) "
+    "{ changePassword(currentPassword: $old, newPassword: $new) }"
+)
+DEACTIVATE = "mutation($id: ID!) { setUserActive(id: $id, active: false) { isActive } }"
+
+
+async def close_code_after(server, token: str, mutation: str, by: str, **variables) -> int | None:
+    """Watch as `token`'s viewer, run `mutation` as `by`; how the socket then closed."""
+    async with graphql_socket(server.ws_url) as socket:
+        await watch_viewer(socket, token)
+        graphql_over_http(server, mutation, by, **variables)
+        return await socket.close_code()
+
+
 async def test_a_password_change_closes_the_users_other_sessions_sockets(serve, db, settings):
     ada = await create_user(db)
-    socket_session = (await auth_headers(db, settings, ada))["Authorization"]
-    changing_session = (await auth_headers(db, settings, ada))["Authorization"]
+    watching = (await auth_headers(db, settings, ada))["Authorization"]
+    changing = (await auth_headers(db, settings, ada))["Authorization"]
     with serve() as server:
-        async with graphql_socket(server.ws_url) as socket:
-            await watch_viewer(socket, socket_session)
-            graphql_over_http(
-                server,
-                "mutation($old: String!, $new: String!) "
-                "{ changePassword(currentPassword: $old, newPassword: $new) }",
-                changing_session,
-                old=DEFAULT_PASSWORD,
-                new="Another123",
-            )
-            assert await socket.close_code() == 4403
+        code = await close_code_after(
+            server, watching, CHANGE_PASSWORD, changing, old=DEFAULT_PASSWORD, new="Another123"
+        )
+    assert code == 4403
 
 
 async def test_deactivating_a_user_closes_their_socket_with_4403(serve, db, settings):
@@ -76,15 +84,10 @@ async def test_deactivating_a_user_closes_their_socket_with_4403(serve, db, sett
     token = (await auth_headers(db, settings, ada))["Authorization"]
     admin_token = (await auth_headers(db, settings, admin))["Authorization"]
     with serve() as server:
-        async with graphql_socket(server.ws_url) as socket:
-            await watch_viewer(socket, token)
-            graphql_over_http(
-                server,
-                "mutation($id: ID!) { setUserActive(id: $id, active: false) { isActive } }",
-                admin_token,
-                id=encode_id("User", ada.id),
-            )
-            assert await socket.close_code() == 4403
+        code = await close_code_after(
+            server, token, DEACTIVATE, admin_token, id=encode_id("User", ada.id)
+        )
+    assert code == 4403
 
 
 async def test_one_statement_checks_every_session_of_the_instance(db, settings, sql_log):
