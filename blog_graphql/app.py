@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
 
+import strawberry
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import Route, WebSocketRoute
@@ -22,11 +23,13 @@ from blog_graphql.shutdown import DrainWebSockets
 from blog_graphql.state import AppState
 from blog_graphql.view import BlogGraphQL
 
-CONNECTION_INIT_WAIT = timedelta(seconds=10)
 
-
-def create_app(settings: Settings | None = None, state: AppState | None = None) -> Starlette:
-    """Build the app; tests pass a `state` whose database they control."""
+def create_app(
+    settings: Settings | None = None,
+    state: AppState | None = None,
+    schema: strawberry.Schema | None = None,
+) -> Starlette:
+    """Build the app; tests pass a `state` whose database they control (or a `schema`)."""
     state = state or AppState.create(settings or get_settings())
     settings = state.settings
     jobs.configure(settings)
@@ -34,9 +37,9 @@ def create_app(settings: Settings | None = None, state: AppState | None = None) 
     graphiql = GraphiQLPage() if settings.graphiql_enabled else None
     graphql = BlogGraphQL(
         state,
-        schema=build_schema(settings, state.rate_limiter),
+        schema=schema or build_schema(settings, state.rate_limiter),
         graphiql=graphiql,
-        connection_init_wait_timeout=CONNECTION_INIT_WAIT,
+        connection_init_wait_timeout=timedelta(seconds=settings.ws_connection_init_timeout_seconds),
         allowed_origins=settings.cors_origins,
     )
 

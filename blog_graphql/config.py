@@ -137,6 +137,26 @@ class Settings(BaseSettings):
         description="OpenTelemetry spans (needs the `tracing` extra); `otlp` reads the "
         "standard `OTEL_EXPORTER_OTLP_*` variables.",
     )
+    # Live subscriptions over WebSocket (see blog_graphql/live/).
+    pubsub_prefix: str = Field(
+        "blog_graphql:",
+        description="Prefix of every pub/sub channel (Redis channels ignore the db index).",
+    )
+    ws_connection_init_timeout_seconds: float = Field(
+        10.0, gt=0, description="A socket without `connection_init` by then is closed (4408)."
+    )
+    ws_max_subscriptions_per_connection: int = Field(
+        20, gt=0, description="Subscriptions one WebSocket may hold at once."
+    )
+    ws_max_connections_per_client: int = Field(
+        20, gt=0, description="WebSockets per client address and instance; more get HTTP 429."
+    )
+    ws_subscriber_queue_size: int = Field(
+        100, gt=0, description="Events buffered per subscription before it counts as too slow."
+    )
+    ws_session_check_seconds: float = Field(
+        2.0, gt=0, description="How soon an ended session or expired token closes its sockets."
+    )
 
     # Hardening (blog_graphql.query_limits, .ratelimit, .http): limits and browser safety.
     query_max_depth: int = Field(

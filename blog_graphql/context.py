@@ -20,6 +20,7 @@ from blog_graphql.comments import loaders as comments
 from blog_graphql.config import Settings
 from blog_graphql.db import Database
 from blog_graphql.keyset import AnyRow
+from blog_graphql.live.sockets import LiveSocket
 from blog_graphql.pagination import PageKey
 from blog_graphql.posts import loaders as posts
 from blog_graphql.posts.models import Tag
@@ -109,6 +110,8 @@ class Context:
     request: Request | WebSocket | None = None
     request_id: str = field(default_factory=lambda: uuid.uuid4().hex)
     extra: dict[str, Any] = field(default_factory=dict)
+    live: LiveSocket | None = None  # the WebSocket of a subscription
+    connection_params: dict[str, Any] | None = None  # its connection_init payload
 
     @property
     def db(self) -> Database:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from blog_graphql.accounts.lockout import LoginLockout, create_lockout
 from blog_graphql.config import Settings
 from blog_graphql.db import Database
+from blog_graphql.live.hub import LiveHub
 from blog_graphql.ratelimit import RateLimiter
 
 
@@ -16,9 +17,11 @@ class AppState:
     db: Database
     rate_limiter: RateLimiter = field(init=False)
     _lockout: LoginLockout | None = field(default=None, init=False, repr=False)
+    live: LiveHub = field(init=False)
 
     def __post_init__(self) -> None:
         self.rate_limiter = RateLimiter.from_settings(self.settings)
+        self.live = LiveHub.create(self.settings, self.db)
 
     @classmethod
     def create(cls, settings: Settings) -> AppState:
@@ -33,5 +36,6 @@ class AppState:
         return self._lockout
 
     async def close(self) -> None:
+        await self.live.close()
         await self.rate_limiter.close()
         await self.db.dispose()

@@ -16,22 +16,22 @@ from blog_graphql import request_info
 from blog_graphql.accounts.authentication import authenticate_header
 from blog_graphql.context import Context
 from blog_graphql.errors import Unauthenticated
+from blog_graphql.http.client import address_of
 from blog_graphql.http.endpoint import GraphQLEndpoint, PageRenderer
 from blog_graphql.http.middleware import request_id_of
 from blog_graphql.http.protocol import GRAPHQL_RESPONSE_JSON
-from blog_graphql.http.websocket import (
-    BoundedWebSocketAdapter,
-    GuardedLegacyWSHandler,
-    GuardedTransportWSHandler,
-)
+from blog_graphql.live.connection import LegacyWSHandler, TextWebSocketAdapter, TransportWSHandler
 from blog_graphql.operation_observer import record_errors
 from blog_graphql.state import AppState
 
+# Legacy `graphql-ws` clients expect "ka" messages; they also keep idle proxies open.
+LEGACY_KEEP_ALIVE_SECONDS = 20.0
+
 
 class BlogGraphQL(GraphQL[Context, None]):
-    websocket_adapter_class = BoundedWebSocketAdapter
-    graphql_transport_ws_handler_class = GuardedTransportWSHandler
-    graphql_ws_handler_class = GuardedLegacyWSHandler
+    websocket_adapter_class = TextWebSocketAdapter
+    graphql_transport_ws_handler_class = TransportWSHandler
+    graphql_ws_handler_class = LegacyWSHandler
 
     def __init__(
         self, state: AppState, graphiql: PageRenderer | None = None, **kwargs: Any
@@ -39,6 +39,9 @@ class BlogGraphQL(GraphQL[Context, None]):
         super().__init__(graphql_ide=None, **kwargs)
         self.state = state
         self.max_message_bytes = state.settings.ws_max_message_bytes
+        self.max_subscriptions_per_connection = state.settings.ws_max_subscriptions_per_connection
+        self.keep_alive = True
+        self.keep_alive_interval = LEGACY_KEEP_ALIVE_SECONDS
         self.http = GraphQLEndpoint(self.schema, self.get_http_context, graphiql)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -72,15 +75,33 @@ class BlogGraphQL(GraphQL[Context, None]):
         context.request_id = request_id_of(request) or context.request_id
         if viewer is not None and (info := request_info.of(request.scope)) is not None:
             info.user_id = viewer.id  # for the access log
+        if isinstance(request, WebSocket):
+            context.live = getattr(request.state, "live_socket", None)
         return context
 
     async def run(
         self, request: Request | WebSocket, context: Any = UNSET, root_value: Any = UNSET
     ) -> Any:
+        if isinstance(request, WebSocket):
+            return await self._run_websocket(request, context, root_value)
         try:
             return await super().run(request, context, root_value)
         except Unauthenticated as error:
             return unauthenticated_response(request, error)
+
+    async def _run_websocket(self, websocket: WebSocket, context: Any, root_value: Any) -> Any:
+        """Count the socket against its address's limit for as long as it is open."""
+        socket = self.state.live.sockets.open(address_of(websocket), websocket.close)
+        if socket is None:
+            await websocket.send_denial_response(
+                Response("Too many WebSocket connections from this address.", status_code=429)
+            )
+            return websocket
+        websocket.state.live_socket = socket
+        try:
+            return await super().run(websocket, context, root_value)
+        finally:
+            self.state.live.sockets.release(socket)
 
     def decode_json(self, data: str | bytes) -> object:
         return orjson.loads(data)

@@ -9,7 +9,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +17,7 @@ from pathlib import Path
 import httpx
 
 STARTUP_TIMEOUT_SECONDS = 60.0  # a loaded CI machine spawns workers slowly
+SERVE = ("-m", "blog_graphql", "serve")
 
 
 def free_port() -> int:
@@ -67,12 +68,15 @@ def clean_environment(**overrides: str) -> dict[str, str]:
 
 @contextmanager
 def live_server(
-    env: dict[str, str], cwd: Path, extra_args: tuple[str, ...] = ()
+    env: dict[str, str],
+    cwd: Path,
+    extra_args: tuple[str, ...] = (),
+    command: Sequence[str] = SERVE,
 ) -> Iterator[LiveServer]:
     """Serve with exactly `env` (build it with `clean_environment`)."""
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "blog_graphql", "serve", "--port", str(port), *extra_args],
+        [sys.executable, *command, "--port", str(port), *extra_args],
         env=env,
         cwd=cwd,
         stdout=subprocess.PIPE,

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 
 from blog_graphql.accounts.models import AuthSession, User
 from blog_graphql.accounts.tokens import decode_token
@@ -22,6 +23,15 @@ def bearer_token(authorization: str) -> str:
     return authorization[len(BEARER) :].strip()
 
 
+def _session_is_live() -> tuple[ColumnElement[bool], ...]:
+    """Not revoked, not expired, and its user still active."""
+    return (
+        AuthSession.revoked_at.is_(None),
+        AuthSession.expires_at > utcnow(),
+        User.is_active.is_(True),
+    )
+
+
 @dataclass(frozen=True)
 class Authenticated:
     """The viewer and the login session their access token belongs to."""
@@ -37,13 +47,8 @@ async def authenticate_token(db: Database, settings: Settings, token: str) -> Au
         user = await session.scalar(
             select(User)
             .join(AuthSession, AuthSession.user_id == User.id)
-            .where(
-                AuthSession.id == claims.session_id,
-                User.id == claims.user_id,
-                AuthSession.revoked_at.is_(None),
-                AuthSession.expires_at > utcnow(),
-                User.is_active.is_(True),
-            )
+            .where(AuthSession.id == claims.session_id, User.id == claims.user_id)
+            .where(*_session_is_live())
         )
     if user is None:
         raise Unauthenticated("Invalid or expired token.")
@@ -62,3 +67,17 @@ async def authenticate_header(
     if authorization is None:
         return None
     return await authenticate_token(db, settings, bearer_token(authorization))
+
+
+async def live_session_ids(db: Database, session_ids: Collection[str]) -> set[str]:
+    """Which of `session_ids` may still be used: one statement for any number of them."""
+    if not session_ids:
+        return set()
+    async with db.session() as session:
+        rows = await session.scalars(
+            select(AuthSession.id)
+            .join(User, User.id == AuthSession.user_id)
+            .where(AuthSession.id.in_(session_ids))
+            .where(*_session_is_live())
+        )
+        return set(rows)

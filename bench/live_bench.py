@@ -1,0 +1,218 @@
+"""Live subscriptions benchmark: idle-subscriber memory and delivery latency (not a test).
+
+    uv run python -m bench.live_bench [--idle 5000] [--subscribers 1000] [--rounds 40]
+                                      [--redis redis://127.0.0.1:6379/6]
+
+Starts one real uvicorn instance (the test app, whose `echo` subscription goes through
+the same hub, broker and sockets as `commentAdded`), then:
+1. opens `--idle` WebSocket connections with one subscription each and reports the
+   server's RSS before and after;
+2. opens `--subscribers` subscriptions on one channel and publishes `--rounds` events
+   through a mutation that publishes after its commit, as `addComment` does, and
+   reports the latency from the mutation's response to each delivery (p50, p99).
+It runs once in-process and, with `--redis`, once more through Redis. Clients run in
+separate processes; `time.monotonic()` is one clock for all of them on Linux. Events are
+published after the commit but before the response is written, so a delivery often
+lands before the response: latency from the response is then negative.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import multiprocessing
+import statistics
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+from websockets.asyncio.client import connect
+
+from blog_graphql import migrate
+from tests.live_server import clean_environment, live_server
+
+REPO = Path(__file__).resolve().parents[1]
+CLIENT_PROCESSES = 4
+CONNECT_BATCH = 100
+ECHO = "subscription($c: String!) { echo(channel: $c) }"
+PUBLISH = "mutation($c: String!, $t: String!) { echo(channel: $c, text: $t) }"
+
+
+async def open_subscriber(url: str, channel: str, compression: str | None):
+    ws = await connect(
+        url, subprotocols=["graphql-transport-ws"], compression=compression, open_timeout=60
+    )
+    await ws.send(json.dumps({"type": "connection_init"}))
+    assert json.loads(await ws.recv())["type"] == "connection_ack"
+    await ws.send(
+        json.dumps(
+            {
+                "id": "1",
+                "type": "subscribe",
+                "payload": {"query": ECHO, "variables": {"c": channel}},
+            }
+        )
+    )
+    assert json.loads(await ws.recv())["payload"]["data"]["echo"] == "ready"
+    return ws
+
+
+async def open_many(url: str, channel: str, count: int, compression: str | None):
+    sockets = []
+    for start in range(0, count, CONNECT_BATCH):
+        batch = range(start, min(start + CONNECT_BATCH, count))
+        sockets += await asyncio.gather(
+            *(open_subscriber(url, channel, compression) for _ in batch)
+        )
+    return sockets
+
+
+def client_process(url, channel, count, rounds, compression, ready, go, results) -> None:
+    """Hold `count` subscriptions; after `go`, record when each of `rounds` events lands."""
+
+    async def run() -> None:
+        sockets = await open_many(url, channel, count, compression)
+        ready.put(len(sockets))
+        await asyncio.to_thread(go.wait)
+        samples = await asyncio.gather(*(receive(ws, rounds) for ws in sockets))
+        results.put([sample for per_socket in samples for sample in per_socket])
+        for ws in sockets:
+            await ws.close()
+
+    try:
+        asyncio.run(run())
+    except Exception as error:  # tell the parent instead of leaving it waiting
+        ready.put(f"client failed: {error!r}")
+        results.put(f"client failed: {error!r}")
+        raise
+
+
+async def receive(ws, rounds: int) -> list[tuple[int, float]]:
+    samples = []
+    while len(samples) < rounds:
+        message = json.loads(await ws.recv())
+        if message.get("type") == "next":
+            samples.append((int(message["payload"]["data"]["echo"]), time.monotonic()))
+    return samples
+
+
+def start_clients(url, channel, total, rounds, compression):
+    context = multiprocessing.get_context("spawn")
+    ready, results, go = context.Queue(), context.Queue(), context.Event()
+    share = [
+        total // CLIENT_PROCESSES + (i < total % CLIENT_PROCESSES) for i in range(CLIENT_PROCESSES)
+    ]
+    processes = [
+        context.Process(
+            target=client_process, args=(url, channel, n, rounds, compression, ready, go, results)
+        )
+        for n in share
+        if n
+    ]
+    for process in processes:
+        process.start()
+    opened = sum(checked(ready.get(timeout=600)) for _ in processes)
+    return processes, go, results, opened
+
+
+def checked(result):
+    if isinstance(result, str):
+        raise SystemExit(result)
+    return result
+
+
+def rss_megabytes(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmRSS")
+
+
+def measure_idle(server, count: int, compression: str | None) -> None:
+    before = rss_megabytes(server.process.pid)
+    processes, go, results, opened = start_clients(server.ws_url, "idle", count, 0, compression)
+    after = rss_megabytes(server.process.pid)
+    go.set()
+    for _ in processes:
+        checked(results.get(timeout=600))
+    for process in processes:
+        process.join()
+    print(
+        f"  idle: {opened} subscriptions (compression={compression or 'off'}): "
+        f"RSS {before:.0f} MB -> {after:.0f} MB "
+        f"({(after - before) * 1024 / max(opened, 1):.1f} KB per subscription)"
+    )
+
+
+def measure_latency(server, subscribers: int, rounds: int) -> None:
+    channel = f"post-{uuid.uuid4().hex}"
+    processes, go, results, opened = start_clients(
+        server.ws_url, channel, subscribers, rounds, None
+    )
+    go.set()
+    sent: dict[int, float] = {}
+    returned: dict[int, float] = {}
+    with httpx.Client(timeout=60) as client:
+        for n in range(rounds):
+            variables = {"c": channel, "t": str(n)}
+            sent[n] = time.monotonic()
+            response = client.post(
+                f"{server.url}/graphql", json={"query": PUBLISH, "variables": variables}
+            )
+            returned[n] = time.monotonic()
+            assert response.json()["data"]["echo"] == 1, response.text
+            time.sleep(1.0)  # one event at a time: latency, not throughput
+    samples = [sample for _ in processes for sample in checked(results.get(timeout=600))]
+    for process in processes:
+        process.join()
+    print(f"  latency: {opened} subscribers x {rounds} events = {len(samples)} deliveries")
+    for start, label in ((returned, "response returned"), (sent, "request sent")):
+        latencies = sorted((at - start[n]) * 1000 for n, at in samples)
+        quantiles = statistics.quantiles(latencies, n=100)
+        print(
+            f"    from the mutation's {label} to delivery: p50 {quantiles[49]:.1f} ms, "
+            f"p99 {quantiles[98]:.1f} ms, max {latencies[-1]:.1f} ms"
+        )
+
+
+def run(label: str, env: dict[str, str], args: argparse.Namespace) -> None:
+    print(f"{label}:")
+    # Clients offer permessage-deflate, as browsers do; the server declines it.
+    with serve(env) as server:
+        measure_idle(server, args.idle, "deflate")
+    with serve(env) as server:
+        measure_latency(server, args.subscribers, args.rounds)
+
+
+def serve(env: dict[str, str]):
+    return live_server(
+        env, cwd=REPO, command=("-m", "tests.live.serve"), extra_args=("--log-level", "warning")
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--idle", type=int, default=5000)
+    parser.add_argument("--subscribers", type=int, default=1000)
+    parser.add_argument("--rounds", type=int, default=40)
+    parser.add_argument("--redis", help="also run through this Redis")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as directory:
+        database_url = f"sqlite:///{directory}/bench.db"
+        migrate.upgrade(database_url)
+        env = clean_environment(
+            DATABASE_URL=database_url,
+            PUBSUB_PREFIX=f"bench-{uuid.uuid4().hex}:",
+            WS_MAX_CONNECTIONS_PER_CLIENT=str(args.idle + args.subscribers + 100),
+            RATE_LIMIT_ENABLED="false",  # thousands of subscriptions from one address
+        )
+        run("in-process (no REDIS_URL)", env, args)
+        if args.redis:
+            run(f"through Redis ({args.redis})", {**env, "REDIS_URL": args.redis}, args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,197 @@
+"""Publish/subscribe: one hub per process fans events out to bounded per-subscriber queues.
+
+The hub holds one broker subscription per active channel, shared by every local
+subscriber of that channel; the broker (in-process, or Redis) carries events between
+processes. Delivery never waits on a subscriber: one whose queue is full is dropped
+(its socket closed with SLOW_CONSUMER) and the others carry on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any, Protocol
+
+import orjson
+
+from blog_graphql.live import closecodes
+
+logger = logging.getLogger("blog_graphql.live")
+
+Event = dict[str, Any]
+OnDrop = Callable[[int, str], None]
+
+
+class BrokerUnavailable(Exception):
+    """The broker cannot carry events right now (Redis is down or reconnecting)."""
+
+
+class Receiver(Protocol):
+    """What a broker hands incoming messages and connection losses to."""
+
+    def deliver(self, channel: str, data: bytes) -> None: ...
+
+    def interrupt(self) -> None: ...
+
+
+class Broker(Protocol):
+    """Carries messages between processes; `join` returns once a channel is listened to."""
+
+    async def publish(self, channel: str, data: bytes) -> None: ...
+
+    async def join(self, channel: str) -> None: ...
+
+    async def leave(self, channel: str) -> None: ...
+
+    async def close(self) -> None: ...
+
+
+class InProcessBroker:
+    """The broker without Redis: a published message goes straight to this process's hub."""
+
+    def __init__(self, receiver: Receiver) -> None:
+        self._receiver = receiver
+
+    async def publish(self, channel: str, data: bytes) -> None:
+        self._receiver.deliver(channel, data)
+
+    async def join(self, channel: str) -> None:
+        return None
+
+    async def leave(self, channel: str) -> None:
+        return None
+
+    async def close(self) -> None:
+        return None
+
+
+class Subscriber:
+    """One subscription's bounded queue of events."""
+
+    def __init__(self, queue_size: int, on_drop: OnDrop) -> None:
+        self._queue: asyncio.Queue[Event] = asyncio.Queue(queue_size)
+        self._on_drop = on_drop
+        self.dropped: int | None = None
+
+    def offer(self, event: Event) -> None:
+        if self.dropped is not None:
+            return
+        try:
+            self._queue.put_nowait(event)
+        except asyncio.QueueFull:
+            self.drop(closecodes.SLOW_CONSUMER, "Too slow: events were dropped")
+
+    def drop(self, code: int, reason: str) -> None:
+        """Stop delivering and tell the owner (which closes the socket) once."""
+        if self.dropped is not None:
+            return
+        self.dropped = code
+        while not self._queue.empty():  # free the backlog now, not when the socket is gone
+            self._queue.get_nowait()
+        self._on_drop(code, reason)
+
+    def __aiter__(self) -> Subscriber:
+        return self
+
+    async def __anext__(self) -> Event:
+        if self.dropped is not None:
+            # Its socket is closing; the operation is cancelled with it.
+            await asyncio.Future()
+        return await self._queue.get()
+
+
+class Channel:
+    """A channel with local subscribers, and the task that joins it on the broker."""
+
+    def __init__(self, name: str, joined: asyncio.Task[None]) -> None:
+        self.name = name
+        self.joined = joined
+        self.subscribers: set[Subscriber] = set()
+
+
+class PubSub:
+    """The process's hub: publish to a channel, or subscribe to one with a bounded queue."""
+
+    def __init__(
+        self,
+        broker_factory: Callable[[Receiver], Broker],
+        *,
+        prefix: str,
+        queue_size: int,
+    ) -> None:
+        self.prefix = prefix
+        self.queue_size = queue_size
+        self._channels: dict[str, Channel] = {}
+        self._broker = broker_factory(self)
+
+    async def publish(self, channel: str, event: Event) -> None:
+        """Send `event` to every subscriber of `channel` on every instance."""
+        await self._broker.publish(self.prefix + channel, orjson.dumps(event))
+
+    @asynccontextmanager
+    async def subscribe(self, channel: str, on_drop: OnDrop) -> AsyncIterator[Subscriber]:
+        """A subscriber that receives every event published after this returns."""
+        subscriber = Subscriber(self.queue_size, on_drop)
+        joined = self._attach(self.prefix + channel, subscriber)
+        try:
+            try:
+                await asyncio.shield(joined.joined)
+            except BrokerUnavailable:
+                subscriber.drop(closecodes.STREAM_INTERRUPTED, "Event stream unavailable")
+            yield subscriber
+        finally:
+            await self._detach(joined, subscriber)
+
+    def subscriber_count(self, channel: str) -> int:
+        found = self._channels.get(self.prefix + channel)
+        return len(found.subscribers) if found else 0
+
+    def deliver(self, channel: str, data: bytes) -> None:
+        """Called by the broker for each message: decoded once, offered to each subscriber."""
+        found = self._channels.get(channel)
+        if found is None:
+            return
+        event = orjson.loads(data)
+        for subscriber in list(found.subscribers):
+            subscriber.offer(event)
+
+    def interrupt(self) -> None:
+        """The broker lost its connection: every current subscriber may have missed events."""
+        channels, self._channels = self._channels, {}
+        for channel in channels.values():
+            for subscriber in list(channel.subscribers):
+                subscriber.drop(closecodes.STREAM_INTERRUPTED, "Event stream interrupted")
+
+    async def close(self) -> None:
+        await self._broker.close()
+
+    def _attach(self, name: str, subscriber: Subscriber) -> Channel:
+        channel = self._channels.get(name)
+        if channel is None or _failed(channel.joined):  # a failed join is retried afresh
+            channel = Channel(name, asyncio.create_task(self._broker.join(name)))
+            channel.joined.add_done_callback(_retrieve_exception)
+            self._channels[name] = channel
+        channel.subscribers.add(subscriber)
+        return channel
+
+    async def _detach(self, channel: Channel, subscriber: Subscriber) -> None:
+        channel.subscribers.discard(subscriber)
+        # After an interruption the map holds a newer Channel of that name (or none).
+        if channel.subscribers or self._channels.get(channel.name) is not channel:
+            return
+        del self._channels[channel.name]
+        try:
+            await self._broker.leave(channel.name)
+        except Exception:  # a lost connection drops the subscription anyway
+            logger.warning("could not leave channel %s", channel.name, exc_info=True)
+
+
+def _failed(task: asyncio.Task[None]) -> bool:
+    return task.done() and (task.cancelled() or task.exception() is not None)
+
+
+def _retrieve_exception(task: asyncio.Task[None]) -> None:
+    if not task.cancelled():
+        task.exception()

@@ -1,0 +1,93 @@
+"""A test-only app: the real one plus a subscription and a mutation to drive live tests.
+
+Until comments exist, `echo` stands in for `commentAdded`: it goes through the same
+hub, broker, socket registry and connection rules. It yields "ready" once its
+subscription is in place (so a test knows when publishing can no longer be missed).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncGenerator
+
+import strawberry
+from starlette.applications import Starlette
+from strawberry.tools import merge_types
+
+from blog_graphql.app import create_app
+from blog_graphql.config import get_settings
+from blog_graphql.context import Info
+from blog_graphql.db import after_commit
+from blog_graphql.hardening import hardened_schema
+from blog_graphql.posts.models import Tag
+from blog_graphql.schema import Mutation, Query
+from blog_graphql.state import AppState
+
+READY = "ready"
+
+
+class RolledBack(Exception):
+    """Raised inside the transaction to undo it."""
+
+
+@strawberry.type
+class EchoSubscription:
+    @strawberry.subscription
+    async def echo(self, info: Info, channel: str) -> AsyncGenerator[str, None]:
+        live = info.context.state.live
+        async with live.subscribe(info.context.live, f"echo:{channel}") as events:
+            yield READY
+            async for event in events:
+                yield str(event["text"])
+
+    @strawberry.subscription
+    async def viewer(self, info: Info) -> AsyncGenerator[str | None, None]:
+        """The connection's viewer, then silence until the socket ends."""
+        yield info.context.viewer.username if info.context.viewer else None
+        await asyncio.Future()
+
+
+@strawberry.type
+class EchoMutation:
+    @strawberry.mutation
+    async def echo(
+        self,
+        info: Info,
+        channel: str,
+        text: str,
+        count: int = 1,
+        repeat: int = 1,
+        rollback: bool = False,
+    ) -> int:
+        """Publish `count` events of `text * repeat` after a transaction that writes a tag
+        (or rolls back)."""
+        pubsub = info.context.state.live.pubsub
+
+        async def publish() -> None:
+            for _ in range(count):
+                await pubsub.publish(f"echo:{channel}", {"text": text * repeat})
+
+        try:
+            async with info.context.db.transaction() as session:
+                name = f"echo-{uuid.uuid4().hex}"
+                session.add(Tag(name=name, slug=name, color="#000000"))
+                after_commit(session, publish)
+                if rollback:
+                    raise RolledBack
+        except RolledBack:
+            return 0
+        return count
+
+
+def create_test_app() -> Starlette:
+    """The app `serve` builds, with the echo operations beside the real ones."""
+    state = AppState.create(get_settings())
+    schema = hardened_schema(
+        state.settings,
+        state.rate_limiter,
+        query=Query,
+        mutation=merge_types("Mutation", (Mutation, EchoMutation)),
+        subscription=EchoSubscription,
+    )
+    return create_app(state=state, schema=schema)

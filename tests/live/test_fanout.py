@@ -1,0 +1,120 @@
+"""Fan-out across instances through Redis, and what happens when Redis goes away."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+import pytest
+import redis
+from websockets.exceptions import ConnectionClosed
+
+from tests.conftest import requires_redis
+from tests.live.clients import PROTOCOLS, graphql_socket, subscribe_echo
+from tests.live.conftest import publish
+from tests.live.redis_server import private_redis
+
+pytestmark = requires_redis
+
+
+def subscriptions_in_redis(url: str, channel: str) -> int:
+    """How many Redis connections listen to `channel` (all instances together)."""
+    client = redis.Redis.from_url(url)
+    try:
+        return int(client.pubsub_numsub(channel)[0][1])
+    finally:
+        client.close()
+
+
+async def eventually(check, expected, attempts: int = 200):
+    """Poll `check()` until it returns `expected` (an observable count, not a clock)."""
+    for _ in range(attempts):
+        if (value := check()) == expected:
+            return value
+        await asyncio.sleep(0.05)
+    return check()
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+async def test_a_subscriber_on_one_instance_gets_events_published_on_another(
+    serve, redis_url, protocol
+):
+    with serve(REDIS_URL=redis_url) as a, serve(REDIS_URL=redis_url) as b:
+        async with graphql_socket(a.ws_url, protocol) as on_a, graphql_socket(b.ws_url) as on_b:
+            for socket in (on_a, on_b):
+                await socket.init()
+                await subscribe_echo(socket, "1", "news")
+            publish(b, "news", "from b")
+            publish(a, "news", "from a")
+            assert [await on_a.next_data("1") for _ in range(2)] == [
+                {"echo": "from b"},
+                {"echo": "from a"},
+            ]
+            assert [await on_b.next_data("1") for _ in range(2)] == [
+                {"echo": "from b"},
+                {"echo": "from a"},
+            ]
+
+
+async def test_one_redis_subscription_per_instance_and_channel_whatever_the_subscribers(
+    serve, redis_url, channel_prefix
+):
+    channel = f"{channel_prefix}echo:busy"
+    with serve(REDIS_URL=redis_url) as a, serve(REDIS_URL=redis_url) as b:
+        async with (
+            graphql_socket(a.ws_url) as a1,
+            graphql_socket(a.ws_url) as a2,
+            graphql_socket(b.ws_url) as b1,
+        ):
+            for socket in (a1, a2, b1):
+                await socket.init()
+            for op_id in ("1", "2", "3"):
+                await subscribe_echo(a1, op_id, "busy")
+            await subscribe_echo(a2, "1", "busy")
+            await subscribe_echo(b1, "1", "busy")
+            while_open = subscriptions_in_redis(redis_url, channel)
+        after_close = await eventually(lambda: subscriptions_in_redis(redis_url, channel), 0)
+    assert while_open == 2  # five subscribers, two instances
+    assert after_close == 0  # the last local subscriber leaving unsubscribes
+
+
+async def test_a_rolled_back_publish_is_never_delivered(serve, redis_url):
+    with serve(REDIS_URL=redis_url) as a, serve(REDIS_URL=redis_url) as b:
+        async with graphql_socket(a.ws_url) as socket:
+            await socket.init()
+            await subscribe_echo(socket, "1", "thread")
+            assert publish(b, "thread", "rolled back", rollback=True) == 0
+            assert publish(b, "thread", "committed") == 1
+            assert await socket.next_data("1") == {"echo": "committed"}
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+async def test_a_redis_restart_closes_subscribers_with_1012_and_the_listener_recovers(
+    serve, tmp_path, protocol
+):
+    with private_redis(tmp_path) as own_redis, serve(REDIS_URL=own_redis.url) as server:
+        async with graphql_socket(server.ws_url, protocol) as before:
+            await before.init()
+            await subscribe_echo(before, "1", "news")
+            own_redis.stop()
+            assert await before.close_code() == 1012
+        own_redis.start()
+        # The instance reconnects by itself: a new subscriber hears new events.
+        async with contextlib.AsyncExitStack() as stack:
+            after = await subscribe_once_redis_is_back(stack, server, protocol, "news")
+            publish(server, "news", "back")
+            assert await after.next_data("1") == {"echo": "back"}
+
+
+async def subscribe_once_redis_is_back(stack, server, protocol, channel, attempts=20):
+    """Until the instance has reconnected, a new subscription is closed with 1012 (the
+    client's cue to retry), as a `graphql-ws` client would, retry on a fresh socket."""
+    for _ in range(attempts):
+        socket = await stack.enter_async_context(graphql_socket(server.ws_url, protocol))
+        await socket.init()
+        try:
+            await subscribe_echo(socket, "1", channel)
+            return socket
+        except ConnectionClosed:
+            assert socket.ws.close_code == 1012
+    raise AssertionError("the instance never resubscribed to Redis")

@@ -1,0 +1,119 @@
+"""Sockets end with their session: token expiry (4401); logout, password change and
+deactivation through the real mutations (4403)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from blog_graphql.accounts.tokens import decode_token
+from blog_graphql.ids import encode_id
+from blog_graphql.live import closecodes
+from blog_graphql.live.sockets import LiveSockets
+from tests.factories import DEFAULT_PASSWORD, auth_headers, create_user
+from tests.live.accounts import revoke_sessions, short_lived_authorization
+from tests.live.clients import PROTOCOLS, VIEWER, graphql_socket
+from tests.live.conftest import graphql_over_http
+
+
+async def watch_viewer(socket, token: str) -> None:
+    assert (await socket.init({"Authorization": token}))["type"] == "connection_ack"
+    await socket.subscribe("1", VIEWER)
+    await socket.next_data("1")
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+async def test_an_expired_access_token_closes_the_socket_with_4401(serve, db, settings, protocol):
+    ada = await create_user(db)
+    with serve() as server:
+        token = await short_lived_authorization(db, settings, ada, seconds=3)
+        async with graphql_socket(server.ws_url, protocol) as socket:
+            await watch_viewer(socket, token)
+            assert await socket.close_code() == 4401
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+async def test_logout_closes_that_sessions_sockets_with_4403_and_no_other(
+    serve, db, settings, protocol
+):
+    ada, bob = await create_user(db), await create_user(db)
+    ada_token = (await auth_headers(db, settings, ada))["Authorization"]
+    bob_token = (await auth_headers(db, settings, bob))["Authorization"]
+    with serve() as server:
+        async with (
+            graphql_socket(server.ws_url, protocol) as ada_socket,
+            graphql_socket(server.ws_url, protocol) as bob_socket,
+        ):
+            await watch_viewer(ada_socket, ada_token)
+            await watch_viewer(bob_socket, bob_token)
+            graphql_over_http(server, "mutation { logout }", ada_token)
+            assert await ada_socket.close_code() == 4403
+            await bob_socket.subscribe("2", VIEWER)
+            assert await bob_socket.next_data("2") == {"viewer": bob.username}
+
+
+CHANGE_PASSWORD = (
+    "mutation($old: String!, $new: String!) "
+    "{ changePassword(currentPassword: $old, newPassword: $new) }"
+)
+DEACTIVATE = "mutation($id: ID!) { setUserActive(id: $id, active: false) { isActive } }"
+
+
+async def close_code_after(server, token: str, mutation: str, by: str, **variables) -> int | None:
+    """Watch as `token`'s viewer, run `mutation` as `by`; how the socket then closed."""
+    async with graphql_socket(server.ws_url) as socket:
+        await watch_viewer(socket, token)
+        graphql_over_http(server, mutation, by, **variables)
+        return await socket.close_code()
+
+
+async def test_a_password_change_closes_the_users_other_sessions_sockets(serve, db, settings):
+    ada = await create_user(db)
+    watching = (await auth_headers(db, settings, ada))["Authorization"]
+    changing = (await auth_headers(db, settings, ada))["Authorization"]
+    with serve() as server:
+        code = await close_code_after(
+            server, watching, CHANGE_PASSWORD, changing, old=DEFAULT_PASSWORD, new="Another123"
+        )
+    assert code == 4403
+
+
+async def test_deactivating_a_user_closes_their_socket_with_4403(serve, db, settings):
+    ada, admin = await create_user(db), await create_user(db, is_admin=True)
+    token = (await auth_headers(db, settings, ada))["Authorization"]
+    admin_token = (await auth_headers(db, settings, admin))["Authorization"]
+    with serve() as server:
+        code = await close_code_after(
+            server, token, DEACTIVATE, admin_token, id=encode_id("User", ada.id)
+        )
+    assert code == 4403
+
+
+async def test_one_statement_checks_every_session_of_the_instance(db, settings, sql_log):
+    users = [await create_user(db) for _ in range(3)]
+    sockets = LiveSockets(db, per_address=10, check_seconds=3600)
+    closed: list[tuple[str, int]] = []
+    opened = []
+    for user in users:
+        token = (await auth_headers(db, settings, user))["Authorization"].split()[1]
+        socket = sockets.open("127.0.0.1", record_close(closed, user.username))
+        assert socket is not None
+        sockets.authenticated(socket, decode_token(settings, token, "access"))
+        opened.append(socket)
+    await revoke_sessions(db, users[1].id)
+    sql_log.clear()
+
+    await sockets.check_sessions()
+    await asyncio.gather(*(s.closed for s in opened if s.closed is not None))
+
+    assert len(sql_log.statements()) == 1
+    assert closed == [(users[1].username, closecodes.SESSION_ENDED)]
+    await sockets.close()
+
+
+def record_close(closed, name):
+    async def close(code: int, _reason: str) -> None:
+        closed.append((name, code))
+
+    return close
