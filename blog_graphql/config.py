@@ -146,7 +146,7 @@ class Settings(BaseSettings):
         10.0, gt=0, description="A socket without `connection_init` by then is closed (4408)."
     )
     ws_max_subscriptions_per_connection: int = Field(
-        20, gt=0, description="Subscriptions one WebSocket may hold at once."
+        20, gt=0, description="Subscriptions allowed on one WebSocket at a time."
     )
     ws_max_connections_per_client: int = Field(
         20, gt=0, description="WebSockets per client address and instance; more get HTTP 429."
