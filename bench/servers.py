@@ -1,0 +1,168 @@
+"""The servers under test: blog_graphql under uvicorn and PostGraphile 5 under Node 22.
+
+Each runs in its own process group; CPU time and peak RSS are read from /proc for the
+whole process tree (uvicorn's supervisor and its workers, or Node).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from bench.database import plain_dsn
+from bench.tools import CACHE
+
+LOGS = CACHE / "logs"
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+READY_TIMEOUT_SECONDS = 90
+
+
+@dataclass
+class Server:
+    system: str  # "blog_graphql" or "postgraphile"
+    workers: int
+    port: int
+    process: subprocess.Popen[bytes]
+    log: Path
+
+    @property
+    def label(self) -> str:
+        return f"{self.system}/{self.workers}"
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/graphql"
+
+    def cpu_seconds(self) -> float:
+        """User plus system CPU of every live process of the tree."""
+        return sum(_cpu_ticks(pid) for pid in process_tree(self.process.pid)) / CLOCK_TICKS
+
+    def peak_rss_mb(self) -> float:
+        """The largest peak resident set (VmHWM) of any one process of the tree."""
+        return max((_peak_rss_kb(pid) for pid in process_tree(self.process.pid)), default=0) / 1024
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def app_environment(database_url: str, redis_url: str) -> dict[str, str]:
+    """Production settings, as deployed, minus what would measure something else:
+    rate limits (wrk is one client) and the per-request access log line (PostGraphile
+    logs nothing per request either)."""
+    return {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "ENVIRONMENT": "production",
+        "SECRET_KEY": secrets.token_hex(32),
+        "RATE_LIMIT_ENABLED": "false",
+        "LOG_LEVEL": "WARNING",
+    }
+
+
+def start_app(workers: int, database_url: str, redis_url: str) -> Server:
+    port = free_port()
+    command = [sys.executable, "-m", "blog_graphql", "serve", "--host", "127.0.0.1"]
+    command += ["--port", str(port), "--workers", str(workers)]
+    env = app_environment(database_url, redis_url)
+    return _started(Server("blog_graphql", workers, port, *_spawn(command, env, None)))
+
+
+def start_postgraphile(install_dir: Path, database_url: str) -> Server:
+    port = free_port()
+    node = install_dir / "node_modules" / ".bin" / "node"
+    cli = install_dir / "node_modules" / ".bin" / "postgraphile"
+    env = {**os.environ, "DATABASE_URL": plain_dsn(database_url), "PORT": str(port)}
+    env["NODE_ENV"] = "production"
+    command = [str(node), str(cli), "--config", "graphile.config.mjs"]
+    return _started(Server("postgraphile", 1, port, *_spawn(command, env, install_dir)))
+
+
+def _spawn(
+    command: list[str], env: dict[str, str], cwd: Path | None
+) -> tuple[subprocess.Popen[bytes], Path]:
+    LOGS.mkdir(parents=True, exist_ok=True)
+    path = LOGS / f"{Path(command[1]).name}-{time.strftime('%Y%m%dT%H%M%S')}-{free_port()}.log"
+    with path.open("wb") as log:
+        process = subprocess.Popen(
+            command, env=env, cwd=cwd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    return process, path
+
+
+def _started(server: Server) -> Server:
+    """Waits until the server answers `{ __typename }`; stops it and fails otherwise."""
+    deadline = time.monotonic() + READY_TIMEOUT_SECONDS
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            break
+        try:
+            response = httpx.post(server.url, json={"query": "{ __typename }"}, timeout=5)
+            if response.status_code == 200:
+                return server
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    server.stop()
+    raise SystemExit(f"{server.label} did not start; see {server.log}")
+
+
+def process_tree(root: int) -> list[int]:
+    """`root` and its descendants, from /proc."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            stat = _stat_fields(int(entry.name))
+            if stat:
+                children.setdefault(int(stat[1]), []).append(int(entry.name))
+    tree, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        tree.append(pid)
+        todo.extend(children.get(pid, []))
+    return tree
+
+
+def _stat_fields(pid: int) -> list[str]:
+    """Fields of /proc/PID/stat after the command name: state, ppid, ..."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return []
+    return text[text.rindex(")") + 2 :].split()
+
+
+def _cpu_ticks(pid: int) -> int:
+    fields = _stat_fields(pid)
+    return int(fields[11]) + int(fields[12]) if fields else 0  # utime, stime
+
+
+def _peak_rss_kb(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0

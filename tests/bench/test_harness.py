@@ -1,0 +1,251 @@
+"""The benchmark harness's own parts: wrk scripts, answers compared, the table, counting."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import struct
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import asyncpg  # type: ignore[import-untyped]
+import pytest
+
+from bench.compare import first_difference, normalise, same_values
+from bench.database import plain_dsn
+from bench.loadgen import RESULT_MARK, lua_script, lua_string, parse_wrk_output
+from bench.phases import proxied
+from bench.report import Sample, SqlCount, format_table, summarise
+from bench.sqlcount import Counts, FrontendParser, StatementLog, counting_proxy
+from bench.workload import load_queries
+from tests.conftest import TEST_DATABASE_URL, requires_postgres
+
+APP_FEED = {
+    "posts": {
+        "edges": [
+            {
+                "node": {
+                    "title": "Hello",
+                    "publishedAt": "2025-01-01T01:07:00+00:00",
+                    "author": {"username": "ada"},
+                    "tags": [{"name": "Async"}, {"name": "Python"}],
+                    "commentCount": 2,
+                    "comments": {"edges": [{"node": {"content": "Nice"}}]},
+                }
+            }
+        ]
+    }
+}
+POSTGRAPHILE_FEED = {
+    "posts": {
+        "edges": [
+            {
+                "node": {
+                    "title": "Hello",
+                    "publishedAt": "2025-01-01T01:07:00.000000+00:00",
+                    "author": {"username": "ada"},
+                    "tags": {
+                        "nodes": [
+                            {"tagByTagId": {"name": "Python"}},
+                            {"tagByTagId": {"name": "Async"}},
+                        ]
+                    },
+                    "commentCount": {"totalCount": 2},
+                    "comments": {"edges": [{"node": {"content": "Nice"}}]},
+                }
+            }
+        ]
+    }
+}
+
+
+def test_lua_string_uses_a_long_bracket_its_text_cannot_close():
+    assert lua_string("/tmp/q1.json") == "[[/tmp/q1.json]]"
+    assert lua_string("/tmp/a]]b.json") == "[=[/tmp/a]]b.json]=]"
+    assert lua_string("/a]]b]=]c") == "[==[/a]]b]=]c]==]"
+
+
+def test_lua_script_posts_the_file_and_reports_one_json_line():
+    script = lua_script(Path("/tmp/bodies/q1-blog_graphql.json"))
+
+    assert 'io.open([[/tmp/bodies/q1-blog_graphql.json]], "rb")' in script
+    assert 'wrk.method = "POST"' in script
+    assert 'wrk.headers["Content-Type"] = "application/json"' in script
+    assert "function done(summary, latency, requests)" in script
+    assert RESULT_MARK in script and "latency:percentile(99)" in script
+
+
+def test_wrk_output_is_read_from_the_result_line():
+    stdout = (
+        "Running 4s test @ http://127.0.0.1:8000/graphql\n"
+        f'{RESULT_MARK}{{"requests": 800, "duration_us": 4000000, "socket_errors": 1, '
+        '"status_errors": 0, "p50_us": 2500, "p99_us": 12000}\n'
+    )
+
+    result = parse_wrk_output(stdout)
+
+    assert result.requests_per_second == 200
+    assert (result.p50_ms, result.p99_ms) == (2.5, 12.0)
+    assert (result.socket_errors, result.status_errors) == (1, 0)
+    with pytest.raises(ValueError, match="no wrk result"):
+        parse_wrk_output("Running 4s test\n")
+
+
+def test_postgraphile_shapes_normalise_to_the_app_shape():
+    assert normalise(POSTGRAPHILE_FEED) == normalise(APP_FEED)
+    assert same_values({"data": APP_FEED}, {"data": POSTGRAPHILE_FEED}) is None
+
+
+def test_a_different_value_is_reported_with_its_path():
+    changed = {"posts": {"edges": [{"node": {**APP_FEED["posts"]["edges"][0]["node"]}}]}}
+    changed["posts"]["edges"][0]["node"]["commentCount"] = 3
+
+    difference = same_values({"data": changed}, {"data": POSTGRAPHILE_FEED})
+
+    assert difference == "data.posts[0].commentCount: 3 != 2"
+
+
+def test_order_matters_except_for_a_posts_tags():
+    a, b = {"title": "A", "tags": []}, {"title": "B", "tags": []}
+    newest_first = {"posts": {"edges": [{"node": a}, {"node": b}]}}
+    oldest_first = {"posts": {"nodes": [b, a]}}
+
+    assert first_difference(normalise(newest_first), normalise(oldest_first)) == (
+        "data.posts[0].title: 'A' != 'B'"
+    )
+    # The tag list itself (Q4) is ordered by the server: its order is compared.
+    tag_list = normalise({"tags": [{"name": "B"}, {"name": "A"}]})
+    assert first_difference(
+        tag_list, normalise({"tags": {"nodes": [{"name": "A"}, {"name": "B"}]}})
+    )
+
+
+def test_missing_items_and_errors_are_differences():
+    one = {"tags": [{"name": "A"}]}
+    assert first_difference(normalise(one), normalise({"tags": []})) == "data.tags: 1 items != 0"
+    failed = {"errors": [{"message": "boom"}], "data": None}
+    assert "blog_graphql answered" in (same_values(failed, {"data": one}) or "")
+
+
+def test_timestamps_compare_as_moments():
+    assert normalise("2025-01-01T02:07:00+01:00") == normalise("2025-01-01T01:07:00.000000+00:00")
+    assert normalise("2025-01-01 is not a timestamp") == "2025-01-01 is not a timestamp"
+
+
+def sample(system: str, workers: int, rps: float, round_: int = 0, requests: int = 100) -> Sample:
+    return Sample(system, workers, "q1", 32, round_, rps, 2.0, 9.0, 3.0, requests, 0)
+
+
+def test_summary_takes_medians_and_ratios_to_postgraphile():
+    samples = [
+        *(sample("postgraphile", 1, rps, n) for n, rps in enumerate((100, 300, 200))),
+        *(sample("blog_graphql", 2, rps, n) for n, rps in enumerate((50, 150, 90))),
+    ]
+
+    rows = summarise(samples, {("blog_graphql", "q1"): SqlCount(6, 2)}, {("blog_graphql", 2): 150})
+
+    postgraphile, app = rows
+    assert (postgraphile.system, postgraphile.requests_per_second, postgraphile.ratio) == (
+        "postgraphile", 200, 1.0,
+    )  # fmt: skip
+    assert (app.requests_per_second, app.ratio, app.peak_rss_mb) == (90, 0.45, 150)
+    assert app.sql == SqlCount(6, 2)
+
+
+def test_a_run_with_no_finished_request_has_no_latency():
+    rows = summarise([sample("postgraphile", 1, 0, requests=0)], {}, {})
+
+    assert rows[0].requests_per_second == 0 and math.isnan(rows[0].p99_ms)
+    assert format_table(rows).splitlines()[2].split()[5:7] == ["-", "-"]
+
+
+def test_table_has_one_aligned_line_per_row():
+    rows = summarise(
+        [sample("postgraphile", 1, 200), sample("blog_graphql", 1, 50)],
+        {("blog_graphql", "q1"): SqlCount(6, 2.5)},
+        {("postgraphile", 1): 264.4},
+    )
+
+    lines = format_table(rows).splitlines()
+
+    assert lines[0].split() == [
+        "system", "workers", "query", "conc", "req/s", "p50", "ms", "p99", "ms", "sql/req",
+        "tx/req", "cpu", "ms/req", "peak", "RSS", "MB", "vs", "PG",
+    ]  # fmt: skip
+    assert set(lines[1]) == {"-", " "}
+    assert lines[2].split() == [
+        "postgraphile", "1", "q1", "32", "200", "2.0", "9.0", "-", "-", "3.00", "264", "1.00"
+    ]  # fmt: skip
+    assert lines[3].split() == [
+        "blog_graphql", "1", "q1", "32", "50", "2.0", "9.0", "6", "2.50", "3.00", "-", "0.25"
+    ]  # fmt: skip
+    assert len({len(line) for line in lines}) == 1
+
+
+def message(kind: bytes, *fields: bytes) -> bytes:
+    body = b"".join(fields)
+    return kind + struct.pack("!I", len(body) + 4) + body
+
+
+def test_the_parser_counts_simple_and_extended_statements():
+    log = StatementLog()
+    parser = FrontendParser(log)
+    ssl_request = struct.pack("!II", 8, 80877103)
+    startup = struct.pack("!II", 17, 196608) + b"user\x00pg\x00\x00"
+    stream = (
+        message(b"Q", b"BEGIN\x00")
+        + message(b"P", b"s1\x00", b"SELECT  $1\x00", b"\x00\x00")
+        + message(b"B", b"\x00", b"s1\x00", b"\x00\x00\x00\x00\x00\x00")
+        + message(b"E", b"\x00", b"\x00\x00\x00\x00")
+        + message(b"S")
+        + message(b"Q", b"COMMIT\x00")
+    )
+
+    assert parser.feed(ssl_request) == (b"", b"N")
+    forwarded = b""
+    for byte in startup + stream:  # messages split anywhere still parse
+        forwarded += parser.feed(bytes([byte]))[0]
+
+    assert forwarded == startup + stream
+    counts = Counts.of(log.since(0))
+    assert (counts.statements, counts.transaction_control) == (1, 2)
+    assert counts.texts["SELECT $1"] == 1
+
+
+def test_proxied_urls_keep_user_database_and_scheme():
+    url = "postgresql+asyncpg://postgres:pw@db.example:6543/bench"
+    assert proxied(url, 7000) == "postgresql+asyncpg://postgres:pw@127.0.0.1:7000/bench"
+    assert plain_dsn(url) == "postgresql://postgres:pw@db.example:6543/bench"
+
+
+def test_each_query_takes_only_the_variables_it_declares():
+    queries = {query.name: query for query in load_queries()}
+    values = {"slug": "s", "tag": "t", "search": "w"}
+
+    assert sorted(queries) == ["q1", "q2", "q3", "q4", "q5", "q6"]
+    assert queries["q1"].variables(values) == {}
+    assert queries["q2"].variables(values) == {"slug": "s"}
+    assert queries["q6"].variables(values) == {"search": "w"}
+
+
+@requires_postgres
+def test_the_proxy_counts_what_a_real_client_runs():
+    upstream = plain_dsn(str(TEST_DATABASE_URL))
+
+    async def run(url: str) -> None:
+        connection = await asyncpg.connect(url)
+        try:
+            async with connection.transaction():
+                assert await connection.fetchval("SELECT $1::int + 1", 41) == 42
+            await connection.execute("SELECT 1")
+        finally:
+            await connection.close()
+
+    parts = urlsplit(upstream)
+    with counting_proxy(parts.hostname or "127.0.0.1", parts.port or 5432) as proxy:
+        asyncio.run(run(proxied(upstream, proxy.port)))
+        counts = Counts.of(proxy.log.since(0))
+
+    assert counts.texts["SELECT $1::int + 1"] == 1
+    assert counts.texts["SELECT 1"] == 1
+    assert counts.transaction_control == 2  # BEGIN, COMMIT
