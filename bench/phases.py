@@ -164,6 +164,8 @@ def _timed(
     cpu_before = server.cpu_seconds()
     result = run_wrk(plan.wrk, server.url, script, concurrency, plan.seconds)
     cpu = server.cpu_seconds() - cpu_before
+    if server.process.poll() is not None:
+        raise SystemExit(f"{server.label} exited during {query.name}; see {server.log}")
     if result.status_errors:
         raise SystemExit(f"{server.label} {query.name} c={concurrency} failed: {result}")
     sample = Sample(
