@@ -1,12 +1,13 @@
 """Where a request's CPU goes: one query run in-process under pyinstrument.
 
-    uv run python -m bench.profile [--query q1] [--requests 200] [--lines 45]
+    uv run python -m bench.profile [--query q1] [--requests 200] [--lines 45] [--direct]
 
 Builds the production app (as `serve` does, rate limits off) over the benchmark's seeded
 database (`python -m bench.run` seeds it), posts the query through httpx's ASGI transport,
 and prints the CPU milliseconds per request (measured without the profiler; httpx's side
 of each request is included) and the top of pyinstrument's profile: functions by their
-own time, then the call tree.
+own time, then the call tree. `--direct` calls the ASGI app itself with a prepared scope
+instead, so the figures are the server's alone (what uvicorn adds is not in either).
 """
 
 from __future__ import annotations
@@ -15,9 +16,12 @@ import argparse
 import asyncio
 import secrets
 import time
+from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Any
 
 import httpx
+import orjson
 from pyinstrument import Profiler
 
 from bench.database import plain_dsn
@@ -26,6 +30,8 @@ from bench.workload import body, load_queries, pick_variables
 from blog_graphql.app import create_app
 from blog_graphql.config import Settings
 from blog_graphql.logs import configure_logging
+
+Poster = Callable[[bytes, int], Awaitable[None]]
 
 WARMUP_REQUESTS = 10
 
@@ -46,9 +52,49 @@ async def post_many(client: httpx.AsyncClient, payload: bytes, count: int) -> No
     headers = {"Content-Type": "application/json", "Accept": "application/json"}
     for _ in range(count):
         response = await client.post("/graphql", content=payload, headers=headers)
-        answer: dict[str, Any] = response.json()
-        if response.status_code != 200 or answer.get("errors"):
-            raise SystemExit(f"the query failed: {str(answer)[:500]}")
+        check_answer(response.status_code, response.json())
+
+
+def check_answer(status: int, answer: dict[str, Any]) -> None:
+    if status != 200 or answer.get("errors"):
+        raise SystemExit(f"the query failed: {str(answer)[:500]}")
+
+
+REQUEST_HEADERS = [
+    (b"host", b"127.0.0.1"),
+    (b"content-type", b"application/json"),
+    (b"accept", b"application/json"),
+]
+
+
+async def post_direct(app: Any, payload: bytes) -> None:
+    """One request straight into the ASGI app, as uvicorn would make it."""
+    scope = {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
+        "scheme": "http", "path": "/graphql", "raw_path": b"/graphql", "query_string": b"",
+        "root_path": "", "client": ("127.0.0.1", 40000), "server": ("127.0.0.1", 8000),
+        "headers": [*REQUEST_HEADERS, (b"content-length", str(len(payload)).encode())],
+    }  # fmt: skip
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": payload, "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    await app(scope, receive, send)
+    check_answer(sent[0]["status"], orjson.loads(b"".join(m.get("body", b"") for m in sent[1:])))
+
+
+def direct_poster(app: Any) -> Poster:
+    """Posts with no client in between: the CPU figures are the app's alone."""
+
+    async def post(payload: bytes, count: int) -> None:
+        for _ in range(count):
+            await post_direct(app, payload)
+
+    return post
 
 
 async def profile(args: argparse.Namespace) -> str:
@@ -60,13 +106,14 @@ async def profile(args: argparse.Namespace) -> str:
     app = create_app(settings)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
-        await post_many(client, payload, WARMUP_REQUESTS)
+        post: Poster = direct_poster(app) if args.direct else partial(post_many, client)
+        await post(payload, WARMUP_REQUESTS)
         started = time.process_time()
-        await post_many(client, payload, args.requests)
+        await post(payload, args.requests)
         cpu_ms = (time.process_time() - started) * 1000 / args.requests
         profiler = Profiler(async_mode="enabled")
         with profiler:
-            await post_many(client, payload, args.requests)
+            await post(payload, args.requests)
     await app.state.blog.close()
     sections = [f"{args.query}: {cpu_ms:.2f} ms CPU per request over {args.requests} requests"]
     for title, flat in (("functions by own time", True), ("call tree", False)):
@@ -81,6 +128,7 @@ def main() -> None:
     parser.add_argument("--query", default="q1", help="q1 .. q6")
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--lines", type=int, default=45, help="lines of each profile view")
+    parser.add_argument("--direct", action="store_true", help="call the ASGI app, no httpx")
     print(asyncio.run(profile(parser.parse_args())))
 
 
