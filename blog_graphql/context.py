@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
-from functools import partial
+from functools import cached_property, partial
 from typing import Any, TypeVar
 
 import strawberry
@@ -25,6 +25,11 @@ from blog_graphql.pagination import PageKey
 from blog_graphql.posts import loaders as posts
 from blog_graphql.posts.models import Tag
 from blog_graphql.state import AppState
+
+
+def new_request_id() -> str:
+    return uuid.uuid4().hex
+
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -51,51 +56,83 @@ def viewer_loader(
 Rows = Sequence[AnyRow]
 
 
-@dataclass
 class Loaders:
-    """Every loader of a request, on one screen."""
+    """Every loader of a request, on one screen; each is built when first used (most
+    requests use a few or none, and a loader costs as much to build as a small query)."""
 
-    user: DataLoader[int, User | None]
-    tag: DataLoader[int, Tag | None]
-    post: DataLoader[int, AnyRow | None]
-    post_body: DataLoader[int, AnyRow | None]
-    tags_of_post: DataLoader[int, Rows]
-    posts_of_author: DataLoader[PageKey, Rows]
-    post_count_of_author: DataLoader[int, int]
-    posts_of_tag: DataLoader[PageKey, Rows]
-    post_count_of_tag: DataLoader[int, int]
-    comment: DataLoader[int, AnyRow | None]
-    comments_of_post: DataLoader[PageKey, Rows]
-    comment_total: DataLoader[int, int]
-    comment_count: DataLoader[int, int]
-    replies: DataLoader[PageKey, Rows]
-    reply_count: DataLoader[int, int]
+    def __init__(self, db: Database, viewer: User | None = None) -> None:
+        self.db = db
+        self.viewer = viewer
 
     @classmethod
     def create(cls, db: Database, viewer: User | None = None) -> Loaders:
-        def seen_by_viewer(batch: Any) -> DataLoader[Any, Any]:
-            return viewer_loader(db, viewer, batch)
+        return cls(db, viewer)
 
-        loaders = cls(
-            user=loader(db, load_users),
-            tag=loader(db, posts.load_tags),
-            post=seen_by_viewer(posts.load_posts),
-            post_body=loader(db, posts.load_post_bodies),
-            tags_of_post=loader(db, posts.load_tags_of_posts),
-            posts_of_author=seen_by_viewer(posts.load_posts_of_authors),
-            post_count_of_author=seen_by_viewer(posts.count_posts_of_authors),
-            posts_of_tag=seen_by_viewer(posts.load_posts_of_tags),
-            post_count_of_tag=seen_by_viewer(posts.count_posts_of_tags),
-            comment=seen_by_viewer(comments.load_comments),
-            comments_of_post=seen_by_viewer(comments.load_comments_of_posts),
-            comment_total=seen_by_viewer(comments.count_comments_of_posts),
-            comment_count=seen_by_viewer(comments.count_live_comments),
-            replies=seen_by_viewer(comments.load_replies),
-            reply_count=seen_by_viewer(comments.count_replies),
-        )
-        if viewer is not None:
-            loaders.user.prime(viewer.id, viewer)
-        return loaders
+    def _seen_by_viewer(self, batch: Any) -> DataLoader[Any, Any]:
+        return viewer_loader(self.db, self.viewer, batch)
+
+    @cached_property
+    def user(self) -> DataLoader[int, User | None]:
+        users: DataLoader[int, User | None] = loader(self.db, load_users)
+        if self.viewer is not None:
+            users.prime(self.viewer.id, self.viewer)
+        return users
+
+    @cached_property
+    def tag(self) -> DataLoader[int, Tag | None]:
+        return loader(self.db, posts.load_tags)
+
+    @cached_property
+    def post(self) -> DataLoader[int, AnyRow | None]:
+        return self._seen_by_viewer(posts.load_posts)
+
+    @cached_property
+    def post_body(self) -> DataLoader[int, AnyRow | None]:
+        return loader(self.db, posts.load_post_bodies)
+
+    @cached_property
+    def tags_of_post(self) -> DataLoader[int, Rows]:
+        return loader(self.db, posts.load_tags_of_posts)
+
+    @cached_property
+    def posts_of_author(self) -> DataLoader[PageKey, Rows]:
+        return self._seen_by_viewer(posts.load_posts_of_authors)
+
+    @cached_property
+    def post_count_of_author(self) -> DataLoader[int, int]:
+        return self._seen_by_viewer(posts.count_posts_of_authors)
+
+    @cached_property
+    def posts_of_tag(self) -> DataLoader[PageKey, Rows]:
+        return self._seen_by_viewer(posts.load_posts_of_tags)
+
+    @cached_property
+    def post_count_of_tag(self) -> DataLoader[int, int]:
+        return self._seen_by_viewer(posts.count_posts_of_tags)
+
+    @cached_property
+    def comment(self) -> DataLoader[int, AnyRow | None]:
+        return self._seen_by_viewer(comments.load_comments)
+
+    @cached_property
+    def comments_of_post(self) -> DataLoader[PageKey, Rows]:
+        return self._seen_by_viewer(comments.load_comments_of_posts)
+
+    @cached_property
+    def comment_total(self) -> DataLoader[int, int]:
+        return self._seen_by_viewer(comments.count_comments_of_posts)
+
+    @cached_property
+    def comment_count(self) -> DataLoader[int, int]:
+        return self._seen_by_viewer(comments.count_live_comments)
+
+    @cached_property
+    def replies(self) -> DataLoader[PageKey, Rows]:
+        return self._seen_by_viewer(comments.load_replies)
+
+    @cached_property
+    def reply_count(self) -> DataLoader[int, int]:
+        return self._seen_by_viewer(comments.count_replies)
 
 
 @dataclass
@@ -108,7 +145,7 @@ class Context:
     viewer: User | None = None
     session_id: str | None = None  # the viewer's login session, for logout and password changes
     request: Request | WebSocket | None = None
-    request_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    request_id: str = field(default_factory=new_request_id)
     extra: dict[str, Any] = field(default_factory=dict)
     live: LiveSocket | None = None  # the WebSocket of a subscription
     connection_params: dict[str, Any] | None = None  # its connection_init payload
@@ -134,9 +171,16 @@ class Context:
         *,
         viewer: User | None = None,
         request: Request | WebSocket | None = None,
+        request_id: str | None = None,
     ) -> Context:
-        loaders = Loaders.create(state.db, viewer)
-        return cls(state=state, loaders=loaders, viewer=viewer, request=request)
+        """`request_id`: the one the request already has (else a new one)."""
+        return cls(
+            state=state,
+            loaders=Loaders.create(state.db, viewer),
+            viewer=viewer,
+            request=request,
+            request_id=request_id or new_request_id(),
+        )
 
 
 __all__ = ["Context", "Info", "Loaders", "Tag", "User"]

@@ -70,9 +70,10 @@ class BlogGraphQL(GraphQL[Context, None]):
             )
         # Loaders apply the viewer's visibility rules, so they are built knowing the viewer.
         viewer = authenticated.user if authenticated is not None else None
-        context = Context.create(self.state, viewer=viewer, request=request)
+        context = Context.create(
+            self.state, viewer=viewer, request=request, request_id=request_id_of(request)
+        )
         context.session_id = authenticated.session_id if authenticated is not None else None
-        context.request_id = request_id_of(request) or context.request_id
         if viewer is not None and (info := request_info.of(request.scope)) is not None:
             info.user_id = viewer.id  # for the access log
         if isinstance(request, WebSocket):
