@@ -12,16 +12,16 @@ import logging
 import time
 from dataclasses import dataclass
 
-from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from blog_graphql import metrics, request_info
-from blog_graphql.http.client import address_of
+from blog_graphql.http.client import client_of
 from blog_graphql.http.middleware import assign_request_id
 from blog_graphql.logs import get_logger
 from blog_graphql.request_info import RequestInfo
 
 logger = get_logger("blog_graphql.access")
+_enabled = logging.getLogger("blog_graphql.access")  # its level, asked before building a line
 # Probes and scrapes arrive every few seconds; they are logged only at DEBUG.
 QUIET_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 
@@ -79,8 +79,11 @@ def _record(
             path=path, operation=info.operation, method=method, status=status, seconds=seconds
         )
     level = logging.DEBUG if path in QUIET_PATHS and status < 500 else logging.INFO
+    level = logging.ERROR if failed else level
+    if not _enabled.isEnabledFor(level):
+        return  # nothing of the line is built when it would be dropped
     logger.log(
-        logging.ERROR if failed else level,
+        level,
         "websocket" if is_websocket else "request",
         method=method,
         path=path,
@@ -89,7 +92,7 @@ def _record(
         duration_ms=round(seconds * 1000, 2),
         user_id=info.user_id,
         request_id=info.request_id,
-        client=address_of(HTTPConnection(scope)),  # behind TRUSTED_PROXIES: the real client
+        client=client_of(scope),  # behind TRUSTED_PROXIES: the real client
         errors=info.error_codes or None,
         **({"exc_info": True} if failed else {}),
     )

@@ -97,12 +97,33 @@ def path_label(path: str) -> str:
     return path if path in KNOWN_PATHS else "other"
 
 
+# The labelled series of each request kind, looked up once: `labels()` takes a lock and
+# builds its key on every call. Labels are bounded above; so is this cache.
+_request_series: dict[tuple[str, str | None, str, int], tuple[Any, Any]] = {}
+MAX_CACHED_SERIES = 4096
+
+
+def _series_of(path: str, operation: str | None, method: str, status: int) -> tuple[Any, Any]:
+    path = path_label(path)  # so that made-up paths share one entry
+    key = (path, operation, method, status)
+    series = _request_series.get(key)
+    if series is None:
+        operation_ = operation_label(operation)
+        series = (
+            HTTP_REQUESTS.labels(path, operation_, method, str(status)),
+            HTTP_LATENCY.labels(path, operation_),
+        )
+        if len(_request_series) < MAX_CACHED_SERIES:
+            _request_series[key] = series
+    return series
+
+
 def observe_request(
     *, path: str, operation: str | None, method: str, status: int, seconds: float
 ) -> None:
-    path, operation = path_label(path), operation_label(operation)
-    HTTP_REQUESTS.labels(path, operation, method, str(status)).inc()
-    HTTP_LATENCY.labels(path, operation).observe(seconds)
+    requests, latency = _series_of(path, operation, method, status)
+    requests.inc()
+    latency.observe(seconds)
 
 
 def count_errors(codes: list[str]) -> None:

@@ -51,7 +51,13 @@ def _is_address(value: str) -> bool:
 
 def address_of(connection: HTTPConnection) -> str:
     """The address the request-context middleware worked out (the peer without it)."""
-    state = connection.scope.get("state") or {}
+    return client_of(connection.scope)
+
+
+def client_of(scope: Scope) -> str:
+    """`address_of`, from the ASGI scope alone."""
+    state = scope.get("state") or {}
     if STATE_KEY in state:
         return str(state[STATE_KEY])
-    return connection.client.host if connection.client else UNKNOWN
+    client = scope.get("client")
+    return str(client[0]) if client else UNKNOWN
