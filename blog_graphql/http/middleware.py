@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Sequence
 
 import orjson
-from starlette.datastructures import Headers, MutableHeaders
+from starlette.datastructures import Headers
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
@@ -20,6 +20,7 @@ from blog_graphql.http import client
 from blog_graphql.setting_types import IPNetwork, parse_networks
 
 REQUEST_ID_HEADER = "X-Request-ID"
+REQUEST_ID_HEADER_RAW = REQUEST_ID_HEADER.lower().encode()
 # An id a proxy already gave the request is kept, if it cannot smuggle anything into logs.
 SAFE_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{8,128}")
 # For API answers: nothing on them may load, run or be framed.
@@ -43,11 +44,19 @@ def request_id_of(connection: HTTPConnection) -> str | None:
 
 
 class RequestContextMiddleware:
-    """Gives every request an id (echoed in `X-Request-ID`) and its client's address."""
+    """Gives every request an id and its client's address; every answer carries the id
+    (`X-Request-ID`) and the headers that keep browsers safe, unless it set its own
+    (a page may have its own Content-Security-Policy).
 
-    def __init__(self, app: ASGIApp, trusted_proxies: Sequence[IPNetwork] = ()) -> None:
+    One layer for both, adding raw header pairs: it runs on every request.
+    """
+
+    def __init__(
+        self, app: ASGIApp, trusted_proxies: Sequence[IPNetwork] = (), hsts: bool = False
+    ) -> None:
         self.app = app
         self.trusted_proxies = list(trusted_proxies)
+        self.headers = safety_headers(hsts)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
@@ -56,43 +65,50 @@ class RequestContextMiddleware:
         request_id = assign_request_id(scope)
         state = scope["state"]
         state[client.STATE_KEY] = client.client_address(scope, self.trusted_proxies)
-
-        async def send_with_id(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                MutableHeaders(scope=message)[REQUEST_ID_HEADER] = request_id
-            await send(message)
-
-        await self.app(scope, receive, send_with_id)
-
-
-class SecurityHeadersMiddleware:
-    """Headers that keep browsers safe; a response may set its own Content-Security-Policy."""
-
-    def __init__(self, app: ASGIApp, hsts: bool) -> None:
-        self.app = app
-        self.headers = {
-            "X-Content-Type-Options": "nosniff",
-            "Referrer-Policy": "no-referrer",
-            "X-Frame-Options": "DENY",
-            "Cross-Origin-Opener-Policy": "same-origin",
-            "Content-Security-Policy": API_CSP,
-        }
-        if hsts:
-            self.headers["Strict-Transport-Security"] = HSTS
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        id_header = (REQUEST_ID_HEADER_RAW, request_id.encode("latin-1"))
+        defaults = self.headers
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                for name, value in self.headers.items():
-                    headers.setdefault(name, value)
+                headers = message.setdefault("headers", [])
+                present = {name.lower() for name, _ in headers}
+                if REQUEST_ID_HEADER_RAW in present:  # ours replaces one the app set
+                    headers[:] = [pair for pair in headers if pair[0].lower() != id_header[0]]
+                headers.append(id_header)
+                headers.extend(pair for pair in defaults if pair[0] not in present)
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+def safety_headers(hsts: bool) -> list[tuple[bytes, bytes]]:
+    headers = {
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "no-referrer",
+        "X-Frame-Options": "DENY",
+        "Cross-Origin-Opener-Policy": "same-origin",
+        "Content-Security-Policy": API_CSP,
+    }
+    if hsts:
+        headers["Strict-Transport-Security"] = HSTS
+    return [(name.lower().encode(), value.encode()) for name, value in headers.items()]
+
+
+class CrossOriginMiddleware(CORSMiddleware):
+    """Starlette's CORS, with a short way for the usual request that sends no Origin."""
+
+    async def send(self, message: Message, send: Send, request_headers: Headers) -> None:
+        if message["type"] == "http.response.start" and "origin" not in request_headers:
+            headers = message.setdefault("headers", [])
+            if not any(name.lower() == b"vary" for name, _ in headers):
+                # What Starlette does then: caches must know the answer varies by Origin.
+                headers.append((b"vary", b"Origin"))
+                await send(message)
+                return
+        await super().send(message, send, request_headers)
 
 
 class BodyTooLarge(Exception):
@@ -149,12 +165,13 @@ def http_middleware(settings: Settings) -> list[Middleware]:
     """Outermost first: every answer, a refusal included, carries the id and the headers."""
     return [
         Middleware(
-            RequestContextMiddleware, trusted_proxies=parse_networks(settings.trusted_proxies)
+            RequestContextMiddleware,
+            trusted_proxies=parse_networks(settings.trusted_proxies),
+            hsts=settings.is_production,
         ),
-        Middleware(SecurityHeadersMiddleware, hsts=settings.is_production),
-        Middleware(TrustedHostMiddleware, allowed_hosts=settings.allowed_hosts or ["*"]),
+        *host_check(settings.allowed_hosts),
         Middleware(
-            CORSMiddleware,
+            CrossOriginMiddleware,
             allow_origins=settings.cors_origins,
             allow_methods=["GET", "POST"],
             allow_headers=["Authorization", "Content-Type", REQUEST_ID_HEADER],
@@ -163,3 +180,10 @@ def http_middleware(settings: Settings) -> list[Middleware]:
         ),
         Middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes),
     ]
+
+
+def host_check(allowed_hosts: list[str]) -> list[Middleware]:
+    """Refuses other Host headers; no layer at all when any host will do."""
+    if not allowed_hosts or "*" in allowed_hosts:
+        return []
+    return [Middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts)]
