@@ -123,6 +123,8 @@ def uvicorn_options(settings: Settings) -> dict[str, Any]:
         "log_level": settings.log_level.lower(),
         "log_config": None,  # our pipeline (logs.py) formats uvicorn's lines too
         "access_log": False,  # our access log (access_log.py) knows the operation and user
+        "server_header": False,  # names the server to scanners, and costs a header per answer
+        # loop and http stay "auto": uvloop and httptools (uvicorn[standard]) where installed.
     }
 
 
