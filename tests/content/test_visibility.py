@@ -180,3 +180,12 @@ async def test_loaders_follow_a_viewer_who_signs_in_later(app_state, world):
     draft = await context.loaders.post.load(world.draft.id)
     assert draft is not None and draft.title == "Zebra draft"
     assert await context.loaders.user.load(world.users["ada"].id) is world.users["ada"]
+
+
+async def test_a_request_builds_only_the_loaders_it_uses(app_state, world):
+    # `{ __typename }` needs none: building all of them cost more than the rest of it.
+    context = Context.create(app_state, viewer=world.users["ada"])
+    assert not [name for name in vars(context.loaders) if name not in ("db", "viewer")]
+    assert await context.loaders.user.load(world.users["ada"].id) is world.users["ada"]
+    assert context.loaders.user is context.loaders.user  # one per request, kept once built
+    assert [name for name in vars(context.loaders) if name not in ("db", "viewer")] == ["user"]

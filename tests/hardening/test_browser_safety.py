@@ -30,6 +30,21 @@ async def test_api_answers_carry_security_headers_and_hsts_only_in_production(cl
     assert production.headers["strict-transport-security"].startswith("max-age=63072000")
 
 
+async def test_every_answer_has_each_header_once_and_varies_by_origin(client):
+    given_id = "proxy-given-id-123"
+    plain = await client.post("/graphql", json={"query": "{ __typename }"})
+    cross = await client.post(
+        "/graphql",
+        json={"query": "{ __typename }"},
+        headers={"origin": "https://elsewhere.example", "x-request-id": given_id},
+    )
+    for response in (plain, cross):
+        assert response.headers.get_list("vary") == ["Origin"]  # caches keep answers apart
+        for name in ("x-request-id", "x-content-type-options", "content-security-policy"):
+            assert len(response.headers.get_list(name)) == 1, name
+    assert cross.headers["x-request-id"] == given_id
+
+
 async def test_cors_answers_only_the_configured_origins(client_with):
     preflight = {
         "access-control-request-method": "POST",
