@@ -7,6 +7,7 @@ with its HTTP status and a clear message, never an exception further down.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import orjson
@@ -62,6 +63,7 @@ def _quality(offer: str, ranges: list[tuple[str, float]]) -> float:
     return 0.0
 
 
+@lru_cache(maxsize=256)  # clients send a handful of Accept headers, on every request
 def negotiate(accept: str | None) -> str:
     """The response media type for an Accept header; none at all means `application/json`.
 
