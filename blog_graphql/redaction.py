@@ -63,6 +63,9 @@ def _is_sensitive_name(name: str) -> bool:
     return name.lower() not in HARMLESS_NAMES and SENSITIVE_NAME.search(name) is not None
 
 
+_SCALARS = frozenset({str, int, float, bool})
+
+
 class Redactor:
     """A structlog processor; the last one before rendering."""
 
@@ -74,8 +77,12 @@ class Redactor:
         return {key: self.clean(key, value) for key, value in event_dict.items()}
 
     def clean(self, key: object, value: Any) -> Any:
-        if is_sensitive_name(key) and value is not None:
+        if value is None:
+            return None
+        if is_sensitive_name(key):
             return REDACTED
+        if type(value) in _SCALARS:  # most values of a line: checked first, and cheaply
+            return redact_text(value, self.secrets) if type(value) is str else value
         if isinstance(value, str):
             return redact_text(value, self.secrets)
         if isinstance(value, dict):
