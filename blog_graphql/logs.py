@@ -103,9 +103,19 @@ def configure_logging(settings: Settings, stream: IO[str] | None = None) -> logg
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(settings.log_level)
+    _skip_unused_record_fields()
     for name, level in LIBRARY_LEVELS.items():
         logging.getLogger(name).setLevel(level)
     return handler
+
+
+def _skip_unused_record_fields() -> None:
+    """Our lines never show the caller's file and line, nor thread or process names (`pid`
+    is ours), so the standard library need not work them out for every record."""
+    logging._srcfile = None
+    logging.logThreads = False
+    logging.logProcesses = False
+    logging.logMultiprocessing = False
 
 
 def _route_structlog_through_logging() -> None:
