@@ -16,7 +16,9 @@ Batch = Callable[[list[Any]], Coroutine[Any, Any, list[T]]]
 
 
 def schema_extensions() -> list[type[SchemaExtension]]:
-    return [ObserveOperations, tracing.TraceOperations]
+    """Per-operation hooks; a per-field one only while tracing is on (it costs every field)."""
+    per_field = [tracing.TraceResolvers] if tracing.enabled() else []
+    return [ObserveOperations, tracing.TraceOperations, *per_field]
 
 
 def instrument_database(db: Database) -> None:

@@ -107,7 +107,7 @@ def traced_batch(
 
 
 class TraceOperations(SchemaExtension):
-    """A span per operation; a child span per awaited resolver."""
+    """A span per operation (its resolvers' spans come from `TraceResolvers`)."""
 
     def on_operation(self) -> Iterator[None]:
         tracer = _tracing.tracer
@@ -119,6 +119,11 @@ class TraceOperations(SchemaExtension):
         ) as operation:
             yield
             _describe_operation(operation, self.execution_context)
+
+
+class TraceResolvers(SchemaExtension):
+    """A child span per awaited resolver. A `resolve` hook wraps every field of every
+    operation, so a schema has it only when built while tracing is on."""
 
     def resolve(
         self,
