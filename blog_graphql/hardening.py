@@ -13,7 +13,9 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from blog_graphql.config import Settings, load_settings
+from blog_graphql.document_cache import CacheDocuments, DocumentCache
 from blog_graphql.errors import MaskUnexpectedErrors
+from blog_graphql.execution import FastExecutionContext
 from blog_graphql.observability import schema_extensions
 from blog_graphql.query_limits import QueryLimiter, QueryLimits
 from blog_graphql.ratelimit import RateLimit, RateLimiter
@@ -33,13 +35,21 @@ class QuietSchema(strawberry.Schema):
 
 
 def hardened_schema(
-    settings: Settings | None, rate_limiter: RateLimiter | None, **types: Any
+    settings: Settings | None,
+    rate_limiter: RateLimiter | None,
+    *,
+    fast_execution: bool = True,
+    **types: Any,
 ) -> strawberry.Schema:
-    """A schema over `types` (query=..., mutation=...) with every guard `settings` ask for."""
+    """A schema over `types` (query=..., mutation=...) with every guard `settings` ask for.
+
+    `fast_execution=False` runs graphql-core's standard executor (tests compare the two).
+    """
     settings = settings or load_settings(_env_file=None)
     suggestions = settings.field_suggestions_enabled
     return QuietSchema(
         **types,
+        execution_context_class=FastExecutionContext if fast_execution else None,
         # Observation comes last, so it sees the errors as the guards leave them.
         extensions=[*hardening_extensions(settings, rate_limiter), *schema_extensions()],
         config=StrawberryConfig(disable_field_suggestions=not suggestions),
@@ -61,4 +71,6 @@ def hardening_extensions(
     extensions.append(partial(QueryLimiter, limits=QueryLimits.from_settings(settings)))
     if not settings.introspection_enabled:
         extensions.append(DisableIntrospection)
+    # Last: it reuses what the guards above let through, and never skips one of them.
+    extensions.append(partial(CacheDocuments, cache=DocumentCache()))
     return extensions

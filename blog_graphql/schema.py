@@ -27,10 +27,18 @@ Mutation = merge_types("Mutation", (AccountMutation, PostMutation, CommentMutati
 
 
 def build_schema(
-    settings: Settings | None = None, rate_limiter: RateLimiter | None = None
+    settings: Settings | None = None,
+    rate_limiter: RateLimiter | None = None,
+    *,
+    fast_execution: bool = True,
 ) -> strawberry.Schema:
-    """The schema, guarded as `settings` say (default: development, no rate limiter)."""
-    return hardened_schema(settings, rate_limiter, query=Query, mutation=Mutation)
+    """The schema, guarded as `settings` say (default: development, no rate limiter).
+
+    `fast_execution=False`: graphql-core's standard executor instead of ours (for tests).
+    """
+    return hardened_schema(
+        settings, rate_limiter, fast_execution=fast_execution, query=Query, mutation=Mutation
+    )
 
 
 schema = build_schema()
