@@ -1,0 +1,117 @@
+"""Server CPU per request, in process: each bench query through the ASGI app, timed with
+`time.process_time` (no network, no client), with its SQL statements counted.
+
+    DATABASE_URL=postgresql://postgres@127.0.0.1:5432/fast uv run python -m bench.fast_cpu \
+        [--query q1] [--runs 300] [--profile]   (--profile: uv run --with pyinstrument ...)
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+import resource
+import statistics
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+from sqlalchemy import event, text
+
+from blog_graphql.app import create_app
+from blog_graphql.config import load_settings
+from blog_graphql.state import AppState
+
+QUERIES = Path(__file__).parent / "queries"
+
+
+def load_queries() -> dict[str, Path]:
+    return {path.name.split("_")[0]: path for path in sorted(QUERIES.glob("q*.graphql"))}
+
+
+async def variables_for(state: AppState) -> dict[str, Any]:
+    """A real slug, tag and search word from the seeded data."""
+    async with state.db.session() as session:
+        slug = await session.scalar(
+            text("SELECT slug FROM posts WHERE published ORDER BY published_at DESC LIMIT 1")
+        )
+        tag = await session.scalar(text("SELECT slug FROM tags ORDER BY id LIMIT 1"))
+    return {"slug": slug, "tag": tag, "search": "python"}
+
+
+def quantile(values: list[float], q: float) -> float:
+    return sorted(values)[int(q * (len(values) - 1))]
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--query", action="append")
+    parser.add_argument("--runs", type=int, default=300)
+    parser.add_argument("--warmup", type=int, default=30)
+    parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--gc-off", action="store_true", help="measure without the cyclic GC")
+    args = parser.parse_args()
+    settings = load_settings(rate_limit_enabled=False, database_url=os.environ["DATABASE_URL"])
+    state = AppState.create(settings)
+    app = create_app(state=state)
+    statements: list[str] = []
+    event.listen(
+        state.db.engine.sync_engine,
+        "before_cursor_execute",
+        lambda _c, _cur, statement, *_a: statements.append(statement),
+    )
+    variables = await variables_for(state)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
+        for name, path in load_queries().items():
+            if args.query and name not in args.query:
+                continue
+            body = orjson.dumps({"query": path.read_text(), "variables": variables})
+            headers = {"content-type": "application/json"}
+
+            async def once(body: bytes = body, headers: dict[str, str] = headers) -> bytes:
+                response = await client.post("/graphql", content=body, headers=headers)
+                assert response.status_code == 200, response.text
+                assert b'"errors"' not in response.content, response.text[:500]
+                return response.content
+
+            for _ in range(args.warmup):
+                await once()
+            statements.clear()
+            await once()
+            counted = len(statements)
+            profiler = None
+            if args.profile:
+                from pyinstrument import Profiler
+
+                profiler = Profiler(async_mode="disabled")
+                profiler.start()
+            if args.gc_off:
+                gc.collect()
+                gc.disable()
+            cpu = []
+            for _ in range(args.runs):
+                start = time.process_time()
+                await once()
+                cpu.append((time.process_time() - start) * 1000)
+            gc.enable()
+            if profiler is not None:
+                profiler.stop()
+                print(profiler.output_text(unicode=False, color=False, show_all=False))
+            size = len(await once())
+            print(
+                f"{name}: cpu ms/request median {statistics.median(cpu):.2f} "
+                f"p10 {quantile(cpu, 0.1):.2f} p90 {quantile(cpu, 0.9):.2f} "
+                f"mean {statistics.mean(cpu):.2f}  statements {counted}  bytes {size}"
+            )
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak RSS {rss:.0f} MB")
+    await state.close()
+
+
+if __name__ == "__main__":
+    import uvloop  # what uvicorn runs on (its "auto" loop) when uvicorn[standard] is installed
+
+    uvloop.run(main())
