@@ -22,6 +22,7 @@ from sqlalchemy import event, text
 
 from blog_graphql.app import create_app
 from blog_graphql.config import load_settings
+from blog_graphql.gc_tuning import tune_for_serving
 from blog_graphql.state import AppState
 
 QUERIES = Path(__file__).parent / "queries"
@@ -52,6 +53,7 @@ async def main() -> None:
     parser.add_argument("--warmup", type=int, default=30)
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--gc-off", action="store_true", help="measure without the cyclic GC")
+    parser.add_argument("--gc-default", action="store_true", help="without the serving GC tuning")
     args = parser.parse_args()
     settings = load_settings(rate_limit_enabled=False, database_url=os.environ["DATABASE_URL"])
     state = AppState.create(settings)
@@ -63,6 +65,8 @@ async def main() -> None:
         lambda _c, _cur, statement, *_a: statements.append(statement),
     )
     variables = await variables_for(state)
+    if not args.gc_default:
+        tune_for_serving()  # as the app's lifespan does under uvicorn
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
         for name, path in load_queries().items():

@@ -22,6 +22,7 @@ def app() -> Starlette:
     """Runs in each worker process: logging and tracing are per process."""
     from blog_graphql.app import create_app
     from blog_graphql.config import get_settings
+    from blog_graphql.gc_tuning import tune_for_serving
     from blog_graphql.logs import configure_logging
     from blog_graphql.tracing import configure_tracing
 
@@ -30,6 +31,7 @@ def app() -> Starlette:
     configure_tracing(settings)
     application = create_app(settings)
     shutdown.install(application, settings.shutdown_drain_seconds)
+    tune_for_serving()  # last: what start-up built stays out of every collection
     return application
 
 
