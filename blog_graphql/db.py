@@ -118,9 +118,11 @@ class Database:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
         self._sessions = async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
-        # A read is one statement: in autocommit it needs no BEGIN before it and no ROLLBACK
-        # when its connection goes back to the pool (two round trips saved per read).
-        reads = engine.execution_options(isolation_level="AUTOCOMMIT")
+        # On PostgreSQL a read in autocommit needs no BEGIN before it and no ROLLBACK when
+        # its connection goes back to the pool: two round trips saved per read. (SQLite
+        # begins no transaction for a read; there, switching the mode costs more than it saves.)
+        postgres = engine.dialect.name == "postgresql"
+        reads = engine.execution_options(isolation_level="AUTOCOMMIT") if postgres else engine
         self._reads = async_sessionmaker(reads, expire_on_commit=False, autoflush=False)
 
     @classmethod
