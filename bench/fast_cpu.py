@@ -23,6 +23,7 @@ from sqlalchemy import event, text
 from blog_graphql.app import create_app
 from blog_graphql.config import load_settings
 from blog_graphql.gc_tuning import tune_for_serving
+from blog_graphql.schema import build_schema
 from blog_graphql.state import AppState
 
 QUERIES = Path(__file__).parent / "queries"
@@ -54,10 +55,12 @@ async def main() -> None:
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--gc-off", action="store_true", help="measure without the cyclic GC")
     parser.add_argument("--gc-default", action="store_true", help="without the serving GC tuning")
+    parser.add_argument("--standard-executor", action="store_true", help="graphql-core's own")
     args = parser.parse_args()
     settings = load_settings(rate_limit_enabled=False, database_url=os.environ["DATABASE_URL"])
     state = AppState.create(settings)
-    app = create_app(state=state)
+    fast = not args.standard_executor
+    app = create_app(state=state, schema=build_schema(settings, None, fast_execution=fast))
     statements: list[str] = []
     event.listen(
         state.db.engine.sync_engine,

@@ -1,0 +1,64 @@
+"""The fast executor answers byte for byte as graphql-core's standard one.
+
+Every document of `documents.py` (the bench queries, edge cases for the executor, every
+query document of the test suite) runs through two apps over the same data, anonymous and
+as a reader, the writer and an admin; the HTTP status and body must be identical.
+"""
+
+from typing import Any
+
+import httpx
+import pytest
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+
+from blog_graphql.app import create_app
+from blog_graphql.execution import FastExecutionContext
+from blog_graphql.schema import build_schema
+from tests.factories import auth_headers
+from tests.performance.documents import documents
+from tests.performance.world import build_world
+
+VIEWERS = ["anonymous", "reader", "writer", "admin"]
+
+
+def client_of(app: Any) -> httpx.AsyncClient:
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test")
+
+
+@pytest.fixture
+async def both(app_state):
+    """Clients of the app with the fast executor and of one with the standard executor."""
+    fast = build_schema(app_state.settings, app_state.rate_limiter)
+    standard = build_schema(app_state.settings, app_state.rate_limiter, fast_execution=False)
+    assert fast.execution_context_class is FastExecutionContext
+    assert standard.execution_context_class is StrawberryGraphQLCoreExecutionContext
+    async with (
+        client_of(create_app(state=app_state, schema=fast)) as fast_client,
+        client_of(create_app(state=app_state, schema=standard)) as standard_client,
+    ):
+        yield fast_client, standard_client
+
+
+def test_the_corpus_covers_the_bench_edge_cases_and_the_test_suite():
+    names = list(documents())
+    assert sum(name.startswith("bench ") for name in names) == 6
+    assert sum(name.startswith("edge case ") for name in names) >= 15
+    assert sum(".py:" in name for name in names) >= 50
+
+
+@pytest.mark.parametrize("viewer", VIEWERS)
+async def test_fast_execution_answers_byte_for_byte_as_the_standard_one(both, db, settings, viewer):
+    world = await build_world(db)
+    users = {"reader": world.readers[1], "writer": world.writer, "admin": world.admin}
+    headers = await auth_headers(db, settings, users[viewer]) if viewer in users else {}
+    fast, standard = both
+    differences, answered = [], 0
+    for name, query in documents().items():
+        body = {"query": query, "variables": world.all_variables()}
+        ours = await fast.post("/graphql", json=body, headers=headers)
+        theirs = await standard.post("/graphql", json=body, headers=headers)
+        if (ours.status_code, ours.content) != (theirs.status_code, theirs.content):
+            differences.append(f"{name}:\n  fast:     {ours.text}\n  standard: {theirs.text}")
+        answered += b'"data":{' in ours.content
+    assert not differences, "\n".join(differences)
+    assert answered >= len(documents()) // 2  # most documents get data, not only errors

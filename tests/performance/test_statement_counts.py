@@ -1,0 +1,57 @@
+"""The SQL statements each bench query runs (issue 8's targets), anonymous and signed in.
+
+The counts are of statements the engine runs: reads run in autocommit, so no BEGIN or
+ROLLBACK goes with them. With a token, one more statement checks the session.
+"""
+
+import pytest
+
+from tests.conftest import graphql
+from tests.factories import auth_headers
+from tests.performance.world import bench_queries, build_world
+
+# Q1: posts, authors, tags, comment counts, comments, commenters. Q2: the post, author,
+# tags, comment count, then per thread level one page of comments and their authors.
+# Q3: posts, authors, tags, counts. Q4: tags. Q5: none. Q6: matching posts, authors.
+TARGETS = {"q1": 6, "q2": 8, "q3": 4, "q4": 1, "q5": 0, "q6": 2}
+AUTH_CHECK = 1
+
+
+def test_every_bench_query_has_a_target():
+    assert set(bench_queries()) == set(TARGETS)
+
+
+@pytest.mark.parametrize("signed_in", [False, True], ids=["anonymous", "signed-in"])
+async def test_bench_queries_run_their_target_statements(client, db, settings, sql_log, signed_in):
+    world = await build_world(db)
+    headers = await auth_headers(db, settings, world.readers[1]) if signed_in else None
+    counts = {}
+    for name, query in bench_queries().items():
+        sql_log.clear()
+        body = await graphql(client, query, world.variables(), headers=headers)
+        assert "errors" not in body, (name, body)
+        assert body["data"], name
+        counts[name] = len(sql_log.statements())
+    print(f"statements (signed in: {signed_in}): {counts}")
+    over = {
+        name: count
+        for name, count in counts.items()
+        if count > TARGETS[name] + signed_in * AUTH_CHECK
+    }
+    assert not over, f"over target: {over} (targets {TARGETS}, +{AUTH_CHECK} signed in)"
+    assert counts["q1"] > 0 and counts["q5"] == signed_in * AUTH_CHECK  # the log sees them
+
+
+async def test_the_bench_queries_return_what_they_ask_for(client, db):
+    world = await build_world(db)
+    queries = bench_queries()
+
+    feed = (await graphql(client, queries["q1"]))["data"]["posts"]["edges"]
+    page = (await graphql(client, queries["q2"], world.variables()))["data"]["post"]
+    tagged = (await graphql(client, queries["q3"], world.variables()))["data"]["posts"]["edges"]
+
+    assert len(feed) == 20 and all(len(e["node"]["comments"]["edges"]) == 5 for e in feed)
+    assert feed[0]["node"]["comments"]["edges"][0]["node"]["author"]["username"]
+    threads = page["comments"]["edges"]
+    assert any(thread["node"]["replies"]["edges"] for thread in threads)
+    assert len(tagged) == 20 and all(edge["node"]["tags"] for edge in tagged)
