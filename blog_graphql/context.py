@@ -72,8 +72,8 @@ class Loaders:
         return viewer_loader(self.db, self.viewer, batch)
 
     @cached_property
-    def user(self) -> DataLoader[int, User | None]:
-        users: DataLoader[int, User | None] = loader(self.db, load_users)
+    def user(self) -> DataLoader[int, AnyRow | User | None]:
+        users: DataLoader[int, AnyRow | User | None] = loader(self.db, load_users)
         if self.viewer is not None:
             users.prime(self.viewer.id, self.viewer)
         return users

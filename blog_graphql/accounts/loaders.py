@@ -8,10 +8,17 @@ from sqlalchemy import select
 
 from blog_graphql.accounts.models import User
 from blog_graphql.db import Database
+from blog_graphql.keyset import AnyRow, fetch_by_id
+
+# What the API shows of a user: plain rows, not ORM objects (no identity map, no password
+# hash), since a feed reads a hundred of them.
+USER_COLUMNS = (
+    User.id, User.email, User.username, User.full_name, User.bio, User.is_active,
+    User.is_admin, User.email_verified, User.created_at,
+)  # fmt: skip
 
 
-async def load_users(db: Database, ids: Sequence[int]) -> list[User | None]:
-    async with db.session() as session:
-        rows = await session.scalars(select(User).where(User.id.in_(ids)))
-        by_id = {user.id: user for user in rows}
-    return [by_id.get(id_) for id_ in ids]
+async def load_users(db: Database, ids: Sequence[int]) -> list[AnyRow | User | None]:
+    """Users by id as rows (the viewer, primed by the context, is its ORM object)."""
+    rows = await fetch_by_id(db, select(*USER_COLUMNS).where(User.id.in_(ids)), ids)
+    return list(rows)

@@ -11,6 +11,7 @@ from blog_graphql.accounts import models
 from blog_graphql.accounts.signin import SignedIn
 from blog_graphql.context import Info
 from blog_graphql.ids import encode_id
+from blog_graphql.keyset import AnyRow
 from blog_graphql.node import Node
 from blog_graphql.pagination import Connection
 from blog_graphql.permissions import is_owner_or_admin
@@ -49,7 +50,7 @@ class User(Node):
         return await posts_of_author(info, self.pk, first, after)
 
     @classmethod
-    def from_row(cls, row: models.User, *, email_shown: bool = False) -> User:
+    def from_row(cls, row: models.User | AnyRow, *, email_shown: bool = False) -> User:
         return cls(
             id=strawberry.ID(encode_id("User", row.id)),
             pk=row.id,
