@@ -56,6 +56,7 @@ async def main() -> None:
     parser.add_argument("--gc-off", action="store_true", help="measure without the cyclic GC")
     parser.add_argument("--gc-default", action="store_true", help="without the serving GC tuning")
     parser.add_argument("--standard-executor", action="store_true", help="graphql-core's own")
+    parser.add_argument("--young", type=int, help="another young-generation GC threshold")
     args = parser.parse_args()
     settings = load_settings(rate_limit_enabled=False, database_url=os.environ["DATABASE_URL"])
     state = AppState.create(settings)
@@ -69,7 +70,9 @@ async def main() -> None:
     )
     variables = await variables_for(state)
     if not args.gc_default:
-        tune_for_serving()  # as the app's lifespan does under uvicorn
+        tune_for_serving()  # as `blog-graphql serve` does in each worker
+    if args.young:
+        gc.set_threshold(args.young, *gc.get_threshold()[1:])
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
         for name, path in load_queries().items():
