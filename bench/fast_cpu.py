@@ -1,8 +1,13 @@
-"""Server CPU per request, in process: each bench query through the ASGI app, timed with
-`time.process_time` (no network, no client), with its SQL statements counted.
+"""Before/after of the execution-path techniques: CPU per request of every bench query
+run in process through the ASGI app on uvloop, with its SQL statements counted.
 
-    DATABASE_URL=postgresql://postgres@127.0.0.1:5432/fast uv run python -m bench.fast_cpu \
-        [--query q1] [--runs 300] [--profile]   (--profile: uv run --with pyinstrument ...)
+    DATABASE_URL=postgresql://postgres@127.0.0.1:5432/bench uv run python -m bench.fast_cpu \
+        [--query q1] [--runs 300] [--standard-executor] [--gc-default] [--gc-off] [--profile]
+
+Beside `bench.profile` (one query, profiled as the production app): this one switches the
+techniques off one at a time (graphql-core's standard executor, no GC freeze) and prints
+the median, p10, p90 and mean of `time.process_time` per request (the mean shows the
+garbage collector's pauses, the median does not).
 """
 
 from __future__ import annotations
