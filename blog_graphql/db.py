@@ -70,8 +70,11 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
         engine = create_async_engine(async_url, connect_args={"timeout": 30}, **kwargs)
         event.listen(engine.sync_engine, "connect", _configure_sqlite)
         return engine
-    kwargs.setdefault("pool_size", 10)
-    kwargs.setdefault("max_overflow", 10)
+    # Twenty connections kept open, none beyond: an overflow connection is closed as soon
+    # as it is handed back, so under load (a feed request reads on up to four at once) the
+    # pool opened and closed one every other request, a PostgreSQL backend each time.
+    kwargs.setdefault("pool_size", 20)
+    kwargs.setdefault("max_overflow", 0)
     return create_async_engine(async_url, **kwargs)
 
 
