@@ -7,6 +7,7 @@ from strawberry.tools import merge_types
 
 from blog_graphql.accounts.resolvers import AccountMutation, AccountQuery
 from blog_graphql.comments.resolvers import CommentMutation
+from blog_graphql.comments.subscriptions import CommentSubscription
 from blog_graphql.config import Settings
 from blog_graphql.context import Info
 from blog_graphql.hardening import hardened_schema
@@ -24,6 +25,7 @@ class NodeQuery:
 
 Query = merge_types("Query", (AccountQuery, NodeQuery, PostQuery))
 Mutation = merge_types("Mutation", (AccountMutation, PostMutation, CommentMutation))
+Subscription = merge_types("Subscription", (CommentSubscription,))
 
 
 def build_schema(
@@ -37,7 +39,12 @@ def build_schema(
     `fast_execution=False`: graphql-core's standard executor instead of ours (for tests).
     """
     return hardened_schema(
-        settings, rate_limiter, fast_execution=fast_execution, query=Query, mutation=Mutation
+        settings,
+        rate_limiter,
+        fast_execution=fast_execution,
+        query=Query,
+        mutation=Mutation,
+        subscription=Subscription,
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from blog_graphql.accounts.lockout import LoginLockout, create_lockout
+from blog_graphql.comments.live import CommentFeed
 from blog_graphql.config import Settings
 from blog_graphql.db import Database
 from blog_graphql.live.hub import LiveHub
@@ -18,10 +19,13 @@ class AppState:
     rate_limiter: RateLimiter = field(init=False)
     _lockout: LoginLockout | None = field(default=None, init=False, repr=False)
     live: LiveHub = field(init=False)
+    # What comment services report committed changes to, and what subscriptions read.
+    comment_feed: CommentFeed = field(init=False)
 
     def __post_init__(self) -> None:
         self.rate_limiter = RateLimiter.from_settings(self.settings)
         self.live = LiveHub.create(self.settings, self.db)
+        self.comment_feed = CommentFeed(self.db, self.live)
 
     @classmethod
     def create(cls, settings: Settings) -> AppState:

@@ -10,6 +10,7 @@ from blog_graphql.accounts.models import User
 from blog_graphql.accounts.passwords import hash_password_sync
 from blog_graphql.accounts.sessions import open_session
 from blog_graphql.comments import service as comments_service
+from blog_graphql.comments.events import NO_EVENTS, CommentEvents
 from blog_graphql.comments.models import Comment
 from blog_graphql.config import Settings
 from blog_graphql.db import Database
@@ -98,6 +99,7 @@ async def create_comment(
     content: str = "Nice post.",
     parent: Comment | None = None,
     approved: bool = True,
+    events: CommentEvents = NO_EVENTS,
 ) -> Comment:
     """A comment written through the service; `approved=False` waits for a moderator."""
     return await comments_service.add_comment(
@@ -107,4 +109,5 @@ async def create_comment(
         content=content,
         parent_id=parent.id if parent else None,
         moderation="post" if approved else "pre",
+        events=events,
     )

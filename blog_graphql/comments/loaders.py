@@ -79,3 +79,12 @@ async def count_live_comments(
     """`Post.commentCount`: comments and replies at every depth, without tombstones."""
     live = visible(viewer).where(Comment.deleted_at.is_(None))
     return await count_by_parent(db, live, Comment.post_id, post_ids)
+
+
+async def load_comment_with_author(db: Database, comment_id: int) -> tuple[Comment, User] | None:
+    """One comment and its author in one statement, whoever asks (live events filter
+    per subscriber afterwards); None once it is gone."""
+    query = select(Comment, User).join(User, User.id == Comment.author_id)
+    async with db.session() as session:
+        row = (await session.execute(query.where(Comment.id == comment_id))).first()
+    return (row[0], row[1]) if row is not None else None

@@ -43,6 +43,7 @@ class CommentMutation:
             if input.parent_id
             else None,
             moderation=info.context.settings.comment_moderation,
+            events=info.context.state.comment_feed,
         )
         return Comment.from_row(comment)
 
@@ -52,7 +53,11 @@ class CommentMutation:
     )
     async def update_comment(self, info: Info, id: strawberry.ID, content: str) -> Comment:
         comment = await service.update_comment(
-            info.context.db, signed_in_user(info), decode_id(id, "Comment"), content
+            info.context.db,
+            signed_in_user(info),
+            decode_id(id, "Comment"),
+            content,
+            events=info.context.state.comment_feed,
         )
         return Comment.from_row(comment)
 
@@ -63,7 +68,10 @@ class CommentMutation:
     )
     async def delete_comment(self, info: Info, id: strawberry.ID) -> bool:
         return await service.delete_comment(
-            info.context.db, signed_in_user(info), decode_id(id, "Comment")
+            info.context.db,
+            signed_in_user(info),
+            decode_id(id, "Comment"),
+            events=info.context.state.comment_feed,
         )
 
     @strawberry.mutation(
@@ -72,6 +80,10 @@ class CommentMutation:
     )
     async def moderate_comment(self, info: Info, id: strawberry.ID, approved: bool) -> Comment:
         comment = await service.moderate_comment(
-            info.context.db, signed_in_user(info), decode_id(id, "Comment"), approved=approved
+            info.context.db,
+            signed_in_user(info),
+            decode_id(id, "Comment"),
+            approved=approved,
+            events=info.context.state.comment_feed,
         )
         return Comment.from_row(comment)

@@ -2,7 +2,8 @@
 
 Deleting a comment that has replies keeps a tombstone (`deleted_at` set, content erased)
 so the thread stays readable; one without replies is removed, and so is every tombstone
-above it that has no replies left.
+above it that has no replies left. Each use case reports what it committed to the
+`events` it is given (in the app, the live feed that publishes to subscribers).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from blog_graphql.accounts.models import User
 from blog_graphql.comments import notifications
 from blog_graphql.comments.access import visible_comments
+from blog_graphql.comments.events import CommentEvents, EventKind
 from blog_graphql.comments.models import Comment
 from blog_graphql.db import Database, after_commit, utcnow
 from blog_graphql.errors import Forbidden, InvalidInput, NotFound
@@ -25,22 +27,20 @@ from blog_graphql.posts.models import Post
 
 MAX_COMMENT_LENGTH = 10_000
 Moderation = Literal["post", "pre"]
-CommentEvent = Literal["added", "edited", "deleted", "approved", "hidden"]
 
 
-async def comment_committed(event: CommentEvent, comment: Comment) -> None:
-    """The hook point for live updates: runs only after the comment's transaction committed.
+def _announce(
+    session: AsyncSession, events: CommentEvents, kind: EventKind, comment: Comment
+) -> None:
+    """Tell `events` of the change once the transaction committed (never on rollback).
 
-    `event` says what happened; `comment` is the committed row (for "deleted", as it was
-    last). "added" comes for every new comment, approved or waiting (`is_approved`);
-    "approved" when a moderator lets one through, which is when a pre-moderated comment
-    first becomes public. The subscriptions issue publishes these to pub/sub here.
+    "added" comes for every new comment, approved or waiting (`is_approved`); "approved"
+    when a moderator lets one through, which is when a pre-moderated comment first
+    becomes public; for "deleted", `comment` is the row as it was last.
     """
 
-
-def _announce(session: AsyncSession, event: CommentEvent, comment: Comment) -> None:
     async def announce() -> None:
-        await comment_committed(event, comment)
+        await events.comment_committed(kind, comment)
 
     after_commit(session, announce)
 
@@ -62,6 +62,7 @@ async def add_comment(
     content: str,
     parent_id: int | None = None,
     moderation: Moderation = "post",
+    events: CommentEvents,
 ) -> Comment:
     """A comment on a post the viewer may see, or a reply to a comment on it."""
     text = checked_content(content)
@@ -80,36 +81,42 @@ async def add_comment(
             await session.flush()
             if comment.is_approved:
                 await notifications.queue_comment_notices(session, comment)
-            _announce(session, "added", comment)
+            _announce(session, events, "added", comment)
     except IntegrityError:  # the post or parent was deleted while we wrote
         raise NotFound() from None
     return comment
 
 
-async def update_comment(db: Database, user: User, comment_id: int, content: str) -> Comment:
+async def update_comment(
+    db: Database, user: User, comment_id: int, content: str, *, events: CommentEvents
+) -> Comment:
     text = checked_content(content)
     async with db.transaction() as session:
         comment = await _comment_to_change(session, user, comment_id)
         comment.content = text
         comment.updated_at = utcnow()
-        _announce(session, "edited", comment)
+        _announce(session, events, "edited", comment)
     return comment
 
 
-async def delete_comment(db: Database, user: User, comment_id: int) -> bool:
+async def delete_comment(
+    db: Database, user: User, comment_id: int, *, events: CommentEvents
+) -> bool:
     """A tombstone if it has replies; otherwise gone, with tombstones left without replies."""
     async with db.transaction() as session:
         comment = await _comment_to_change(session, user, comment_id)
         if await _has_replies(session, comment.id):
             comment.deleted_at = comment.updated_at = utcnow()
             comment.content = ""
-            _announce(session, "deleted", comment)
+            _announce(session, events, "deleted", comment)
         else:
-            await _remove_with_bare_tombstones(session, comment)
+            await _remove_with_bare_tombstones(session, events, comment)
     return True
 
 
-async def moderate_comment(db: Database, user: User, comment_id: int, *, approved: bool) -> Comment:
+async def moderate_comment(
+    db: Database, user: User, comment_id: int, *, approved: bool, events: CommentEvents
+) -> Comment:
     """Admins show or hide a comment; showing it announces it (once) to whom it concerns."""
     async with db.transaction() as session:
         comment = await _visible_comment(session, user, comment_id)
@@ -125,7 +132,7 @@ async def moderate_comment(db: Database, user: User, comment_id: int, *, approve
             set_committed_value(comment, "is_approved", approved)
             if approved:
                 await notifications.queue_comment_notices(session, comment)
-            _announce(session, "approved" if approved else "hidden", comment)
+            _announce(session, events, "approved" if approved else "hidden", comment)
     return comment
 
 
@@ -171,12 +178,14 @@ async def _has_replies(session: AsyncSession, comment_id: int) -> bool:
     return bool(await session.scalar(select(exists().where(Comment.parent_id == comment_id))))
 
 
-async def _remove_with_bare_tombstones(session: AsyncSession, comment: Comment) -> None:
+async def _remove_with_bare_tombstones(
+    session: AsyncSession, events: CommentEvents, comment: Comment
+) -> None:
     """Delete `comment`, then each tombstone above it whose last reply that was."""
     removed: Comment | None = comment
     while removed is not None:
         await session.execute(delete(Comment).where(Comment.id == removed.id))
-        _announce(session, "deleted", removed)
+        _announce(session, events, "deleted", removed)
         removed = await _bare_tombstone(session, removed.parent_id)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import Enum
 
 import strawberry
 
@@ -96,3 +97,34 @@ async def comments_of_post(
         loaders.comments_of_post, loaders.comment_total, parent=post_id,
         first=first, after=after, shape=THREAD_CURSOR, key=thread_key, node=Comment.from_row,
     )  # fmt: skip
+
+
+@strawberry.enum(description="What happened to a comment in a live thread.")
+class CommentEventKind(Enum):
+    ADDED = strawberry.enum_value("added", description="A new comment (approved, or waiting).")
+    EDITED = strawberry.enum_value("edited", description="Its content changed.")
+    DELETED = strawberry.enum_value(
+        "deleted",
+        description="Deleted: `comment` is its tombstone when it has replies, null when it "
+        "is gone (drop it from view).",
+    )
+    APPROVED = strawberry.enum_value(
+        "approved", description="A moderator let it through (or showed it again)."
+    )
+    HIDDEN = strawberry.enum_value(
+        "hidden",
+        description="A moderator hid it: `comment` is null for those who may no longer see "
+        "it (drop it from view).",
+    )
+
+
+@strawberry.type(
+    description="A change to a comment, as the subscriber may see it. Apply `comment` when "
+    "present; when it is null, remove the comment `commentId` from view."
+)
+class CommentEvent:
+    kind: CommentEventKind
+    comment_id: strawberry.ID = strawberry.field(description="The comment's global id.")
+    comment: Comment | None = strawberry.field(
+        description="The comment as it is now; null when it is gone or no longer visible."
+    )

@@ -52,7 +52,8 @@ async def authenticate_connection(context: Context, payload: object) -> None:
         raise Unauthenticated("Invalid or expired token.")
     token = bearer_token(authorization)
     claims = decode_token(context.settings, token, "access")
-    context.viewer = await viewer_for_token(context.db, context.settings, token)
+    # Through `use_viewer`: loaders apply the viewer's visibility rules.
+    context.use_viewer(await viewer_for_token(context.db, context.settings, token))
     context.session_id = claims.session_id
     if context.live is not None:
         context.state.live.sockets.authenticated(context.live, claims)

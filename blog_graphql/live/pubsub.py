@@ -148,6 +148,14 @@ class PubSub:
         found = self._channels.get(self.prefix + channel)
         return len(found.subscribers) if found else 0
 
+    def listening(self, channel: str) -> int:
+        """Subscribers of `channel` certain to receive what is published from now on (the
+        broker confirmed the channel): what a test waits for before it publishes."""
+        found = self._channels.get(self.prefix + channel)
+        if found is None or not found.joined.done() or _failed(found.joined):
+            return 0
+        return sum(1 for subscriber in found.subscribers if subscriber.dropped is None)
+
     def deliver(self, channel: str, data: bytes) -> None:
         """Called by the broker for each message: decoded once, offered to each subscriber."""
         found = self._channels.get(channel)

@@ -47,6 +47,13 @@ async def find_post_by_slug(db: Database, viewer: User | None, slug: str) -> Any
         return (await session.execute(query)).one_or_none()
 
 
+async def post_is_visible(db: Database, viewer: User | None, post_id: int) -> bool:
+    """Whether the post exists and the viewer may read it (drafts: author and admins)."""
+    query = select(Post.id).where(Post.id == post_id, visible_posts(viewer))
+    async with db.session() as session:
+        return await session.scalar(query) is not None
+
+
 async def list_posts(
     db: Database, viewer: User | None, post_filter: PostFilter, first: int, after: str | None
 ) -> PostPage:

@@ -7,10 +7,21 @@ import pytest
 from sqlalchemy import select
 
 from blog_graphql.comments import notifications, service
+from blog_graphql.comments.events import NO_EVENTS, EventKind
 from blog_graphql.comments.models import Comment
 from blog_graphql.emails.models import OutboxEmail
 from tests.content.helpers import ADD_COMMENT, post_id
 from tests.factories import create_comment, create_post, create_user
+
+
+class RecordedEvents:
+    """A `CommentEvents` that remembers what it heard, and of which state of the comment."""
+
+    def __init__(self) -> None:
+        self.heard: list[tuple[EventKind, int, bool, bool]] = []
+
+    async def comment_committed(self, kind: EventKind, comment: Comment) -> None:
+        self.heard.append((kind, comment.id, comment.is_approved, comment.deleted_at is not None))
 
 
 async def outbox(db) -> list[tuple[str, str, dict[str, Any]]]:
@@ -86,7 +97,7 @@ async def test_inactive_authors_get_no_email(db, people):
 
 async def test_a_rolled_back_comment_leaves_no_email_and_no_event(db, people, monkeypatch):
     post = await create_post(db, author=people["ada"])
-    events = []
+    events = RecordedEvents()
     real_notices = notifications.queue_comment_notices
 
     async def notices_then_fail(session, comment):
@@ -94,14 +105,10 @@ async def test_a_rolled_back_comment_leaves_no_email_and_no_event(db, people, mo
         assert len(session.new) == 1  # the email is queued in this very transaction
         raise RuntimeError("the database went away")
 
-    async def record(event, comment):
-        events.append(event)
-
     monkeypatch.setattr(notifications, "queue_comment_notices", notices_then_fail)
-    monkeypatch.setattr(service, "comment_committed", record)
     with pytest.raises(RuntimeError):
-        await create_comment(db, post=post, author=people["bob"])
-    assert await outbox(db) == [] and events == []
+        await create_comment(db, post=post, author=people["bob"], events=events)
+    assert await outbox(db) == [] and events.heard == []
     async with db.session() as session:
         assert (await session.scalars(select(Comment))).all() == []
 
@@ -112,30 +119,27 @@ async def test_pre_moderated_comments_are_announced_once_on_first_approval(db, p
     comment = await create_comment(db, post=post, author=people["bob"], approved=False)
     assert await outbox(db) == []
     for approved in (True, False, True):
-        await service.moderate_comment(db, admin, comment.id, approved=approved)
+        await service.moderate_comment(db, admin, comment.id, approved=approved, events=NO_EVENTS)
     assert [(template, to) for template, to, _ in await outbox(db)] == [
         ("comment_on_post", "ada@example.com")
     ]
 
 
-async def test_the_live_update_hook_hears_each_committed_change(db, people, monkeypatch):
-    events = []
-
-    async def record(event, comment):
-        events.append((event, comment.id, comment.is_approved, comment.deleted_at is not None))
-
-    monkeypatch.setattr(service, "comment_committed", record)
+async def test_the_live_update_hook_hears_each_committed_change(db, people):
+    events = RecordedEvents()
     admin = await create_user(db, is_admin=True)
     post = await create_post(db, author=people["ada"])
     bob, ada = people["bob"], people["ada"]
-    parent = await create_comment(db, post=post, author=bob)
-    reply = await create_comment(db, post=post, author=ada, parent=parent, approved=False)
-    await service.update_comment(db, bob, parent.id, "edited")
-    await service.moderate_comment(db, admin, reply.id, approved=True)
-    await service.moderate_comment(db, admin, reply.id, approved=False)
-    await service.delete_comment(db, bob, parent.id)  # a tombstone: it has a reply
-    await service.delete_comment(db, ada, reply.id)  # the reply, then the bare tombstone
-    assert events == [
+    parent = await create_comment(db, post=post, author=bob, events=events)
+    reply = await create_comment(
+        db, post=post, author=ada, parent=parent, approved=False, events=events
+    )
+    await service.update_comment(db, bob, parent.id, "edited", events=events)
+    await service.moderate_comment(db, admin, reply.id, approved=True, events=events)
+    await service.moderate_comment(db, admin, reply.id, approved=False, events=events)
+    await service.delete_comment(db, bob, parent.id, events=events)  # a tombstone: has a reply
+    await service.delete_comment(db, ada, reply.id, events=events)  # the reply, then the tombstone
+    assert events.heard == [
         ("added", parent.id, True, False),
         ("added", reply.id, False, False),
         ("edited", parent.id, True, False),

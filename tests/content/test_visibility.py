@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from blog_graphql.comments import service as comments_service
+from blog_graphql.comments.events import NO_EVENTS
 from blog_graphql.context import Context
 from tests.content.helpers import comment_id, post_id
 from tests.factories import create_comment, create_post, create_user
@@ -164,7 +165,7 @@ async def test_comments_of_a_draft_to_those_who_see_it(call, world, viewer):
 @pytest.mark.parametrize("viewer", VIEWERS)
 async def test_the_parent_of_a_reply_is_null_once_hidden_from_the_viewer(call, db, world, viewer):
     await comments_service.moderate_comment(
-        db, world.users["admin"], world.approved.id, approved=False
+        db, world.users["admin"], world.approved.id, approved=False, events=NO_EVENTS
     )
     query = "query($id: ID!) { node(id: $id) { ... on Comment { parent { content } } } }"
     body = await call(query, {"id": comment_id(world.reply)}, user=world.users[viewer])

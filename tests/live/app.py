@@ -1,8 +1,10 @@
-"""A test-only app: the real one plus a subscription and a mutation to drive live tests.
+"""A test-only app: the real one plus operations that drive and observe live tests.
 
-Until comments exist, `echo` stands in for `commentAdded`: it goes through the same
-hub, broker, socket registry and connection rules. It yields "ready" once its
-subscription is in place (so a test knows when publishing can no longer be missed).
+`listening(channel)` says how many subscribers of a channel will hear what is published
+from now on, so a test knows when a comment can no longer be missed. `echo` publishes
+arbitrary events through the same hub, broker, socket registry and connection rules as
+the comment subscriptions, for the tests of the hub itself (floods, huge events); it
+yields "ready" once its subscription is in place.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from blog_graphql.context import Info
 from blog_graphql.db import after_commit
 from blog_graphql.hardening import hardened_schema
 from blog_graphql.posts.models import Tag
-from blog_graphql.schema import Mutation, Query
+from blog_graphql.schema import Mutation, Query, Subscription
 from blog_graphql.state import AppState
 
 READY = "ready"
@@ -46,6 +48,13 @@ class EchoSubscription:
         """The connection's viewer, then silence until the socket ends."""
         yield info.context.viewer.username if info.context.viewer else None
         await asyncio.Future()
+
+
+@strawberry.type
+class ListeningQuery:
+    @strawberry.field
+    def listening(self, info: Info, channel: str) -> int:
+        return info.context.state.live.pubsub.listening(channel)
 
 
 @strawberry.type
@@ -81,13 +90,13 @@ class EchoMutation:
 
 
 def create_test_app() -> Starlette:
-    """The app `serve` builds, with the echo operations beside the real ones."""
+    """The app `serve` builds, with the test operations beside the real ones."""
     state = AppState.create(get_settings())
     schema = hardened_schema(
         state.settings,
         state.rate_limiter,
-        query=Query,
+        query=merge_types("Query", (Query, ListeningQuery)),
         mutation=merge_types("Mutation", (Mutation, EchoMutation)),
-        subscription=EchoSubscription,
+        subscription=merge_types("Subscription", (Subscription, EchoSubscription)),
     )
     return create_app(state=state, schema=schema)

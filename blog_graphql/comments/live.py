@@ -1,0 +1,154 @@
+"""Live comment feeds: committed changes out to pub/sub, and back in as each subscriber
+may see them.
+
+A message names a comment and what happened to it. The hub decodes it once per instance
+and hands the same dict to every local subscriber of the channel; the first subscriber
+to read it starts loading the comment with its author and leaves that task on the
+message, and the others await the same task. So a thousand subscribers of one post
+cost one statement per event on each instance; who may see what is then decided in
+memory, from the comment as it is now (a comment edited and then hidden is hidden).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncGenerator, Callable
+from dataclasses import dataclass, replace
+from typing import Any
+
+from blog_graphql.accounts.models import User
+from blog_graphql.comments import events
+from blog_graphql.comments.loaders import load_comment_with_author
+from blog_graphql.comments.models import Comment
+from blog_graphql.db import Database
+from blog_graphql.errors import NotFound
+from blog_graphql.live import closecodes
+from blog_graphql.live.hub import LiveHub
+from blog_graphql.live.pubsub import Event, Subscriber
+from blog_graphql.live.sockets import LiveSocket
+from blog_graphql.permissions import is_owner_or_admin
+from blog_graphql.posts.queries import post_is_visible
+
+logger = logging.getLogger("blog_graphql.comments.live")
+
+# Where the shared load of a delivered message is kept, on the message itself.
+LOADING = "_loading"
+Loaded = tuple[Comment, User] | None
+
+
+@dataclass(frozen=True)
+class Change:
+    """One committed change as one subscriber receives it."""
+
+    kind: events.EventKind
+    comment_id: int
+    comment: Comment | None  # None: gone, or not (any more) visible to this subscriber
+    author: User | None
+    was_approved: bool
+    author_id: int
+
+
+def seen_by(viewer: User | None, change: Change) -> Change | None:
+    """The change as `viewer` may see it, or None if it does not concern them. A comment
+    they may no longer see, but may have seen, still comes as its bare id, so that
+    their view never keeps a hidden or deleted comment."""
+    comment = change.comment
+    if comment is None:
+        saw_it = change.was_approved or is_owner_or_admin(viewer, change.author_id)
+        return change if change.kind == "deleted" and saw_it else None
+    if comment.is_approved or is_owner_or_admin(viewer, comment.author_id):
+        return change
+    if change.kind == "hidden":
+        return replace(change, comment=None, author=None)
+    return None
+
+
+def newly_public(change: Change | None) -> Change | None:
+    """`commentAdded`: an approved comment, new or just let through by a moderator."""
+    if change is None or change.kind not in ("added", "approved") or change.comment is None:
+        return None
+    if not change.comment.is_approved or change.comment.deleted_at is not None:
+        return None
+    return change
+
+
+class CommentFeed:
+    """The services' `CommentEvents` (publishing side) and the subscriptions' source."""
+
+    def __init__(self, db: Database, hub: LiveHub) -> None:
+        self._db = db
+        self._hub = hub
+
+    async def comment_committed(self, kind: events.EventKind, comment: Comment) -> None:
+        for channel in events.channels_of(kind, comment):
+            await self._hub.pubsub.publish(channel, events.message(kind, comment))
+
+    async def ensure_watchable(self, viewer: User | None, post_id: int) -> None:
+        """A post's thread is watched by those who may read it: NOT_FOUND otherwise."""
+        if not await post_is_visible(self._db, viewer, post_id):
+            raise NotFound()
+
+    def added(
+        self, socket: LiveSocket | None, viewer: User | None, post_id: int
+    ) -> AsyncGenerator[Change]:
+        channel = events.post_channel(post_id)
+        return self._watch(socket, channel, lambda change: newly_public(seen_by(viewer, change)))
+
+    def thread(
+        self, socket: LiveSocket | None, viewer: User | None, post_id: int
+    ) -> AsyncGenerator[Change]:
+        channel = events.post_channel(post_id)
+        return self._watch(socket, channel, lambda change: seen_by(viewer, change))
+
+    def moderation(self, socket: LiveSocket | None) -> AsyncGenerator[Change]:
+        """For admins, who see every comment: everything on the moderation channel."""
+        return self._watch(socket, events.MODERATION_CHANNEL, lambda change: change)
+
+    async def _watch(
+        self,
+        socket: LiveSocket | None,
+        channel: str,
+        select: Callable[[Change], Change | None],
+    ) -> AsyncGenerator[Change]:
+        async with self._hub.subscribe(socket, channel) as messages:
+            async for message in messages:
+                change = await self._change(message, messages)
+                if change is not None and (selected := select(change)) is not None:
+                    yield selected
+
+    async def _change(self, message: Event, subscriber: Subscriber) -> Change | None:
+        if LOADING not in message:
+            message[LOADING] = _shared(self._load(int(message["id"])))
+        try:
+            loaded: Loaded = await asyncio.shield(message[LOADING])
+        except Exception:  # logged once by the load; every subscriber may miss this event
+            subscriber.drop(closecodes.STREAM_INTERRUPTED, "An event could not be loaded")
+            return None
+        comment, author = loaded if loaded is not None else (None, None)
+        return Change(
+            kind=message["kind"],
+            comment_id=int(message["id"]),
+            comment=comment,
+            author=author,
+            was_approved=bool(message["approved"]),
+            author_id=int(message["authorId"]),
+        )
+
+    async def _load(self, comment_id: int) -> Loaded:
+        try:
+            return await load_comment_with_author(self._db, comment_id)
+        except Exception:
+            logger.exception("could not load comment %s for its subscribers", comment_id)
+            raise
+
+
+def _shared(load: Any) -> asyncio.Task[Loaded]:
+    task: asyncio.Task[Loaded] = asyncio.ensure_future(load)
+    task.add_done_callback(_retrieve_exception)
+    return task
+
+
+def _retrieve_exception(task: asyncio.Task[Loaded]) -> None:
+    if not task.cancelled():
+        task.exception()

@@ -1,0 +1,80 @@
+"""Comment subscriptions: translate, delegate to the live feed, translate back.
+
+Each event is resolved with fresh loaders primed with the comment's author (see
+`Context.next_event`), so a long-lived subscription neither serves stale rows nor grows
+a cache, and its author costs no statement per subscriber.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+from contextlib import aclosing
+
+import strawberry
+
+from blog_graphql.comments.live import Change
+from blog_graphql.comments.types import Comment, CommentEvent, CommentEventKind
+from blog_graphql.context import Info
+from blog_graphql.ids import decode_id, encode_id
+from blog_graphql.permissions import IsAdmin
+
+
+def event_comment(info: Info, change: Change) -> Comment | None:
+    info.context.next_event(change.author)
+    return Comment.from_row(change.comment) if change.comment is not None else None
+
+
+def comment_event(info: Info, change: Change) -> CommentEvent:
+    return CommentEvent(
+        kind=CommentEventKind(change.kind),
+        comment_id=strawberry.ID(encode_id("Comment", change.comment_id)),
+        comment=event_comment(info, change),
+    )
+
+
+@strawberry.type
+class CommentSubscription:
+    @strawberry.subscription(
+        description="Every approved comment on the post from now on, written on any server "
+        "instance: new ones, and pre-moderated ones once a moderator approves them. A "
+        "draft's comments only to its author and admins (NOT_FOUND to others)."
+    )
+    async def comment_added(
+        self, info: Info, post_id: strawberry.ID
+    ) -> AsyncGenerator[Comment, None]:
+        feed, viewer = info.context.state.comment_feed, info.context.viewer
+        post = decode_id(post_id, "Post", "postId")
+        await feed.ensure_watchable(viewer, post)
+        async with aclosing(feed.added(info.context.live, viewer, post)) as changes:
+            async for change in changes:
+                comment = event_comment(info, change)
+                assert comment is not None  # `added` yields visible comments only
+                yield comment
+
+    @strawberry.subscription(
+        description="Every change to the post's comments that concerns the viewer: added, "
+        "edited, deleted, approved and hidden. Comments the viewer may not see are left "
+        "out; one they could see that is deleted or hidden comes with a null `comment`, "
+        "so a live thread never keeps showing it."
+    )
+    async def comment_events(
+        self, info: Info, post_id: strawberry.ID
+    ) -> AsyncGenerator[CommentEvent, None]:
+        feed, viewer = info.context.state.comment_feed, info.context.viewer
+        post = decode_id(post_id, "Post", "postId")
+        await feed.ensure_watchable(viewer, post)
+        async with aclosing(feed.thread(info.context.live, viewer, post)) as changes:
+            async for change in changes:
+                yield comment_event(info, change)
+
+    @strawberry.subscription(
+        description="Admins: comments waiting for approval (`ADDED` with `isApproved: "
+        "false`, under COMMENT_MODERATION=pre), comments approved or hidden, and waiting "
+        "ones deleted, on every post, so a moderation screen updates itself.",
+        permission_classes=[IsAdmin],
+    )
+    async def comment_moderation(self, info: Info) -> AsyncGenerator[CommentEvent, None]:
+        feed = info.context.state.comment_feed
+        async with aclosing(feed.moderation(info.context.live)) as changes:
+            async for change in changes:
+                yield comment_event(info, change)
