@@ -72,11 +72,13 @@ def add_comment(
     return comment_id
 
 
-async def listening(server: LiveServer, channel: str, count: int) -> None:
+async def listening(
+    server: LiveServer, channel: str, count: int, attempts: int = LISTENING_ATTEMPTS
+) -> None:
     """Wait until `count` subscribers of `channel` on `server` will hear what comes next."""
     query = "query($c: String!) { listening(channel: $c) }"
     async with httpx.AsyncClient(timeout=30) as http:
-        for _ in range(LISTENING_ATTEMPTS):
+        for _ in range(attempts):
             response = await http.post(
                 f"{server.url}/graphql", json={"query": query, "variables": {"c": channel}}
             )

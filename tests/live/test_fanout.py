@@ -7,10 +7,12 @@ import contextlib
 
 import pytest
 import redis
-from websockets.exceptions import ConnectionClosed
 
+from blog_graphql.comments.events import post_channel
 from tests.conftest import requires_redis
+from tests.factories import auth_headers, create_post, create_user
 from tests.live.clients import PROTOCOLS, graphql_socket, subscribe_echo
+from tests.live.comments import COMMENT_ADDED, add_comment, listening, post_id, watch_post
 from tests.live.conftest import publish
 from tests.live.redis_server import private_redis
 
@@ -36,24 +38,24 @@ async def eventually(check, expected, attempts: int = 200):
 
 
 @pytest.mark.parametrize("protocol", PROTOCOLS)
-async def test_a_subscriber_on_one_instance_gets_events_published_on_another(
-    serve, redis_url, protocol
+async def test_a_comment_written_on_one_instance_reaches_subscribers_on_both(
+    serve, redis_url, db, settings, protocol
 ):
+    ada, bob = await create_user(db), await create_user(db, username="bob")
+    post = await create_post(db, author=ada)
+    bob_token = (await auth_headers(db, settings, bob))["Authorization"]
     with serve(REDIS_URL=redis_url) as a, serve(REDIS_URL=redis_url) as b:
         async with graphql_socket(a.ws_url, protocol) as on_a, graphql_socket(b.ws_url) as on_b:
-            for socket in (on_a, on_b):
+            for socket, server in ((on_a, a), (on_b, b)):
                 await socket.init()
-                await subscribe_echo(socket, "1", "news")
-            publish(b, "news", "from b")
-            publish(a, "news", "from a")
-            assert [await on_a.next_data("1") for _ in range(2)] == [
-                {"echo": "from b"},
-                {"echo": "from a"},
-            ]
-            assert [await on_b.next_data("1") for _ in range(2)] == [
-                {"echo": "from b"},
-                {"echo": "from a"},
-            ]
+                await watch_post(socket, server, post)
+            from_b = add_comment(b, bob_token, post, "written on b")
+            from_a = add_comment(a, bob_token, post, "written on a")
+            heard = {
+                name: [(await socket.next_data("1"))["commentAdded"]["id"] for _ in range(2)]
+                for name, socket in (("a", on_a), ("b", on_b))
+            }
+    assert heard == {"a": [from_b, from_a], "b": [from_b, from_a]}
 
 
 async def test_one_redis_subscription_per_instance_and_channel_whatever_the_subscribers(
@@ -90,31 +92,35 @@ async def test_a_rolled_back_publish_is_never_delivered(serve, redis_url):
 
 @pytest.mark.parametrize("protocol", PROTOCOLS)
 async def test_a_redis_restart_closes_subscribers_with_1012_and_the_listener_recovers(
-    serve, tmp_path, protocol
+    serve, tmp_path, db, settings, protocol
 ):
+    ada, bob = await create_user(db), await create_user(db)
+    post = await create_post(db, author=ada)
+    bob_token = (await auth_headers(db, settings, bob))["Authorization"]
     with private_redis(tmp_path) as own_redis, serve(REDIS_URL=own_redis.url) as server:
         async with graphql_socket(server.ws_url, protocol) as before:
             await before.init()
-            await subscribe_echo(before, "1", "news")
+            await watch_post(before, server, post)
             own_redis.stop()
             assert await before.close_code() == 1012
         own_redis.start()
-        # The instance reconnects by itself: a new subscriber hears new events.
+        # The instance reconnects by itself: a new subscriber hears new comments.
         async with contextlib.AsyncExitStack() as stack:
-            after = await subscribe_once_redis_is_back(stack, server, protocol, "news")
-            publish(server, "news", "back")
-            assert await after.next_data("1") == {"echo": "back"}
+            after = await subscribe_once_redis_is_back(stack, server, protocol, post)
+            comment_id = add_comment(server, bob_token, post, "back")
+            assert (await after.next_data("1"))["commentAdded"]["id"] == comment_id
 
 
-async def subscribe_once_redis_is_back(stack, server, protocol, channel, attempts=20):
+async def subscribe_once_redis_is_back(stack, server, protocol, post, attempts=20):
     """Until the instance has reconnected, a new subscription is closed with 1012 (the
-    client's cue to retry), as a `graphql-ws` client would, retry on a fresh socket."""
+    client's cue to retry); as a `graphql-ws` client would, retry on a fresh socket."""
     for _ in range(attempts):
         socket = await stack.enter_async_context(graphql_socket(server.ws_url, protocol))
         await socket.init()
+        await socket.subscribe("1", COMMENT_ADDED, post=post_id(post))
         try:
-            await subscribe_echo(socket, "1", channel)
+            await listening(server, post_channel(post.id), 1, attempts=60)
             return socket
-        except ConnectionClosed:
-            assert socket.ws.close_code == 1012
+        except AssertionError:
+            assert await socket.close_code() == 1012
     raise AssertionError("the instance never resubscribed to Redis")

@@ -1,0 +1,75 @@
+"""The comment feed in process: one load per event whatever the subscribers, then a
+filter per subscriber (the HTTP and WebSocket paths are in test_comment_subscriptions)."""
+
+from __future__ import annotations
+
+import asyncio
+from contextlib import AsyncExitStack, aclosing
+
+from blog_graphql.comments.events import NO_EVENTS, post_channel
+from blog_graphql.comments.live import CommentFeed
+from blog_graphql.live.hub import LiveHub
+from blog_graphql.live.pubsub import InProcessBroker, PubSub
+from blog_graphql.live.sockets import LiveSockets
+from tests.factories import create_comment, create_post, create_user
+
+
+def in_process_feed(db) -> tuple[CommentFeed, PubSub]:
+    pubsub = PubSub(InProcessBroker, prefix="test:", queue_size=4)
+    sockets = LiveSockets(db, per_address=1, check_seconds=3600)
+    return CommentFeed(db, LiveHub(pubsub=pubsub, sockets=sockets)), pubsub
+
+
+async def first_changes(pubsub: PubSub, streams, channel: str):
+    """Start every stream; once all listen, the tasks that await their first change."""
+    firsts = [asyncio.create_task(anext(stream)) for stream in streams]
+    for _ in range(500):
+        if pubsub.listening(channel) == len(firsts):
+            return firsts
+        await asyncio.sleep(0.01)
+    raise AssertionError("the subscribers never all listened")
+
+
+async def test_a_thousand_subscribers_of_one_post_cost_one_load_per_event(db, sql_log):
+    ada, bob = await create_user(db), await create_user(db)
+    post = await create_post(db, author=ada)
+    comment = await create_comment(db, post=post, author=bob, events=NO_EVENTS)
+    feed, pubsub = in_process_feed(db)
+    async with AsyncExitStack() as stack:
+        streams = [
+            await stack.enter_async_context(aclosing(feed.added(None, None, post.id)))
+            for _ in range(1000)
+        ]
+        firsts = await first_changes(pubsub, streams, post_channel(post.id))
+        sql_log.clear()
+        await feed.comment_committed("added", comment)
+        changes = await asyncio.gather(*firsts)
+    assert {(change.comment_id, change.author.username) for change in changes} == {
+        (comment.id, bob.username)
+    }
+    assert len(changes) == 1000
+    assert len(sql_log.statements()) == 1  # the comment with its author, once
+
+
+async def test_a_waiting_comment_reaches_only_its_author_and_admins_in_the_thread(db):
+    ada, bob = await create_user(db), await create_user(db)
+    admin = await create_user(db, is_admin=True)
+    post = await create_post(db, author=ada)
+    feed, pubsub = in_process_feed(db)
+    viewers = {"anonymous": None, "post author": ada, "comment author": bob, "admin": admin}
+    async with AsyncExitStack() as stack:
+        streams = [
+            await stack.enter_async_context(aclosing(feed.thread(None, viewer, post.id)))
+            for viewer in viewers.values()
+        ]
+        firsts = await first_changes(pubsub, streams, post_channel(post.id))
+        waiting = await create_comment(db, post=post, author=bob, approved=False, events=feed)
+        approved = await create_comment(db, post=post, author=bob, events=feed)
+        changes = await asyncio.gather(*firsts)
+    heard = {name: change.comment_id for name, change in zip(viewers, changes, strict=True)}
+    assert heard == {
+        "anonymous": approved.id,
+        "post author": approved.id,
+        "comment author": waiting.id,
+        "admin": waiting.id,
+    }
