@@ -8,9 +8,10 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from tests.factories import auth_headers, create_user
-from tests.live.clients import ECHO, RECEIVE_TIMEOUT_SECONDS, VIEWER
-from tests.live.conftest import publish
+from blog_graphql.comments.events import post_channel
+from tests.factories import auth_headers, create_post, create_user
+from tests.live.clients import RECEIVE_TIMEOUT_SECONDS
+from tests.live.comments import COMMENT_ADDED, add_comment, listening, post_id
 
 SCRIPT = Path(__file__).parent / "js" / "subscribe.mjs"
 
@@ -44,24 +45,44 @@ class NodeSubscriber:
         return await asyncio.wait_for(self.process.wait(), RECEIVE_TIMEOUT_SECONDS)
 
 
-async def test_the_graphql_ws_npm_client_receives_published_events(serve):
+async def test_the_graphql_ws_npm_client_receives_new_comments(serve, db, settings):
+    ada, bob = await create_user(db), await create_user(db, username="bob")
+    post = await create_post(db, author=ada)
+    bob_token = (await auth_headers(db, settings, bob))["Authorization"]
     with serve() as server:
-        client = await NodeSubscriber.start(server.ws_url, 3, ECHO, {"channel": "js"})
-        assert await client.line() == {"data": {"echo": "ready"}}
-        publish(server, "js", "from python", count=2)
-        assert await client.line() == {"data": {"echo": "from python"}}
-        assert await client.line() == {"data": {"echo": "from python"}}
-        assert await client.line() == {"closed": 1000}
+        client = await NodeSubscriber.start(
+            server.ws_url, 2, COMMENT_ADDED, {"post": post_id(post)}
+        )
+        await listening(server, post_channel(post.id), 1)
+        ids = [add_comment(server, bob_token, post, text) for text in ("one", "two")]
+        lines = [await client.line() for _ in range(3)]
         assert await client.finish() == 0
+    assert lines == [
+        {"data": {"commentAdded": {"id": ids[0], "content": "one", "isApproved": True,
+                                   "author": {"username": "bob"}}}},
+        {"data": {"commentAdded": {"id": ids[1], "content": "two", "isApproved": True,
+                                   "author": {"username": "bob"}}}},
+        {"closed": 1000},
+    ]  # fmt: skip
 
 
 async def test_the_graphql_ws_npm_client_authenticates_in_connection_params(serve, db, settings):
+    """Its author watches a draft's comments; a forged token is closed with 4403."""
     ada = await create_user(db, username="ada")
+    draft = await create_post(db, author=ada, published=False)
     authorization = (await auth_headers(db, settings, ada))["Authorization"]
+    variables = {"post": post_id(draft)}
     with serve() as server:
-        client = await NodeSubscriber.start(server.ws_url, 1, VIEWER, {}, authorization)
-        assert await client.line() == {"data": {"viewer": "ada"}}
-        refused = await NodeSubscriber.start(server.ws_url, 1, VIEWER, {}, "Bearer forged")
+        client = await NodeSubscriber.start(
+            server.ws_url, 1, COMMENT_ADDED, variables, authorization
+        )
+        await listening(server, post_channel(draft.id), 1)
+        add_comment(server, authorization, draft, "draft note")
+        heard = await client.line()
+        refused = await NodeSubscriber.start(
+            server.ws_url, 1, COMMENT_ADDED, variables, "Bearer forged"
+        )
         assert await refused.line() == {"closed": 4403}
         await refused.finish()
         assert await client.finish() == 0
+    assert heard["data"]["commentAdded"]["content"] == "draft note"

@@ -1,5 +1,5 @@
 """Sockets end with their session: token expiry (4401); logout, password change and
-deactivation through the real mutations (4403)."""
+deactivation through the real mutations (4403); each socket holding a real `commentAdded`."""
 
 from __future__ import annotations
 
@@ -11,31 +11,39 @@ from blog_graphql.accounts.tokens import decode_token
 from blog_graphql.ids import encode_id
 from blog_graphql.live import closecodes
 from blog_graphql.live.sockets import LiveSockets
-from tests.factories import DEFAULT_PASSWORD, auth_headers, create_user
+from tests.factories import DEFAULT_PASSWORD, auth_headers, create_post, create_user
 from tests.live.accounts import revoke_sessions, short_lived_authorization
-from tests.live.clients import PROTOCOLS, VIEWER, graphql_socket
+from tests.live.clients import PROTOCOLS, graphql_socket
+from tests.live.comments import add_comment, watch_post
 from tests.live.conftest import graphql_over_http
 
 
-async def watch_viewer(socket, token: str) -> None:
+async def watch_comments(socket, server, token: str, post) -> None:
+    """Sign the socket in and watch the post's comments, as a reader of it does."""
     assert (await socket.init({"Authorization": token}))["type"] == "connection_ack"
-    await socket.subscribe("1", VIEWER)
-    await socket.next_data("1")
+    await watch_post(socket, server, post)
+
+
+@pytest.fixture
+async def post(db):
+    return await create_post(db, author=await create_user(db))
 
 
 @pytest.mark.parametrize("protocol", PROTOCOLS)
-async def test_an_expired_access_token_closes_the_socket_with_4401(serve, db, settings, protocol):
+async def test_an_expired_access_token_closes_the_socket_with_4401(
+    serve, db, settings, post, protocol
+):
     ada = await create_user(db)
     with serve() as server:
         token = await short_lived_authorization(db, settings, ada, seconds=3)
         async with graphql_socket(server.ws_url, protocol) as socket:
-            await watch_viewer(socket, token)
+            await watch_comments(socket, server, token, post)
             assert await socket.close_code() == 4401
 
 
 @pytest.mark.parametrize("protocol", PROTOCOLS)
 async def test_logout_closes_that_sessions_sockets_with_4403_and_no_other(
-    serve, db, settings, protocol
+    serve, db, settings, post, protocol
 ):
     ada, bob = await create_user(db), await create_user(db)
     ada_token = (await auth_headers(db, settings, ada))["Authorization"]
@@ -45,12 +53,12 @@ async def test_logout_closes_that_sessions_sockets_with_4403_and_no_other(
             graphql_socket(server.ws_url, protocol) as ada_socket,
             graphql_socket(server.ws_url, protocol) as bob_socket,
         ):
-            await watch_viewer(ada_socket, ada_token)
-            await watch_viewer(bob_socket, bob_token)
+            await watch_comments(ada_socket, server, ada_token, post)
+            await watch_comments(bob_socket, server, bob_token, post)
             graphql_over_http(server, "mutation { logout }", ada_token)
             assert await ada_socket.close_code() == 4403
-            await bob_socket.subscribe("2", VIEWER)
-            assert await bob_socket.next_data("2") == {"viewer": bob.username}
+            comment_id = add_comment(server, bob_token, post, "still here")
+            assert (await bob_socket.next_data("1"))["commentAdded"]["id"] == comment_id
 
 
 CHANGE_PASSWORD = (
@@ -60,32 +68,40 @@ CHANGE_PASSWORD = (
 DEACTIVATE = "mutation($id: ID!) { setUserActive(id: $id, active: false) { isActive } }"
 
 
-async def close_code_after(server, token: str, mutation: str, by: str, **variables) -> int | None:
+async def close_code_after(
+    server, post, token: str, mutation: str, by: str, **variables
+) -> int | None:
     """Watch as `token`'s viewer, run `mutation` as `by`; how the socket then closed."""
     async with graphql_socket(server.ws_url) as socket:
-        await watch_viewer(socket, token)
+        await watch_comments(socket, server, token, post)
         graphql_over_http(server, mutation, by, **variables)
         return await socket.close_code()
 
 
-async def test_a_password_change_closes_the_users_other_sessions_sockets(serve, db, settings):
+async def test_a_password_change_closes_the_users_other_sessions_sockets(serve, db, settings, post):
     ada = await create_user(db)
     watching = (await auth_headers(db, settings, ada))["Authorization"]
     changing = (await auth_headers(db, settings, ada))["Authorization"]
     with serve() as server:
         code = await close_code_after(
-            server, watching, CHANGE_PASSWORD, changing, old=DEFAULT_PASSWORD, new="Another123"
+            server,
+            post,
+            watching,
+            CHANGE_PASSWORD,
+            changing,
+            old=DEFAULT_PASSWORD,
+            new="Another123",
         )
     assert code == 4403
 
 
-async def test_deactivating_a_user_closes_their_socket_with_4403(serve, db, settings):
+async def test_deactivating_a_user_closes_their_socket_with_4403(serve, db, settings, post):
     ada, admin = await create_user(db), await create_user(db, is_admin=True)
     token = (await auth_headers(db, settings, ada))["Authorization"]
     admin_token = (await auth_headers(db, settings, admin))["Authorization"]
     with serve() as server:
         code = await close_code_after(
-            server, token, DEACTIVATE, admin_token, id=encode_id("User", ada.id)
+            server, post, token, DEACTIVATE, admin_token, id=encode_id("User", ada.id)
         )
     assert code == 4403
 
