@@ -1,6 +1,6 @@
 """Attacks on the WebSocket: no `connection_init`, a second one, and a flood
-of operations on one socket. No `Subscription` type has landed on main yet, so the flood is
-of queries and mutations. Foreign origins and oversized messages are in test_websocket."""
+of queries and mutations on one socket. A flood of real subscriptions and forged tokens are
+in test_attacks_on_subscriptions; foreign origins and oversized messages in test_websocket."""
 
 from __future__ import annotations
 

@@ -19,7 +19,9 @@ import websockets
 from websockets.typing import Subprotocol
 
 from blog_graphql.emails.models import ENQUEUED, SENT
+from blog_graphql.ids import encode_id
 from tests.emails.stand_in import outbox_rows, sign_up, wait_for_statuses
+from tests.factories import create_post, create_user
 from tests.live_server import LiveServer, clean_environment, live_server
 
 EMAILS = 20
@@ -140,10 +142,15 @@ def poll_until(check, attempts=300) -> bool:
     return False
 
 
-async def test_sigterm_closes_websockets_with_going_away_and_turns_new_ones_away(tmp_path):
-    env = clean_environment(SHUTDOWN_DRAIN_SECONDS="2", LOG_FORMAT="json")
+async def test_sigterm_closes_websockets_with_going_away_and_turns_new_ones_away(
+    db, database_url, tmp_path
+):
+    post = await create_post(db, author=await create_user(db))
+    env = clean_environment(
+        DATABASE_URL=database_url, SHUTDOWN_DRAIN_SECONDS="2", LOG_FORMAT="json"
+    )
     with live_server(env=env, cwd=tmp_path) as server:
-        sockets = [await open_socket(server) for _ in range(3)]
+        sockets = [await watching_comments(server, post) for _ in range(3)]
 
         server.process.send_signal(signal.SIGTERM)
         closes = []
@@ -159,6 +166,15 @@ async def test_sigterm_closes_websockets_with_going_away_and_turns_new_ones_away
 
     assert closes == [(1001, "Server shutting down")] * 3
     assert (ready.status_code, ready.json()) == (503, {"status": "draining"})
+
+
+async def watching_comments(server: LiveServer, post):
+    """A socket with a running `commentAdded` subscription on `post`."""
+    ws = await open_socket(server)
+    query = "subscription($p: ID!) { commentAdded(postId: $p) { id } }"
+    payload = {"query": query, "variables": {"p": encode_id("Post", post.id)}}
+    await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": payload}))
+    return ws
 
 
 async def open_socket(server: LiveServer):
