@@ -1,19 +1,20 @@
-"""Live subscriptions benchmark: idle-subscriber memory and delivery latency (not a test).
+"""Live comments benchmark: idle-subscriber memory and delivery latency (not a test).
 
     uv run python -m bench.live_bench [--idle 5000] [--subscribers 1000] [--rounds 40]
                                       [--redis redis://127.0.0.1:6379/6]
 
-Starts one real uvicorn instance (the test app, whose `echo` subscription goes through
-the same hub, broker and sockets as `commentAdded`), then:
-1. opens `--idle` WebSocket connections with one subscription each and reports the
-   server's RSS before and after;
-2. opens `--subscribers` subscriptions on one channel and publishes `--rounds` events
-   through a mutation that publishes after its commit, as `addComment` does, and
-   reports the latency from the mutation's response to each delivery (p50, p99).
+Starts one real uvicorn instance (the test app: the real schema plus a `listening`
+probe) on a fresh SQLite database holding one user and one post, then:
+1. opens `--idle` WebSocket connections, each with a `commentAdded` subscription on the
+   post, and reports the server's RSS before and after;
+2. opens `--subscribers` `commentAdded` subscriptions on the post, writes `--rounds`
+   comments through the real `addComment` over HTTP (the post's author commenting, so no
+   notice email is queued), and reports the latency from the mutation's response to
+   each delivery (p50, p99).
 It runs once in-process and, with `--redis`, once more through Redis. Clients run in
-separate processes; `time.monotonic()` is one clock for all of them on Linux. Events are
-published after the commit but before the response is written, so a delivery often
-lands before the response: latency from the response is then negative.
+separate processes; `time.monotonic()` is one clock for all of them on Linux. Comments
+are published after the commit but before the response is written, so a delivery can
+land before the response: latency from the response is then negative.
 """
 
 from __future__ import annotations
@@ -32,50 +33,77 @@ import httpx
 from websockets.asyncio.client import connect
 
 from blog_graphql import migrate
+from blog_graphql.accounts.models import User
+from blog_graphql.accounts.passwords import hash_password_sync
+from blog_graphql.accounts.sessions import open_session
+from blog_graphql.comments.events import post_channel
+from blog_graphql.config import load_settings
+from blog_graphql.db import Database
+from blog_graphql.ids import encode_id
+from blog_graphql.posts import service as posts
 from tests.live_server import clean_environment, live_server
 
 REPO = Path(__file__).resolve().parents[1]
 CLIENT_PROCESSES = 4
 CONNECT_BATCH = 100
-ECHO = "subscription($c: String!) { echo(channel: $c) }"
-PUBLISH = "mutation($c: String!, $t: String!) { echo(channel: $c, text: $t) }"
+EARLY_SECONDS = 3.0
+COMMENT_ADDED = (
+    "subscription($post: ID!) { commentAdded(postId: $post) { id content author { username } } }"
+)
+ADD_COMMENT = (
+    "mutation($post: ID!, $content: String!) "
+    "{ addComment(input: {postId: $post, content: $content}) { id } }"
+)
+LISTENING = "query($c: String!) { listening(channel: $c) }"
 
 
-async def open_subscriber(url: str, channel: str, compression: str | None):
+async def seed(database_url: str) -> tuple[int, str]:
+    """One author and one post; the post's id and the author's `Authorization`."""
+    settings = load_settings(database_url=database_url, _env_file=None)
+    db = Database.from_url(database_url)
+    try:
+        async with db.transaction() as session:
+            password = hash_password_sync("Bench12345", 4)
+            author = User(username="bench", email="bench@example.com", password_hash=password)
+            session.add(author)
+        post = await posts.create_post(
+            db, author, posts.NewPost(title="Live", content="Hi", published=True)
+        )
+        async with db.transaction() as session:
+            pair = open_session(session, settings, user_id=author.id)
+    finally:
+        await db.dispose()
+    return post.id, f"Bearer {pair.access_token}"
+
+
+async def open_subscriber(url: str, post: str, compression: str | None):
     ws = await connect(
         url, subprotocols=["graphql-transport-ws"], compression=compression, open_timeout=60
     )
     await ws.send(json.dumps({"type": "connection_init"}))
     assert json.loads(await ws.recv())["type"] == "connection_ack"
-    await ws.send(
-        json.dumps(
-            {
-                "id": "1",
-                "type": "subscribe",
-                "payload": {"query": ECHO, "variables": {"c": channel}},
-            }
-        )
-    )
-    assert json.loads(await ws.recv())["payload"]["data"]["echo"] == "ready"
+    payload = {"query": COMMENT_ADDED, "variables": {"post": post}}
+    await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": payload}))
     return ws
 
 
-async def open_many(url: str, channel: str, count: int, compression: str | None):
+async def open_many(url: str, post: str, count: int, compression: str | None):
     sockets = []
     for start in range(0, count, CONNECT_BATCH):
         batch = range(start, min(start + CONNECT_BATCH, count))
-        sockets += await asyncio.gather(
-            *(open_subscriber(url, channel, compression) for _ in batch)
-        )
+        sockets += await asyncio.gather(*(open_subscriber(url, post, compression) for _ in batch))
     return sockets
 
 
-def client_process(url, channel, count, rounds, compression, ready, go, results) -> None:
+def client_process(url, post, count, rounds, compression, ready, go, results) -> None:
     """Hold `count` subscriptions; after `go`, record when each of `rounds` events lands."""
 
     async def run() -> None:
-        sockets = await open_many(url, channel, count, compression)
-        ready.put(len(sockets))
+        sockets = await open_many(url, post, count, compression)
+        refused = [message for message in await asyncio.gather(*map(early, sockets)) if message]
+        ready.put(
+            f"{len(refused)} subscriptions refused: {refused[0]}" if refused else len(sockets)
+        )
         await asyncio.to_thread(go.wait)
         samples = await asyncio.gather(*(receive(ws, rounds) for ws in sockets))
         results.put([sample for per_socket in samples for sample in per_socket])
@@ -90,16 +118,39 @@ def client_process(url, channel, count, rounds, compression, ready, go, results)
         raise
 
 
+async def early(ws) -> str | None:
+    """Whatever a subscription says before any comment is written: only a refusal."""
+    try:
+        return str(await asyncio.wait_for(ws.recv(), EARLY_SECONDS))
+    except TimeoutError:
+        return None
+
+
 async def receive(ws, rounds: int) -> list[tuple[int, float]]:
     samples = []
     while len(samples) < rounds:
         message = json.loads(await ws.recv())
         if message.get("type") == "next":
-            samples.append((int(message["payload"]["data"]["echo"]), time.monotonic()))
+            comment = message["payload"]["data"]["commentAdded"]
+            samples.append((int(comment["content"]), time.monotonic()))
     return samples
 
 
-def start_clients(url, channel, total, rounds, compression):
+def wait_listening(server, channel: str, count: int) -> int:
+    """Block until `count` subscriptions on `channel` are in place on the server."""
+    with httpx.Client(timeout=60) as client:
+        for _ in range(1200):
+            response = client.post(
+                f"{server.url}/graphql", json={"query": LISTENING, "variables": {"c": channel}}
+            )
+            listening: int = response.json()["data"]["listening"]
+            if listening >= count:
+                return listening
+            time.sleep(0.1)
+    raise SystemExit(f"only {listening} of {count} subscriptions ever listened")
+
+
+def start_clients(url, post, total, rounds, compression):
     context = multiprocessing.get_context("spawn")
     ready, results, go = context.Queue(), context.Queue(), context.Event()
     share = [
@@ -107,7 +158,7 @@ def start_clients(url, channel, total, rounds, compression):
     ]
     processes = [
         context.Process(
-            target=client_process, args=(url, channel, n, rounds, compression, ready, go, results)
+            target=client_process, args=(url, post, n, rounds, compression, ready, go, results)
         )
         for n in share
         if n
@@ -131,9 +182,11 @@ def rss_megabytes(pid: int) -> float:
     raise RuntimeError("no VmRSS")
 
 
-def measure_idle(server, count: int, compression: str | None) -> None:
+def measure_idle(server, post_id: int, count: int, compression: str | None) -> None:
     before = rss_megabytes(server.process.pid)
-    processes, go, results, opened = start_clients(server.ws_url, "idle", count, 0, compression)
+    post = encode_id("Post", post_id)
+    processes, go, results, opened = start_clients(server.ws_url, post, count, 0, compression)
+    opened = wait_listening(server, post_channel(post_id), opened)
     after = rss_megabytes(server.process.pid)
     go.set()
     for _ in processes:
@@ -147,23 +200,24 @@ def measure_idle(server, count: int, compression: str | None) -> None:
     )
 
 
-def measure_latency(server, subscribers: int, rounds: int) -> None:
-    channel = f"post-{uuid.uuid4().hex}"
-    processes, go, results, opened = start_clients(
-        server.ws_url, channel, subscribers, rounds, None
-    )
+def measure_latency(server, post_id: int, authorization: str, args: argparse.Namespace) -> None:
+    subscribers, rounds, post = args.subscribers, args.rounds, encode_id("Post", post_id)
+    processes, go, results, opened = start_clients(server.ws_url, post, subscribers, rounds, None)
+    opened = wait_listening(server, post_channel(post_id), opened)
     go.set()
     sent: dict[int, float] = {}
     returned: dict[int, float] = {}
     with httpx.Client(timeout=60) as client:
         for n in range(rounds):
-            variables = {"c": channel, "t": str(n)}
+            variables = {"post": post, "content": str(n)}
             sent[n] = time.monotonic()
             response = client.post(
-                f"{server.url}/graphql", json={"query": PUBLISH, "variables": variables}
+                f"{server.url}/graphql",
+                json={"query": ADD_COMMENT, "variables": variables},
+                headers={"Authorization": authorization},
             )
             returned[n] = time.monotonic()
-            assert response.json()["data"]["echo"] == 1, response.text
+            assert response.json()["data"]["addComment"]["id"], response.text
             time.sleep(1.0)  # one event at a time: latency, not throughput
     samples = [sample for _ in processes for sample in checked(results.get(timeout=600))]
     for process in processes:
@@ -178,13 +232,14 @@ def measure_latency(server, subscribers: int, rounds: int) -> None:
         )
 
 
-def run(label: str, env: dict[str, str], args: argparse.Namespace) -> None:
+def run(label: str, env: dict[str, str], seeded: tuple[int, str], args: argparse.Namespace) -> None:
     print(f"{label}:")
+    post_id, authorization = seeded
     # Clients offer permessage-deflate, as browsers do; the server declines it.
     with serve(env) as server:
-        measure_idle(server, args.idle, "deflate")
+        measure_idle(server, post_id, args.idle, "deflate")
     with serve(env) as server:
-        measure_latency(server, args.subscribers, args.rounds)
+        measure_latency(server, post_id, authorization, args)
 
 
 def serve(env: dict[str, str]):
@@ -203,15 +258,16 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as directory:
         database_url = f"sqlite:///{directory}/bench.db"
         migrate.upgrade(database_url)
+        seeded = asyncio.run(seed(database_url))
         env = clean_environment(
             DATABASE_URL=database_url,
             PUBSUB_PREFIX=f"bench-{uuid.uuid4().hex}:",
             WS_MAX_CONNECTIONS_PER_CLIENT=str(args.idle + args.subscribers + 100),
             RATE_LIMIT_ENABLED="false",  # thousands of subscriptions from one address
         )
-        run("in-process (no REDIS_URL)", env, args)
+        run("in-process (no REDIS_URL)", env, seeded, args)
         if args.redis:
-            run(f"through Redis ({args.redis})", {**env, "REDIS_URL": args.redis}, args)
+            run(f"through Redis ({args.redis})", {**env, "REDIS_URL": args.redis}, seeded, args)
 
 
 if __name__ == "__main__":

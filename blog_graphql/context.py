@@ -164,13 +164,10 @@ class Context:
         self.viewer = viewer
         self.loaders = Loaders.create(self.db, viewer)
 
-    def next_event(self, *rows: User | None) -> None:
-        """A subscription resolves each event with empty loaders (a socket lives for hours:
-        no stale rows, no growing cache), primed with the users the event carries."""
+    def next_event(self) -> None:
+        """A subscription resolves each event with empty loaders: a socket lives for
+        hours, so no stale rows and no cache growing all that time."""
         self.loaders = Loaders.create(self.db, self.viewer)
-        for user in rows:
-            if user is not None:
-                self.loaders.user.prime(user.id, user)
 
     @classmethod
     def create(

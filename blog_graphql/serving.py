@@ -14,6 +14,7 @@ from starlette.applications import Starlette
 
 from blog_graphql import shutdown
 from blog_graphql.config import Settings
+from blog_graphql.gc_tuning import tune_for_serving
 
 MULTIPROCESS_ENV = "PROMETHEUS_MULTIPROC_DIR"
 

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncGenerator, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable, Coroutine
 from dataclasses import dataclass, replace
+from functools import partial
 from typing import Any
 
 from blog_graphql.accounts.models import User
@@ -34,7 +35,6 @@ logger = logging.getLogger("blog_graphql.comments.live")
 
 # Where the shared load of a delivered message is kept, on the message itself.
 LOADING = "_loading"
-Loaded = tuple[Comment, User] | None
 
 
 @dataclass(frozen=True)
@@ -73,6 +73,10 @@ def newly_public(change: Change | None) -> Change | None:
     return change
 
 
+async def _anyone() -> None:
+    return None
+
+
 class CommentFeed:
     """The services' `CommentEvents` (publishing side) and the subscriptions' source."""
 
@@ -84,33 +88,46 @@ class CommentFeed:
         for channel in events.channels_of(kind, comment):
             await self._hub.pubsub.publish(channel, events.message(kind, comment))
 
-    async def ensure_watchable(self, viewer: User | None, post_id: int) -> None:
-        """A post's thread is watched by those who may read it: NOT_FOUND otherwise."""
-        if not await post_is_visible(self._db, viewer, post_id):
-            raise NotFound()
-
     def added(
         self, socket: LiveSocket | None, viewer: User | None, post_id: int
     ) -> AsyncGenerator[Change]:
-        channel = events.post_channel(post_id)
-        return self._watch(socket, channel, lambda change: newly_public(seen_by(viewer, change)))
+        """`commentAdded`: approved comments, new or just let through (NOT_FOUND first if
+        the viewer may not read the post)."""
+        return self._watch(
+            socket,
+            events.post_channel(post_id),
+            lambda change: newly_public(seen_by(viewer, change)),
+            allowed=partial(self._ensure_watchable, viewer, post_id),
+        )
 
     def thread(
         self, socket: LiveSocket | None, viewer: User | None, post_id: int
     ) -> AsyncGenerator[Change]:
-        channel = events.post_channel(post_id)
-        return self._watch(socket, channel, lambda change: seen_by(viewer, change))
+        """`commentEvents`: every change on the post, as the viewer may see it."""
+        return self._watch(
+            socket,
+            events.post_channel(post_id),
+            lambda change: seen_by(viewer, change),
+            allowed=partial(self._ensure_watchable, viewer, post_id),
+        )
 
     def moderation(self, socket: LiveSocket | None) -> AsyncGenerator[Change]:
         """For admins, who see every comment: everything on the moderation channel."""
         return self._watch(socket, events.MODERATION_CHANNEL, lambda change: change)
+
+    async def _ensure_watchable(self, viewer: User | None, post_id: int) -> None:
+        """A post's thread is watched by those who may read it: NOT_FOUND otherwise."""
+        if not await post_is_visible(self._db, viewer, post_id):
+            raise NotFound()
 
     async def _watch(
         self,
         socket: LiveSocket | None,
         channel: str,
         select: Callable[[Change], Change | None],
+        allowed: Callable[[], Awaitable[None]] = _anyone,
     ) -> AsyncGenerator[Change]:
+        await allowed()
         async with self._hub.subscribe(socket, channel) as messages:
             async for message in messages:
                 change = await self._change(message, messages)
@@ -118,37 +135,41 @@ class CommentFeed:
                     yield selected
 
     async def _change(self, message: Event, subscriber: Subscriber) -> Change | None:
+        """The message's change, loaded by the first of this instance's subscribers to
+        read it and awaited by the others."""
         if LOADING not in message:
-            message[LOADING] = _shared(self._load(int(message["id"])))
+            message[LOADING] = _shared(self._load(message))
         try:
-            loaded: Loaded = await asyncio.shield(message[LOADING])
+            change: Change = await asyncio.shield(message[LOADING])
         except Exception:  # logged once by the load; every subscriber may miss this event
             subscriber.drop(closecodes.STREAM_INTERRUPTED, "An event could not be loaded")
             return None
+        return change
+
+    async def _load(self, message: Event) -> Change:
+        comment_id = int(message["id"])
+        try:
+            loaded = await load_comment_with_author(self._db, comment_id)
+        except Exception:
+            logger.exception("could not load comment %s for its subscribers", comment_id)
+            raise
         comment, author = loaded if loaded is not None else (None, None)
         return Change(
             kind=message["kind"],
-            comment_id=int(message["id"]),
+            comment_id=comment_id,
             comment=comment,
             author=author,
             was_approved=bool(message["approved"]),
             author_id=int(message["authorId"]),
         )
 
-    async def _load(self, comment_id: int) -> Loaded:
-        try:
-            return await load_comment_with_author(self._db, comment_id)
-        except Exception:
-            logger.exception("could not load comment %s for its subscribers", comment_id)
-            raise
 
-
-def _shared(load: Any) -> asyncio.Task[Loaded]:
-    task: asyncio.Task[Loaded] = asyncio.ensure_future(load)
+def _shared(load: Coroutine[Any, Any, Change]) -> asyncio.Task[Change]:
+    task = asyncio.ensure_future(load)
     task.add_done_callback(_retrieve_exception)
     return task
 
 
-def _retrieve_exception(task: asyncio.Task[Loaded]) -> None:
+def _retrieve_exception(task: asyncio.Task[Change]) -> None:
     if not task.cancelled():
         task.exception()

@@ -7,6 +7,7 @@ from enum import Enum
 
 import strawberry
 
+from blog_graphql.accounts.models import User as UserRow
 from blog_graphql.accounts.types import User
 from blog_graphql.comments import models
 from blog_graphql.comments.loaders import THREAD_CURSOR, thread_key
@@ -40,9 +41,12 @@ class Comment(Node):
     )
     created_at: datetime
     updated_at: datetime
+    # The author, when the comment came with it: a live event loads both at once for
+    # every subscriber of an instance, so no subscriber needs a loader for it.
+    prefetched_author: strawberry.Private[UserRow | None] = None
 
     @classmethod
-    def from_row(cls, row: models.Comment | AnyRow) -> Comment:
+    def from_row(cls, row: models.Comment | AnyRow, author: UserRow | None = None) -> Comment:
         return cls(
             id=strawberry.ID(encode_id("Comment", row.id)),
             pk=row.id,
@@ -54,10 +58,13 @@ class Comment(Node):
             is_deleted=row.deleted_at is not None,
             created_at=row.created_at,
             updated_at=row.updated_at,
+            prefetched_author=author,
         )
 
     @strawberry.field(description="Kept on a tombstone, so replies still read in context.")
     async def author(self, info: Info) -> User:
+        if self.prefetched_author is not None:
+            return User.from_row(self.prefetched_author)
         return await load_user(info, self.author_id)
 
     @strawberry.field
@@ -109,7 +116,9 @@ class CommentEventKind(Enum):
         "is gone (drop it from view).",
     )
     APPROVED = strawberry.enum_value(
-        "approved", description="A moderator let it through (or showed it again)."
+        "approved",
+        description="A moderator let it through, or showed it again: to those who could "
+        "not see it before, it is new.",
     )
     HIDDEN = strawberry.enum_value(
         "hidden",

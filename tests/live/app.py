@@ -21,6 +21,7 @@ from blog_graphql.app import create_app
 from blog_graphql.config import get_settings
 from blog_graphql.context import Info
 from blog_graphql.db import after_commit
+from blog_graphql.gc_tuning import tune_for_serving
 from blog_graphql.hardening import hardened_schema
 from blog_graphql.posts.models import Tag
 from blog_graphql.schema import Mutation, Query, Subscription
@@ -99,4 +100,6 @@ def create_test_app() -> Starlette:
         mutation=merge_types("Mutation", (Mutation, EchoMutation)),
         subscription=merge_types("Subscription", (Subscription, EchoSubscription)),
     )
-    return create_app(state=state, schema=schema)
+    app = create_app(state=state, schema=schema)
+    tune_for_serving()  # as `blog-graphql serve` does
+    return app

@@ -3,6 +3,8 @@ what, drafts, pre-moderation, edits and deletions, and nothing from a rolled-bac
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from sqlalchemy import text
 
@@ -144,7 +146,7 @@ async def test_the_moderation_subscription_is_for_admins(serve, people, who):
     assert error_codes(refused) == ["FORBIDDEN" if who else "UNAUTHENTICATED"]
 
 
-def kinds(events: list[dict]) -> list[tuple]:
+def kinds(events: list[dict[str, Any]]) -> list[tuple[str, str, str | None]]:
     """Each event as (kind, id, content or None when it comes without its comment)."""
     return [
         (e["kind"], e["commentId"], e["comment"]["content"] if e["comment"] else None)

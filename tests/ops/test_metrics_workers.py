@@ -2,6 +2,7 @@
 
 import json
 import time
+from typing import Any
 
 import httpx
 import pytest
@@ -75,9 +76,49 @@ def test_requests_from_both_workers_add_up_in_every_scrape(server):
     assert counts == [sent] * SCRAPES
 
 
-async def test_open_websockets_are_summed_over_live_workers(server):
+def published_post(server) -> str:
+    """A published post, made through the API: its global id."""
+
+    def call(query: str, token: str = "", **variables: object) -> Any:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        body = httpx.post(
+            f"{server.url}/graphql",
+            json={"query": query, "variables": variables},
+            headers=headers,
+        ).json()
+        assert "errors" not in body, body
+        return body["data"]
+
+    call(
+        'mutation($p: String!) { register(input: {email: "live@example.com", '
+        'username: "live", password: $p}) { id } }',
+        p="Secret123",
+    )
+    token = call(
+        'mutation($p: String!) { login(input: {login: "live", password: $p}) { accessToken } }',
+        p="Secret123",
+    )["login"]["accessToken"]
+    created = call(
+        'mutation { createPost(input: {title: "Live", content: "Hi", published: true}) { id } }',
+        token,
+    )
+    post_id: str = created["createPost"]["id"]
+    return post_id
+
+
+async def test_open_websockets_and_subscriptions_are_summed_over_live_workers(server):
     name = "blog_graphql_websocket_connections"
+    running = {"subscription": "commentAdded"}
     assert value(scrape(server), name) == 0
+    post = published_post(server)
+    subscribe = {
+        "id": "1",
+        "type": "subscribe",
+        "payload": {
+            "query": "subscription($p: ID!) { commentAdded(postId: $p) { id } }",
+            "variables": {"p": post},
+        },
+    }
     sockets = [
         await websockets.connect(server.ws_url, subprotocols=[Subprotocol("graphql-transport-ws")])
         for _ in range(3)
@@ -86,12 +127,17 @@ async def test_open_websockets_are_summed_over_live_workers(server):
         for socket in sockets:
             await socket.send(json.dumps({"type": "connection_init"}))
             assert json.loads(await socket.recv()) == {"type": "connection_ack"}
+            await socket.send(json.dumps(subscribe))
         assert [value(scrape(server), name) for _ in range(SCRAPES)] == [3] * SCRAPES
+        assert poll(
+            lambda: value(scrape(server), "blog_graphql_subscriptions_active", **running) == 3
+        )
     finally:
         for socket in sockets:
             await socket.close()
     # The server notices the closes on its own time.
     assert poll(lambda: value(scrape(server), name) == 0)
+    assert poll(lambda: value(scrape(server), "blog_graphql_subscriptions_active", **running) == 0)
 
 
 def poll(check, attempts=50) -> bool:
