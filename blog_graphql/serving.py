@@ -23,7 +23,6 @@ def app() -> Starlette:
     """Runs in each worker process: logging and tracing are per process."""
     from blog_graphql.app import create_app
     from blog_graphql.config import get_settings
-    from blog_graphql.gc_tuning import tune_for_serving
     from blog_graphql.logs import configure_logging
     from blog_graphql.tracing import configure_tracing
 
