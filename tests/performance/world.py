@@ -8,6 +8,7 @@ from typing import Any
 
 from blog_graphql.accounts.models import User
 from blog_graphql.comments import service as comments_service
+from blog_graphql.comments.events import NO_EVENTS
 from blog_graphql.comments.models import Comment
 from blog_graphql.db import Database
 from blog_graphql.ids import encode_id
@@ -90,5 +91,5 @@ async def build_thread(db: Database, post: Post, readers: list[User]) -> Comment
             await create_comment(db, post=post, author=readers[2], parent=reply, content="deep")
     gone = await create_comment(db, post=post, author=readers[2], content="to delete")
     await create_comment(db, post=post, author=readers[0], parent=gone, content="answer")
-    await comments_service.delete_comment(db, readers[2], gone.id)
+    await comments_service.delete_comment(db, readers[2], gone.id, events=NO_EVENTS)
     return await create_comment(db, post=post, author=readers[1], approved=False, content="waiting")
