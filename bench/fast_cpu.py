@@ -2,7 +2,8 @@
 run in process through the ASGI app on uvloop, with its SQL statements counted.
 
     DATABASE_URL=postgresql://postgres@127.0.0.1:5432/bench uv run python -m bench.fast_cpu \
-        [--query q1] [--runs 300] [--standard-executor] [--gc-default] [--gc-off] [--profile]
+        [--query q1] [--runs 300] [--standard-executor] [--gc-default] [--gc-off] [--profile] \
+        [--calls]
 
 Beside `bench.profile` (one query, profiled as the production app): this one switches the
 techniques off one at a time (graphql-core's standard executor, no GC freeze) and prints
@@ -13,11 +14,14 @@ garbage collector's pauses, the median does not).
 from __future__ import annotations
 
 import argparse
+import cProfile
 import gc
 import os
+import pstats
 import resource
 import statistics
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -52,12 +56,27 @@ def quantile(values: list[float], q: float) -> float:
     return sorted(values)[int(q * (len(values) - 1))]
 
 
+async def calls_per_request(once: Callable[[], Awaitable[bytes]], runs: int = 20) -> int:
+    """Python function calls (and coroutine resumptions) per request, counted by cProfile:
+    a figure that does not move with the other processes on a shared machine, for telling
+    apart changes smaller than the timing noise."""
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _ in range(runs):
+        await once()
+    profiler.disable()
+    return pstats.Stats(profiler).total_calls // runs
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--query", action="append")
     parser.add_argument("--runs", type=int, default=300)
     parser.add_argument("--warmup", type=int, default=30)
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument(
+        "--calls", action="store_true", help="also Python function calls per request (no noise)"
+    )
     parser.add_argument("--gc-off", action="store_true", help="measure without the cyclic GC")
     parser.add_argument("--gc-default", action="store_true", help="without the serving GC tuning")
     parser.add_argument("--standard-executor", action="store_true", help="graphql-core's own")
@@ -116,10 +135,11 @@ async def main() -> None:
                 profiler.stop()
                 print(profiler.output_text(unicode=False, color=False, show_all=False))
             size = len(await once())
+            calls = f"  calls {await calls_per_request(once)}" if args.calls else ""
             print(
                 f"{name}: cpu ms/request median {statistics.median(cpu):.2f} "
                 f"p10 {quantile(cpu, 0.1):.2f} p90 {quantile(cpu, 0.9):.2f} "
-                f"mean {statistics.mean(cpu):.2f}  statements {counted}  bytes {size}"
+                f"mean {statistics.mean(cpu):.2f}  statements {counted}  bytes {size}{calls}"
             )
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak RSS {rss:.0f} MB")
