@@ -132,13 +132,14 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 value = plain.read(source, plain.attribute)
             except Exception:  # the standard path reports it the standard way
                 value = Undefined
+            # The commonest case first: a str, int or bool is neither null nor awaitable.
+            if plain.identity is not None and plain.identity(value):
+                return value
             if value is None:
                 if plain.nullable:
                     return None
             elif value is not Undefined and not self.is_awaitable(value):
                 if plain.leaf is not None:
-                    if plain.identity is not None and plain.identity(value):
-                        return value
                     coerced = self.coerce_leaf(plain.leaf, value)
                     if coerced is not Undefined:
                         return coerced
