@@ -55,6 +55,16 @@ class UTCDateTime(TypeDecorator[datetime]):
         value = value.astimezone(UTC)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
+    def result_processor(self, dialect: Dialect, coltype: object) -> Callable[[Any], Any] | None:
+        # asyncpg decodes a timestamptz as an aware datetime in UTC already: converting it
+        # again would be one call per timestamp read (hundreds in a feed) that changes nothing.
+        if (
+            dialect.driver == "asyncpg"
+            and self.impl_instance.result_processor(dialect, coltype) is None
+        ):
+            return None
+        return super().result_processor(dialect, coltype)
+
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
