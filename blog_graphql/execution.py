@@ -32,14 +32,18 @@ from graphql import (
     GraphQLScalarType,
     GraphQLSchema,
     GraphQLString,
+    OperationType,
     Undefined,
 )
 from graphql.execution.collect_fields import FieldDetailsList
-from graphql.execution.executor import to_nodes
+from graphql.execution.executor import CollectedErrors, to_nodes
 from graphql.pyutils import Path
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types.field import StrawberryField
+
+from blog_graphql.batching import BatchTable, batch_table
+from blog_graphql.planned_execution import PlannedRun
 
 GRAPHQL_MIN_INT, GRAPHQL_MAX_INT = -(2**31), 2**31 - 1
 # A leaf whose value needs no coercion: the coerced value is the value itself.
@@ -68,6 +72,7 @@ class PlainRead:
 
 PlainReads = dict[tuple[str, str], PlainRead]
 _plans: WeakKeyDictionary[GraphQLSchema, PlainReads] = WeakKeyDictionary()
+_batches: WeakKeyDictionary[GraphQLSchema, BatchTable] = WeakKeyDictionary()
 
 
 def plain_reads(schema: GraphQLSchema) -> PlainReads:
@@ -82,6 +87,14 @@ def plain_reads(schema: GraphQLSchema) -> PlainReads:
             if (read := _plain_read(field_def)) is not None
         }
     return reads
+
+
+def batches(schema: GraphQLSchema) -> BatchTable:
+    """Every batched field of the schema, found once per schema."""
+    table = _batches.get(schema)
+    if table is None:
+        table = _batches[schema] = batch_table(schema)
+    return table
 
 
 def _plain_read(field_def: GraphQLField) -> PlainRead | None:
@@ -110,13 +123,38 @@ def _plain_read(field_def: GraphQLField) -> PlainRead | None:
 
 
 class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
-    """graphql-core's executor, with a short path for plain attribute fields."""
+    """graphql-core's executor, with a short path for plain attribute fields, and queries
+    planned level by level (`planned_execution.py`) where nothing needs the long way."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         middleware = self.middleware_manager
         # A per-field middleware must see every field: then everything takes the long way.
-        self.plain = {} if middleware and middleware.middlewares else plain_reads(self.schema)
+        self.standard_only = bool(middleware and middleware.middlewares)
+        self.plain = {} if self.standard_only else plain_reads(self.schema)
+        self.batches = {} if self.standard_only else batches(self.schema)
+
+    def execute_operation(self, serially: bool | None = None) -> Any:
+        if (
+            self.standard_only
+            or serially
+            or self.operation.operation is not OperationType.QUERY
+            or self.abort_signal is not None
+        ):
+            return super().execute_operation(serially)
+        return self.execute_planned()
+
+    async def execute_planned(self) -> Any:
+        """The planned run's result, or graphql-core's where the planned run gives up."""
+        try:
+            data: dict[str, Any] | None = await PlannedRun(self).run()
+        except Exception:  # an error or anything unusual: the standard run reports it
+            data = None
+        if data is not None and not self.collected_errors.errors:
+            return self.build_response(data)
+        self.collected_errors = CollectedErrors()
+        result = super().execute_operation()
+        return await result if self.is_awaitable(result) else result
 
     def execute_field(
         self,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 from collections.abc import Awaitable, Callable, Sequence
@@ -13,6 +14,7 @@ from typing import Any, Generic, Protocol, TypeVar
 import orjson
 import strawberry
 
+from blog_graphql.batching import batched
 from blog_graphql.errors import InvalidInput
 
 DEFAULT_PAGE_SIZE = 20
@@ -47,6 +49,11 @@ class Edge(Generic[T]):
     node: T
 
 
+async def total_counts(_context: object, connections: Sequence[Connection[Any]]) -> list[int]:
+    """`totalCount` of many connections: their counts are loader loads, batched together."""
+    return list(await asyncio.gather(*(connection.count() for connection in connections)))
+
+
 @strawberry.type
 class Connection(Generic[T]):
     edges: list[Edge[T]]
@@ -54,6 +61,7 @@ class Connection(Generic[T]):
     count: strawberry.Private[Callable[[], Awaitable[int]]]
 
     @strawberry.field(description="How many items the whole list holds for this viewer.")
+    @batched(total_counts)
     async def total_count(self) -> int:
         return await self.count()
 
@@ -129,26 +137,27 @@ class PageLoader(Protocol):
 
     def load(self, key: Any) -> Awaitable[Any]: ...
 
+    def load_many(self, keys: Sequence[Any]) -> Awaitable[list[Any]]: ...
 
-async def nested_connection(
+
+async def nested_connections(
     pages: PageLoader,
     counts: PageLoader,
     *,
-    parent: int,
+    parents: Sequence[int],
     first: int | None,
     after: str | None,
     shape: Sequence[type],
     key: Callable[[Any], CursorKey],
     node: Callable[[Any], T],
-) -> Connection[T]:
-    """A connection field under a parent object, batched with its siblings by the loaders."""
-    page_key = PageKey(parent=parent, first=page_size(first), after=decode_cursor(after, shape))
-    rows = await pages.load(page_key)
-    return build_connection(
-        rows,
-        first=page_key.first,
-        after=after,
-        key=key,
-        node=node,
-        count=partial(counts.load, parent),
-    )
+) -> list[Connection[T]]:
+    """A connection field under each parent object, one page per parent, batched by the
+    loaders with every other parent asking in the same tick."""
+    size, cursor = page_size(first), decode_cursor(after, shape)
+    rows_of = await pages.load_many([PageKey(parent, size, cursor) for parent in parents])
+    return [
+        build_connection(
+            rows, first=size, after=after, key=key, node=node, count=partial(counts.load, parent)
+        )
+        for parent, rows in zip(parents, rows_of, strict=True)
+    ]

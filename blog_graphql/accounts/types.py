@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated
 
@@ -9,7 +10,8 @@ import strawberry
 
 from blog_graphql.accounts import models
 from blog_graphql.accounts.signin import SignedIn
-from blog_graphql.context import Info
+from blog_graphql.batching import batched, one
+from blog_graphql.context import Context, Info
 from blog_graphql.ids import encode_id
 from blog_graphql.keyset import AnyRow
 from blog_graphql.node import Node
@@ -18,6 +20,16 @@ from blog_graphql.permissions import is_owner_or_admin
 
 if TYPE_CHECKING:
     from blog_graphql.posts.types import Post
+
+
+async def posts_of(
+    context: Context, users: Sequence[User], first: int | None = None, after: str | None = None
+) -> list[Connection[Post]]:
+    """The batch twin of `User.posts` (`batching.py`)."""
+    # Posts depend on accounts, not the reverse: this backward edge imports late.
+    from blog_graphql.posts.types import posts_of_authors
+
+    return await posts_of_authors(context, [user.pk for user in users], first, after)
 
 
 @strawberry.type(description="A person with an account.")
@@ -41,13 +53,11 @@ class User(Node):
         return None
 
     @strawberry.field(description="Their posts, newest first; drafts only to them and admins.")
+    @batched(posts_of)
     async def posts(
         self, info: Info, first: int | None = None, after: str | None = None
     ) -> Connection[Annotated[Post, strawberry.lazy("blog_graphql.posts.types")]]:
-        # Posts depend on accounts, not the reverse: this backward edge imports late.
-        from blog_graphql.posts.types import posts_of_author
-
-        return await posts_of_author(info, self.pk, first, after)
+        return await one(posts_of, info, self, first=first, after=after)
 
     @classmethod
     def from_row(cls, row: models.User | AnyRow, *, email_shown: bool = False) -> User:

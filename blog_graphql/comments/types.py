@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from enum import Enum
 
@@ -9,15 +10,54 @@ import strawberry
 
 from blog_graphql.accounts.models import User as UserRow
 from blog_graphql.accounts.types import User
+from blog_graphql.batching import batched, one
 from blog_graphql.comments import models
 from blog_graphql.comments.loaders import THREAD_CURSOR, thread_key
-from blog_graphql.context import Info
+from blog_graphql.context import Context, Info
 from blog_graphql.errors import NotFound
 from blog_graphql.ids import encode_id
 from blog_graphql.keyset import AnyRow
 from blog_graphql.node import Node
-from blog_graphql.pagination import Connection, nested_connection
-from blog_graphql.posts.types import Post, load_user
+from blog_graphql.pagination import Connection, PageLoader, nested_connections
+from blog_graphql.posts.types import Post, users_by_id
+
+# The batch twins of the fields below (`batching.py`).
+
+
+async def authors_of(context: Context, comments: Sequence[Comment]) -> list[User]:
+    """Each comment's author: the one it came with (a live event), else from the loader."""
+    to_load = [comment.author_id for comment in comments if comment.prefetched_author is None]
+    loaded = iter(await users_by_id(context, to_load) if to_load else [])
+    return [
+        User.from_row(comment.prefetched_author)
+        if comment.prefetched_author is not None
+        else next(loaded)
+        for comment in comments
+    ]
+
+
+async def replies_of(
+    context: Context,
+    comments: Sequence[Comment],
+    first: int | None = None,
+    after: str | None = None,
+) -> list[Connection[Comment]]:
+    loaders = context.loaders
+    parents = [comment.pk for comment in comments]
+    return await _threads(loaders.replies, loaders.reply_count, parents, first, after)
+
+
+async def _threads(
+    pages: PageLoader,
+    counts: PageLoader,
+    parents: Sequence[int],
+    first: int | None,
+    after: str | None,
+) -> list[Connection[Comment]]:
+    return await nested_connections(
+        pages, counts, parents=parents,
+        first=first, after=after, shape=THREAD_CURSOR, key=thread_key, node=Comment.from_row,
+    )  # fmt: skip
 
 
 @strawberry.type(
@@ -62,10 +102,9 @@ class Comment(Node):
         )
 
     @strawberry.field(description="Kept on a tombstone, so replies still read in context.")
+    @batched(authors_of)
     async def author(self, info: Info) -> User:
-        if self.prefetched_author is not None:
-            return User.from_row(self.prefetched_author)
-        return await load_user(info, self.author_id)
+        return await one(authors_of, info, self)
 
     @strawberry.field
     async def post(self, info: Info) -> Post:
@@ -82,28 +121,22 @@ class Comment(Node):
         return Comment.from_row(row) if row else None
 
     @strawberry.field(description="Direct replies, oldest first.")
+    @batched(replies_of)
     async def replies(
         self, info: Info, first: int | None = None, after: str | None = None
     ) -> CommentConnection:
-        loaders = info.context.loaders
-        return await nested_connection(
-            loaders.replies, loaders.reply_count, parent=self.pk,
-            first=first, after=after, shape=THREAD_CURSOR, key=thread_key, node=Comment.from_row,
-        )  # fmt: skip
+        return await one(replies_of, info, self, first=first, after=after)
 
 
 CommentConnection = Connection[Comment]
 
 
-async def comments_of_post(
-    info: Info, post_id: int, first: int | None, after: str | None
-) -> Connection[Comment]:
+async def comments_of_posts(
+    context: Context, post_ids: Sequence[int], first: int | None, after: str | None
+) -> list[Connection[Comment]]:
     """`Post.comments`: top-level comments, batched across every post of the request."""
-    loaders = info.context.loaders
-    return await nested_connection(
-        loaders.comments_of_post, loaders.comment_total, parent=post_id,
-        first=first, after=after, shape=THREAD_CURSOR, key=thread_key, node=Comment.from_row,
-    )  # fmt: skip
+    loaders = context.loaders
+    return await _threads(loaders.comments_of_post, loaders.comment_total, post_ids, first, after)
 
 
 @strawberry.enum(description="What happened to a comment in a live thread.")

@@ -2,23 +2,113 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
 from blog_graphql.accounts.types import User
-from blog_graphql.context import Info
+from blog_graphql.batching import batched, one
+from blog_graphql.context import Context, Info
 from blog_graphql.errors import NotFound
 from blog_graphql.ids import encode_id
 from blog_graphql.keyset import AnyRow
 from blog_graphql.node import Node
-from blog_graphql.pagination import Connection, nested_connection
+from blog_graphql.pagination import Connection, PageLoader, nested_connections
 from blog_graphql.posts import models
 from blog_graphql.posts.loaders import FEED_CURSOR, feed_key
 
 if TYPE_CHECKING:
     from blog_graphql.comments.types import Comment
+
+
+# The batch twins of the fields below (`batching.py`): each field's value for many
+# parents at once, through the request's loaders.
+
+
+async def users_by_id(context: Context, ids: Sequence[int]) -> list[User]:
+    """Authors through the request's user loader (the foreign keys guarantee each one)."""
+    rows = await context.loaders.user.load_many(ids)
+    users = [User.from_row(row) for row in rows if row is not None]
+    if len(users) < len(ids):
+        raise NotFound()  # deleted while this request ran
+    return users
+
+
+async def authors_of(context: Context, posts: Sequence[Post]) -> list[User]:
+    return await users_by_id(context, [post.author_id for post in posts])
+
+
+async def tags_of(context: Context, posts: Sequence[Post]) -> list[list[Tag]]:
+    tags = await context.loaders.tags_of_post.load_many([post.pk for post in posts])
+    return [[Tag.from_row(row) for row in rows] for rows in tags]
+
+
+async def comment_counts(context: Context, posts: Sequence[Post]) -> list[int]:
+    return await context.loaders.comment_count.load_many([post.pk for post in posts])
+
+
+async def bodies(context: Context, posts: Sequence[Post]) -> list[AnyRow | models.Post]:
+    """Each post's content and HTML, kept from its row where the row held them."""
+    missing = [post for post in posts if post.body is None]
+    if missing:
+        rows = await context.loaders.post_body.load_many([post.pk for post in missing])
+        for post, row in zip(missing, rows, strict=True):
+            post.body = row
+    found = [post.body for post in posts if post.body is not None]
+    if len(found) < len(posts):
+        raise NotFound()  # deleted while this request ran
+    return found
+
+
+async def contents(context: Context, posts: Sequence[Post]) -> list[str]:
+    return [str(body.content) for body in await bodies(context, posts)]
+
+
+async def contents_html(context: Context, posts: Sequence[Post]) -> list[str]:
+    return [str(body.content_html) for body in await bodies(context, posts)]
+
+
+async def comments_of(
+    context: Context, posts: Sequence[Post], first: int | None = None, after: str | None = None
+) -> list[Connection[Comment]]:
+    # Comments depend on posts, not the reverse: this backward edge imports late.
+    from blog_graphql.comments.types import comments_of_posts
+
+    return await comments_of_posts(context, [post.pk for post in posts], first, after)
+
+
+async def posts_of_tags(
+    context: Context, tags: Sequence[Tag], first: int | None = None, after: str | None = None
+) -> list[Connection[Post]]:
+    loaders = context.loaders
+    return await _post_pages(
+        loaders.posts_of_tag, loaders.post_count_of_tag, [tag.pk for tag in tags], first, after
+    )
+
+
+async def posts_of_authors(
+    context: Context, author_ids: Sequence[int], first: int | None, after: str | None
+) -> list[Connection[Post]]:
+    """`User.posts`: the same visibility and order as the feed."""
+    loaders = context.loaders
+    return await _post_pages(
+        loaders.posts_of_author, loaders.post_count_of_author, author_ids, first, after
+    )
+
+
+async def _post_pages(
+    pages: PageLoader,
+    counts: PageLoader,
+    parents: Sequence[int],
+    first: int | None,
+    after: str | None,
+) -> list[Connection[Post]]:
+    return await nested_connections(
+        pages, counts, parents=parents,
+        first=first, after=after, shape=FEED_CURSOR, key=feed_key, node=Post.from_row,
+    )  # fmt: skip
 
 
 @strawberry.type(description="A topic that posts are filed under.")
@@ -39,14 +129,11 @@ class Tag(Node):
         )
 
     @strawberry.field(description="Posts filed under this tag, newest first.")
+    @batched(posts_of_tags)
     async def posts(
         self, info: Info, first: int | None = None, after: str | None = None
     ) -> PostConnection:
-        loaders = info.context.loaders
-        return await nested_connection(
-            loaders.posts_of_tag, loaders.post_count_of_tag, parent=self.pk,
-            first=first, after=after, shape=FEED_CURSOR, key=feed_key, node=Post.from_row,
-        )  # fmt: skip
+        return await one(posts_of_tags, info, self, first=first, after=after)
 
 
 @strawberry.type(description="A blog post, written in Markdown.")
@@ -86,65 +173,42 @@ class Post(Node):
             updated_at=row.updated_at,
         )
 
-    async def _body(self, info: Info) -> AnyRow | models.Post:
-        if self.body is None:
-            self.body = await info.context.loaders.post_body.load(self.pk)
-        if self.body is None:
-            raise NotFound()  # deleted while this request ran
-        return self.body
-
     @strawberry.field(description="Markdown, as written.")
+    @batched(contents)
     async def content(self, info: Info) -> str:
-        return str((await self._body(info)).content)
+        return await one(contents, info, self)
 
     @strawberry.field(
         description="The content rendered to HTML and sanitised (no scripts, styles or event "
         "handlers; only http, https and mailto links): safe to inject into a page."
     )
+    @batched(contents_html)
     async def content_html(self, info: Info) -> str:
-        return str((await self._body(info)).content_html)
+        return await one(contents_html, info, self)
 
     @strawberry.field
+    @batched(authors_of)
     async def author(self, info: Info) -> User:
-        return await load_user(info, self.author_id)
+        return await one(authors_of, info, self)
 
     @strawberry.field(description="By name.")
+    @batched(tags_of)
     async def tags(self, info: Info) -> list[Tag]:
-        return [Tag.from_row(row) for row in await info.context.loaders.tags_of_post.load(self.pk)]
+        return await one(tags_of, info, self)
 
     @strawberry.field(
         description="Comments and replies the viewer may see, deleted ones (tombstones) left out."
     )
+    @batched(comment_counts)
     async def comment_count(self, info: Info) -> int:
-        return await info.context.loaders.comment_count.load(self.pk)
+        return await one(comment_counts, info, self)
 
     @strawberry.field(description="Top-level comments, oldest first; replies hang under each.")
+    @batched(comments_of)
     async def comments(
         self, info: Info, first: int | None = None, after: str | None = None
     ) -> Connection[Annotated[Comment, strawberry.lazy("blog_graphql.comments.types")]]:
-        # Comments depend on posts, not the reverse: this backward edge imports late.
-        from blog_graphql.comments.types import comments_of_post
-
-        return await comments_of_post(info, self.pk, first, after)
+        return await one(comments_of, info, self, first=first, after=after)
 
 
 PostConnection = Connection[Post]
-
-
-async def load_user(info: Info, user_id: int) -> User:
-    """An author, through the request's user loader (the foreign key guarantees one)."""
-    row = await info.context.loaders.user.load(user_id)
-    if row is None:
-        raise NotFound()  # deleted while this request ran
-    return User.from_row(row)
-
-
-async def posts_of_author(
-    info: Info, author_id: int, first: int | None, after: str | None
-) -> Connection[Post]:
-    """`User.posts`: the same visibility and order as the feed."""
-    loaders = info.context.loaders
-    return await nested_connection(
-        loaders.posts_of_author, loaders.post_count_of_author, parent=author_id,
-        first=first, after=after, shape=FEED_CURSOR, key=feed_key, node=Post.from_row,
-    )  # fmt: skip

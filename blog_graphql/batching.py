@@ -1,0 +1,79 @@
+"""Fields resolved for every parent at once.
+
+A batched field has a twin of its resolver, `batch(context, parents, **arguments)`, that
+returns one value per parent. The planned executor (`planned_execution.py`) calls the twin
+once per level with every parent the level holds; graphql-core's executor calls the
+field's resolver once per parent, and the resolver asks the twin for a batch of one (the
+loaders still gather the parents of one tick into one statement). The twin is the one
+definition of what the field means; the resolver only adapts it:
+
+    @strawberry.field
+    @batched(authors_of)
+    async def author(self, info: Info) -> User:
+        return await one(authors_of, info, self)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from graphql import GraphQLField, GraphQLObjectType, GraphQLSchema
+from strawberry.schema.schema_converter import GraphQLCoreConverter
+from strawberry.types.field import StrawberryField
+
+if TYPE_CHECKING:
+    from blog_graphql.context import Info
+
+Batch = Callable[..., Awaitable[Sequence[Any]]]
+Resolver = TypeVar("Resolver", bound=Callable[..., Any])
+Value = TypeVar("Value")
+_BATCH = "__batch__"
+
+
+def batched(batch: Batch) -> Callable[[Resolver], Resolver]:
+    """Mark a resolver as the one-parent form of `batch`."""
+
+    def mark(resolver: Resolver) -> Resolver:
+        setattr(resolver, _BATCH, batch)
+        return resolver
+
+    return mark
+
+
+async def one(
+    batch: Callable[..., Awaitable[Sequence[Value]]], info: Info, parent: Any, **arguments: Any
+) -> Value:
+    """The field's value for one parent: a batch of one."""
+    (value,) = await batch(info.context, [parent], **arguments)
+    return value
+
+
+def batch_of(field_def: GraphQLField) -> Batch | None:
+    """The field's batch twin, where calling it is exactly calling the resolver: no
+    permission classes or field extensions, and arguments named alike in GraphQL and
+    Python (the twin takes them by their GraphQL names)."""
+    definition = (field_def.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
+    if not isinstance(definition, StrawberryField) or definition.base_resolver is None:
+        return None
+    batch: Batch | None = getattr(definition.base_resolver.wrapped_func, _BATCH, None)
+    if batch is None or definition.extensions or definition.permission_classes:
+        return None
+    python_names = {argument.python_name for argument in definition.arguments}
+    if set(field_def.args) != python_names:
+        return None
+    return batch
+
+
+BatchTable = dict[tuple[str, str], Batch]
+
+
+def batch_table(schema: GraphQLSchema) -> BatchTable:
+    """Every batched field of the schema, by (type name, field name)."""
+    return {
+        (type_.name, name): batch
+        for type_ in schema.type_map.values()
+        if isinstance(type_, GraphQLObjectType)
+        for name, field_def in type_.fields.items()
+        if (batch := batch_of(field_def)) is not None
+    }
