@@ -43,9 +43,21 @@ class PageInfo:
     end_cursor: str | None
 
 
+async def cursors_of(_context: object, edges: Sequence[Edge[Any]]) -> list[str]:
+    return [edge.cursor() for edge in edges]
+
+
 @strawberry.type
 class Edge(Generic[T]):
-    cursor: str = strawberry.field(description="Pass as `after` to get the items after this one.")
+    key: strawberry.Private[CursorKey]
+
+    # A resolver, not a stored value: made only where asked for (a feed's 120 edges
+    # rarely are).
+    @strawberry.field(description="Pass as `after` to get the items after this one.")
+    @batched(cursors_of)
+    def cursor(self) -> str:
+        return encode_cursor(self.key)
+
     node: T
 
 
@@ -118,15 +130,14 @@ def build_connection(
     count: Callable[[], Awaitable[int]],
 ) -> Connection[T]:
     """A page from `rows` fetched with `LIMIT first + 1` (the extra row means "more")."""
-    page = rows[:first]
-    edges = [Edge(cursor=encode_cursor(key(row)), node=node(row)) for row in page]
+    edges = [Edge(key=key(row), node=node(row)) for row in rows[:first]]
     return Connection(
         edges=edges,
         page_info=PageInfo(
             has_next_page=len(rows) > first,
             has_previous_page=after is not None,
-            start_cursor=edges[0].cursor if edges else None,
-            end_cursor=edges[-1].cursor if edges else None,
+            start_cursor=encode_cursor(edges[0].key) if edges else None,
+            end_cursor=encode_cursor(edges[-1].key) if edges else None,
         ),
         count=count,
     )

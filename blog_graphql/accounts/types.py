@@ -12,7 +12,6 @@ from blog_graphql.accounts import models
 from blog_graphql.accounts.signin import SignedIn
 from blog_graphql.batching import batched, one
 from blog_graphql.context import Context, Info
-from blog_graphql.ids import encode_id
 from blog_graphql.keyset import AnyRow
 from blog_graphql.node import Node
 from blog_graphql.pagination import Connection
@@ -62,7 +61,6 @@ class User(Node):
     @classmethod
     def from_row(cls, row: models.User | AnyRow, *, email_shown: bool = False) -> User:
         return cls(
-            id=strawberry.ID(encode_id("User", row.id)),
             pk=row.id,
             private_email=row.email,
             email_shown=email_shown,

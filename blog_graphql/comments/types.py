@@ -15,7 +15,6 @@ from blog_graphql.comments import models
 from blog_graphql.comments.loaders import THREAD_CURSOR, thread_key
 from blog_graphql.context import Context, Info
 from blog_graphql.errors import NotFound
-from blog_graphql.ids import encode_id
 from blog_graphql.keyset import AnyRow
 from blog_graphql.node import Node
 from blog_graphql.pagination import Connection, PageLoader, nested_connections
@@ -88,7 +87,6 @@ class Comment(Node):
     @classmethod
     def from_row(cls, row: models.Comment | AnyRow, author: UserRow | None = None) -> Comment:
         return cls(
-            id=strawberry.ID(encode_id("Comment", row.id)),
             pk=row.id,
             post_id=row.post_id,
             author_id=row.author_id,

@@ -12,7 +12,6 @@ from blog_graphql.accounts.types import User
 from blog_graphql.batching import batched, one
 from blog_graphql.context import Context, Info
 from blog_graphql.errors import NotFound
-from blog_graphql.ids import encode_id
 from blog_graphql.keyset import AnyRow
 from blog_graphql.node import Node
 from blog_graphql.pagination import Connection, PageLoader, nested_connections
@@ -121,7 +120,6 @@ class Tag(Node):
     @classmethod
     def from_row(cls, row: models.Tag | AnyRow) -> Tag:
         return cls(
-            id=strawberry.ID(encode_id("Tag", row.id)),
             pk=row.id,
             name=row.name,
             slug=row.slug,
@@ -160,7 +158,6 @@ class Post(Node):
     def from_row(cls, row: models.Post | AnyRow) -> Post:
         """From a post card; a row that also holds the body saves a later fetch of it."""
         return cls(
-            id=strawberry.ID(encode_id("Post", row.id)),
             pk=row.id,
             author_id=row.author_id,
             body=row if hasattr(row, "content_html") else None,
