@@ -43,6 +43,7 @@ from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types.field import StrawberryField
 
 from blog_graphql.batching import BatchTable, batch_table
+from blog_graphql.metrics import PLANNED_FALLBACKS
 from blog_graphql.planned_execution import PlannedRun
 
 GRAPHQL_MIN_INT, GRAPHQL_MAX_INT = -(2**31), 2**31 - 1
@@ -152,6 +153,7 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
             data = None
         if data is not None and not self.collected_errors.errors:
             return self.build_response(data)
+        PLANNED_FALLBACKS.inc()
         self.collected_errors = CollectedErrors()
         result = super().execute_operation()
         return await result if self.is_awaitable(result) else result

@@ -4,8 +4,9 @@ Counters and histograms add up across `serve --workers N` through prometheus-cli
 multiprocess mode (`PROMETHEUS_MULTIPROC_DIR`, which `serve` sets up); gauges of things a
 process holds open (connections, subscriptions) are summed over live processes only.
 Who records what: the access-log middleware (requests, latency, open WebSockets),
-`operation_observer` (errors, running subscriptions), `observability` (dataloader batches,
-the database pool), `job_observer` (jobs), `/metrics` itself (outbox backlog).
+`operation_observer` (errors, running subscriptions), `execution` (planned fallbacks),
+`observability` (dataloader batches, the database pool), `job_observer` (jobs), `/metrics`
+itself (outbox backlog).
 """
 
 from __future__ import annotations
@@ -35,6 +36,11 @@ HTTP_LATENCY = Histogram(
 )
 GRAPHQL_ERRORS = Counter(
     "blog_graphql_graphql_errors", "GraphQL errors sent to clients, by extensions.code.", ["code"]
+)
+PLANNED_FALLBACKS = Counter(
+    "blog_graphql_planned_execution_fallbacks",
+    "Queries the planned executor handed back to graphql-core's (an error, or an interface "
+    "or union in the selection); a rise without errors is a missed fast path.",
 )
 DATALOADER_BATCH_SIZE = Histogram(
     "blog_graphql_dataloader_batch_size",

@@ -9,14 +9,16 @@ from typing import Any
 
 import httpx
 import pytest
+from prometheus_client import REGISTRY
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from blog_graphql.app import create_app
 from blog_graphql.execution import FastExecutionContext
 from blog_graphql.schema import build_schema
+from tests.conftest import graphql
 from tests.factories import auth_headers
 from tests.performance.documents import documents
-from tests.performance.world import build_world
+from tests.performance.world import bench_queries, build_world
 
 VIEWERS = ["anonymous", "reader", "writer", "admin"]
 
@@ -62,3 +64,32 @@ async def test_fast_execution_answers_byte_for_byte_as_the_standard_one(both, db
         answered += b'"data":{' in ours.content
     assert not differences, "\n".join(differences)
     assert answered >= len(documents()) // 2  # most documents get data, not only errors
+
+
+def planned_fallbacks() -> float:
+    return REGISTRY.get_sample_value("blog_graphql_planned_execution_fallbacks_total") or 0.0
+
+
+@pytest.mark.parametrize("viewer", VIEWERS)
+async def test_the_bench_queries_take_the_planned_path(client, db, settings, viewer):
+    world = await build_world(db)
+    users = {"reader": world.readers[1], "writer": world.writer, "admin": world.admin}
+    headers = await auth_headers(db, settings, users[viewer]) if viewer in users else None
+    before = planned_fallbacks()
+    for name, query in bench_queries().items():
+        body = await graphql(client, query, world.variables(), headers=headers)
+        assert "errors" not in body and body["data"], name
+    assert planned_fallbacks() == before
+
+
+async def test_a_query_with_an_error_runs_again_on_the_standard_executor(client, db):
+    world = await build_world(db)
+    before = planned_fallbacks()
+    query = (
+        "query($slug: String!) { post(slug: $slug) { title comments(first: 101) { totalCount } } }"
+    )
+    body = await graphql(client, query, {"slug": world.variables()["slug"]})
+    assert body["data"] == {"post": None}
+    assert [error["extensions"]["code"] for error in body["errors"]] == ["BAD_USER_INPUT"]
+    assert body["errors"][0]["path"] == ["post", "comments"]
+    assert planned_fallbacks() == before + 1
