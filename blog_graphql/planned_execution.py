@@ -43,6 +43,7 @@ from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet, 
 from graphql.execution.executor import to_nodes
 from graphql.execution.values import get_argument_values
 from graphql.pyutils import Path
+from strawberry.schema.schema_converter import GraphQLCoreConverter
 
 if TYPE_CHECKING:
     from blog_graphql.execution import FastExecutionContext
@@ -70,6 +71,11 @@ async def settle_quietly(awaitables: Iterable[Awaitable[Any]]) -> None:
     """Run to their end the awaitables of a level that failed before awaiting them: an
     unawaited coroutine would be dropped half made, and its loads with it."""
     await asyncio.gather(*awaitables, return_exceptions=True)
+
+
+def strawberry_class(object_type: GraphQLObjectType) -> type | None:
+    definition = (object_type.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
+    return getattr(definition, "origin", None)
 
 
 class PlannedRun:
@@ -281,11 +287,14 @@ class PlannedRun:
         paths: Sequence[Path],
     ) -> Column:
         is_type_of = object_type.is_type_of
-        for value in values:
-            if isinstance(value, Exception) or (
-                is_type_of is not None and is_type_of(value, None) is not True  # type: ignore[arg-type]
-            ):
-                raise Abandon
+        if is_type_of is not None:
+            # An instance of the type's own class is of the type; anything else asks.
+            own_class = strawberry_class(object_type)
+            for value in values:
+                if type(value) is not own_class and is_type_of(value, None) is not True:  # type: ignore[arg-type]
+                    raise Abandon
+        elif any(isinstance(value, Exception) for value in values):
+            raise Abandon
         grouped, _defers, _forbidden = self.executor.collect_subfields(object_type, details)
         return await self.complete_level(object_type, grouped, values, paths)
 
