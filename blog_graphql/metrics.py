@@ -39,8 +39,8 @@ GRAPHQL_ERRORS = Counter(
 )
 PLANNED_FALLBACKS = Counter(
     "blog_graphql_planned_execution_fallbacks",
-    "Queries the planned executor handed back to graphql-core's (an error, or an interface "
-    "or union in the selection); a rise without errors is a missed fast path.",
+    "Queries the planned executor handed back to graphql-core's to report an error; a rise "
+    "without errors is a missed fast path.",
 )
 DATALOADER_BATCH_SIZE = Histogram(
     "blog_graphql_dataloader_batch_size",

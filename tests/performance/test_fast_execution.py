@@ -93,3 +93,23 @@ async def test_a_query_with_an_error_runs_again_on_the_standard_executor(client,
     assert [error["extensions"]["code"] for error in body["errors"]] == ["BAD_USER_INPUT"]
     assert body["errors"][0]["path"] == ["post", "comments"]
     assert planned_fallbacks() == before + 1
+
+
+async def test_node_lookups_of_every_type_take_the_planned_path(client, db):
+    world = await build_world(db)
+    ids = world.all_variables()
+    before = planned_fallbacks()
+    query = """query($post: ID!, $user: ID!, $tag: ID!) {
+      post: node(id: $post) { __typename id ... on Post { title author { username } } }
+      user: node(id: $user) { __typename ... on User { username } }
+      tag: node(id: $tag) { __typename ... on Tag { name } }
+    }"""
+    body = await graphql(client, query, {key: ids[key] for key in ("post", "user", "tag")})
+    assert "errors" not in body
+    assert [body["data"][key]["__typename"] for key in ("post", "user", "tag")] == [
+        "Post",
+        "User",
+        "Tag",
+    ]
+    assert body["data"]["post"]["id"] == ids["post"]
+    assert planned_fallbacks() == before
