@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, MetaData, event, text
+from sqlalchemy import DateTime, Executable, MetaData, Row, event, text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -137,6 +138,7 @@ class Database:
         postgres = engine.dialect.name == "postgresql"
         reads = engine.execution_options(isolation_level="AUTOCOMMIT") if postgres else engine
         self._reads = async_sessionmaker(reads, expire_on_commit=False, autoflush=False)
+        self._read_engine = reads
 
     @classmethod
     def from_url(cls, url: str, **kwargs: Any) -> Database:
@@ -151,6 +153,24 @@ class Database:
         """A read session; it never commits, and each statement sees the latest commits."""
         async with self._reads() as session:
             yield session
+
+    async def read(
+        self, statement: Executable, params: Mapping[str, Any]
+    ) -> Sequence[Row[*tuple[Any, ...]]]:
+        """The rows of a Core statement, read as `session()` reads: the loaders' path.
+
+        A connection rather than an ORM session: the rows are plain columns, and the ORM
+        would spend more on setting up a session and its compile state than the read
+        itself costs.
+        """
+        async with self._read_engine.connect() as connection:
+            return (await connection.execute(statement, params)).all()
+
+    @asynccontextmanager
+    async def connection(self) -> AsyncIterator[AsyncConnection]:
+        """A read connection, for several Core statements in a row (see `read`)."""
+        async with self._read_engine.connect() as connection:
+            yield connection
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
