@@ -1,17 +1,30 @@
-"""Keyset pages in SQL: one page of a list, or a page per parent for many parents at once."""
+"""Keyset pages in SQL: one page of a list, or a page per parent for many parents at once;
+and rows by id, and counts per parent, with statements built once (see blog_graphql.statements)."""
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, TypeAlias
 
-from sqlalchemy import ColumnElement, Row, Select, SQLColumnExpression, func, select, tuple_
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Row,
+    Select,
+    SQLColumnExpression,
+    bindparam,
+    func,
+    select,
+    tuple_,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from blog_graphql.db import Database
 from blog_graphql.pagination import CursorKey, PageKey
+from blog_graphql.statements import in_list
 
 # SQLAlchemy 2.1 types rows and selects by their column types; these take any columns.
 AnyRow: TypeAlias = Row[*tuple[Any, ...]]
@@ -19,6 +32,11 @@ AnySelect: TypeAlias = Select[*tuple[Any, ...]]
 
 PARENT = "page_parent"
 ROW_NUMBER = "page_row_number"
+# Names of the bind parameters of the statements below, which are built once.
+IDS = "ids"
+PARENTS = "parents"
+LIMIT = "page_limit"
+AFTER = "after"
 
 
 @dataclass(frozen=True)
@@ -36,11 +54,32 @@ class Order:
         row = tuple_(*self.columns)
         return row < key if self.descending else row > key
 
+    def after_cursor(self) -> ColumnElement[bool]:
+        """Rows strictly after the cursor bound by `cursor_params`, in a statement built once."""
+        row = tuple_(*self.columns)
+        key = tuple_(
+            *(
+                bindparam(f"{AFTER}_{index}", type_=type_, required=True)
+                for index, type_ in enumerate(row.type.types)  # each column's own type
+            )
+        )
+        return row < key if self.descending else row > key
 
-async def fetch_by_id(db: Database, query: AnySelect, ids: Sequence[int]) -> list[AnyRow | None]:
-    """The rows of `query` (already narrowed to `ids`) in the order of `ids`, None for gaps."""
-    async with db.session() as session:
-        by_id = {row.id: row for row in await session.execute(query)}
+    def cursor_params(self, key: CursorKey) -> dict[str, Any]:
+        return {f"{AFTER}_{index}": value for index, value in enumerate(key)}
+
+
+def by_ids(query: AnySelect, column: SQLColumnExpression[int], dialect: str) -> AnySelect:
+    """`query` narrowed to the ids `fetch_by_id` binds."""
+    return query.where(in_list(column, IDS, dialect))
+
+
+async def fetch_by_id(
+    db: Database, statement: AnySelect, params: Mapping[str, Any], ids: Sequence[int]
+) -> list[AnyRow | None]:
+    """The rows of a `by_ids` statement in the order of `ids`, None for gaps."""
+    rows = await db.read(statement, {**params, IDS: list(ids)})
+    by_id = {row.id: row for row in rows}
     return [by_id.get(id_) for id_ in ids]
 
 
@@ -54,15 +93,45 @@ async def fetch_page(
     return result.all()
 
 
+@dataclass(frozen=True)
+class Pages:
+    """The statements of `fetch_pages`: the rows of `query` of many parents, numbered per
+    parent with ROW_NUMBER in `order`, the first few of each. Two of them, without and
+    after a cursor, each built once: a loader keeps its `Pages` per audience and dialect."""
+
+    query: AnySelect
+    parent: SQLColumnExpression[Any]
+    order: Order
+    dialect: str
+
+    @cached_property
+    def first(self) -> AnySelect:
+        return self._numbered(self.query)
+
+    @cached_property
+    def after(self) -> AnySelect:
+        return self._numbered(self.query.where(self.order.after_cursor()))
+
+    def _numbered(self, query: AnySelect) -> AnySelect:
+        numbered = (
+            query.where(in_list(self.parent, PARENTS, self.dialect))
+            .add_columns(
+                self.parent.label(PARENT),
+                func.row_number()
+                .over(partition_by=self.parent, order_by=self.order.clauses())
+                .label(ROW_NUMBER),
+            )
+            .subquery()
+        )
+        row_number = numbered.c[ROW_NUMBER]
+        limit = bindparam(LIMIT, type_=Integer, required=True)
+        return select(numbered).where(row_number <= limit).order_by(numbered.c[PARENT], row_number)
+
+
 async def fetch_pages(
-    db: Database,
-    query: AnySelect,
-    *,
-    parent: SQLColumnExpression[Any],
-    order: Order,
-    keys: Sequence[PageKey],
+    db: Database, pages: Pages, params: Mapping[str, Any], keys: Sequence[PageKey]
 ) -> list[Sequence[AnyRow]]:
-    """Every key's page, `first + 1` rows each, numbered per parent with ROW_NUMBER.
+    """Every key's page, `first + 1` rows each.
 
     One statement per distinct `after` cursor: a feed asks all its posts for their first
     comments with no cursor, so it is one statement however many posts there are.
@@ -70,49 +139,37 @@ async def fetch_pages(
     by_cursor: dict[CursorKey | None, list[PageKey]] = defaultdict(list)
     for key in keys:
         by_cursor[key.after].append(key)
-    pages: dict[tuple[CursorKey | None, int], list[AnyRow]] = defaultdict(list)
-    async with db.session() as session:
+    found: dict[tuple[CursorKey | None, int], list[AnyRow]] = defaultdict(list)
+    async with db.connection() as connection:
         for after, group in by_cursor.items():
-            limit = max(key.first for key in group) + 1
-            parents = sorted({key.parent for key in group})
-            for row in await _numbered_rows(session, query, parent, order, parents, after, limit):
-                pages[after, getattr(row, PARENT)].append(row)
-    return [pages[key.after, key.parent][: key.first + 1] for key in keys]
+            bound = {
+                **params,
+                PARENTS: sorted({key.parent for key in group}),
+                LIMIT: max(key.first for key in group) + 1,
+            }
+            if after is None:
+                result = await connection.execute(pages.first, bound)
+            else:
+                bound.update(pages.order.cursor_params(after))
+                result = await connection.execute(pages.after, bound)
+            for row in result:
+                found[after, getattr(row, PARENT)].append(row)
+    return [found[key.after, key.parent][: key.first + 1] for key in keys]
 
 
-async def _numbered_rows(
-    session: AsyncSession,
-    query: AnySelect,
-    parent: SQLColumnExpression[Any],
-    order: Order,
-    parents: Sequence[int],
-    after: CursorKey | None,
-    limit: int,
-) -> Sequence[AnyRow]:
-    query = query.where(parent.in_(parents))
-    if after is not None:
-        query = query.where(order.after(after))
-    numbered = query.add_columns(
-        parent.label(PARENT),
-        func.row_number().over(partition_by=parent, order_by=order.clauses()).label(ROW_NUMBER),
-    ).subquery()
-    row_number = numbered.c[ROW_NUMBER]
-    statement = select(numbered).where(row_number <= limit).order_by(numbered.c[PARENT], row_number)
-    return (await session.execute(statement)).all()
+def counts_by(query: AnySelect, parent: SQLColumnExpression[Any], dialect: str) -> AnySelect:
+    """How many rows of `query` each parent bound by `count_by_parent` has."""
+    return (
+        query.with_only_columns(parent, func.count())
+        .where(in_list(parent, PARENTS, dialect))
+        .group_by(parent)
+    )
 
 
 async def count_by_parent(
-    db: Database,
-    query: AnySelect,
-    parent: SQLColumnExpression[Any],
-    parents: Sequence[int],
+    db: Database, statement: AnySelect, params: Mapping[str, Any], parents: Sequence[int]
 ) -> list[int]:
-    """How many rows of `query` each parent has, in the order of `parents`; one statement."""
-    statement = (
-        query.with_only_columns(parent, func.count())
-        .where(parent.in_(sorted(set(parents))))
-        .group_by(parent)
-    )
-    async with db.session() as session:
-        counts: dict[int, int] = {row[0]: row[1] for row in await session.execute(statement)}
+    """The counts of a `counts_by` statement in the order of `parents`; one statement."""
+    rows = await db.read(statement, {**params, PARENTS: sorted(set(parents))})
+    counts: dict[int, int] = {row[0]: row[1] for row in rows}
     return [counts.get(id_, 0) for id_ in parents]

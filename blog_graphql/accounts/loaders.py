@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cache
 
 from sqlalchemy import select
 
 from blog_graphql.accounts.models import User
 from blog_graphql.db import Database
-from blog_graphql.keyset import AnyRow, fetch_by_id
+from blog_graphql.keyset import AnyRow, AnySelect, by_ids, fetch_by_id
+from blog_graphql.statements import NO_PARAMS
 
 # What the API shows of a user: plain rows, not ORM objects (no identity map, no password
 # hash), since a feed reads a hundred of them.
@@ -20,5 +22,11 @@ USER_COLUMNS = (
 
 async def load_users(db: Database, ids: Sequence[int]) -> list[AnyRow | User | None]:
     """Users by id as rows (the viewer, primed by the context, is its ORM object)."""
-    rows = await fetch_by_id(db, select(*USER_COLUMNS).where(User.id.in_(ids)), ids)
+    rows = await fetch_by_id(db, _users_by_id(db.dialect), NO_PARAMS, ids)
     return list(rows)
+
+
+@cache
+def _users_by_id(dialect: str) -> AnySelect:
+    """Built once per dialect (see blog_graphql.statements)."""
+    return by_ids(select(*USER_COLUMNS), User.id, dialect)

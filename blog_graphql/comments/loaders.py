@@ -4,15 +4,27 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from functools import cache
 
 from sqlalchemy import select
 
 from blog_graphql.accounts.models import User
-from blog_graphql.comments.access import visible_comments
+from blog_graphql.comments.access import comments_visible_to, visible_comments
 from blog_graphql.comments.models import Comment
 from blog_graphql.db import Database
-from blog_graphql.keyset import AnyRow, AnySelect, Order, count_by_parent, fetch_by_id, fetch_pages
+from blog_graphql.keyset import (
+    AnyRow,
+    AnySelect,
+    Order,
+    Pages,
+    by_ids,
+    count_by_parent,
+    counts_by,
+    fetch_by_id,
+    fetch_pages,
+)
 from blog_graphql.pagination import CursorKey, PageKey
+from blog_graphql.statements import Audience, audience_of, viewer_params
 
 COMMENT_COLUMNS = (
     Comment.id, Comment.post_id, Comment.author_id, Comment.parent_id, Comment.content,
@@ -33,52 +45,54 @@ def visible(viewer: User | None) -> AnySelect:
     return select(*COMMENT_COLUMNS).where(visible_comments(viewer))
 
 
-def _top_level(viewer: User | None) -> AnySelect:
-    return visible(viewer).where(Comment.parent_id.is_(None))
+def visible_to(audience: Audience) -> AnySelect:
+    """`visible` for a kind of viewer, its id a parameter: for statements built once."""
+    return select(*COMMENT_COLUMNS).where(comments_visible_to(audience))
 
 
 async def load_comments(
     db: Database, viewer: User | None, ids: Sequence[int]
 ) -> list[AnyRow | None]:
     """Comments by id; None where missing or not visible to the viewer."""
-    return await fetch_by_id(db, visible(viewer).where(Comment.id.in_(ids)), ids)
+    statement = _comments_by_id(audience_of(viewer), db.dialect)
+    return await fetch_by_id(db, statement, viewer_params(viewer), ids)
 
 
 async def load_comments_of_posts(
     db: Database, viewer: User | None, keys: Sequence[PageKey]
 ) -> list[Sequence[AnyRow]]:
     """`Post.comments` pages (top-level comments) for every post of the request at once."""
-    return await fetch_pages(
-        db, _top_level(viewer), parent=Comment.post_id, order=THREAD_ORDER, keys=keys
-    )
+    pages = _comments_of_posts(audience_of(viewer), db.dialect)
+    return await fetch_pages(db, pages, viewer_params(viewer), keys)
 
 
 async def load_replies(
     db: Database, viewer: User | None, keys: Sequence[PageKey]
 ) -> list[Sequence[AnyRow]]:
     """`Comment.replies` pages for every comment of the request at once."""
-    return await fetch_pages(
-        db, visible(viewer), parent=Comment.parent_id, order=THREAD_ORDER, keys=keys
-    )
+    pages = _replies(audience_of(viewer), db.dialect)
+    return await fetch_pages(db, pages, viewer_params(viewer), keys)
 
 
 async def count_comments_of_posts(
     db: Database, viewer: User | None, post_ids: Sequence[int]
 ) -> list[int]:
     """`Post.comments.totalCount`: top-level comments, tombstones included (they are listed)."""
-    return await count_by_parent(db, _top_level(viewer), Comment.post_id, post_ids)
+    statement = _comment_totals(audience_of(viewer), db.dialect)
+    return await count_by_parent(db, statement, viewer_params(viewer), post_ids)
 
 
 async def count_replies(db: Database, viewer: User | None, parent_ids: Sequence[int]) -> list[int]:
-    return await count_by_parent(db, visible(viewer), Comment.parent_id, parent_ids)
+    statement = _reply_counts(audience_of(viewer), db.dialect)
+    return await count_by_parent(db, statement, viewer_params(viewer), parent_ids)
 
 
 async def count_live_comments(
     db: Database, viewer: User | None, post_ids: Sequence[int]
 ) -> list[int]:
     """`Post.commentCount`: comments and replies at every depth, without tombstones."""
-    live = visible(viewer).where(Comment.deleted_at.is_(None))
-    return await count_by_parent(db, live, Comment.post_id, post_ids)
+    statement = _live_comment_counts(audience_of(viewer), db.dialect)
+    return await count_by_parent(db, statement, viewer_params(viewer), post_ids)
 
 
 async def load_comment_with_author(db: Database, comment_id: int) -> tuple[Comment, User] | None:
@@ -88,3 +102,41 @@ async def load_comment_with_author(db: Database, comment_id: int) -> tuple[Comme
     async with db.session() as session:
         row = (await session.execute(query.where(Comment.id == comment_id))).first()
     return (row[0], row[1]) if row is not None else None
+
+
+# The statements, each built once per audience and dialect (see blog_graphql.statements).
+
+
+def _top_level(audience: Audience) -> AnySelect:
+    return visible_to(audience).where(Comment.parent_id.is_(None))
+
+
+@cache
+def _comments_by_id(audience: Audience, dialect: str) -> AnySelect:
+    return by_ids(visible_to(audience), Comment.id, dialect)
+
+
+@cache
+def _comments_of_posts(audience: Audience, dialect: str) -> Pages:
+    return Pages(_top_level(audience), Comment.post_id, THREAD_ORDER, dialect)
+
+
+@cache
+def _replies(audience: Audience, dialect: str) -> Pages:
+    return Pages(visible_to(audience), Comment.parent_id, THREAD_ORDER, dialect)
+
+
+@cache
+def _comment_totals(audience: Audience, dialect: str) -> AnySelect:
+    return counts_by(_top_level(audience), Comment.post_id, dialect)
+
+
+@cache
+def _reply_counts(audience: Audience, dialect: str) -> AnySelect:
+    return counts_by(visible_to(audience), Comment.parent_id, dialect)
+
+
+@cache
+def _live_comment_counts(audience: Audience, dialect: str) -> AnySelect:
+    live = visible_to(audience).where(Comment.deleted_at.is_(None))
+    return counts_by(live, Comment.post_id, dialect)

@@ -4,22 +4,28 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from functools import cache
 
 from sqlalchemy import select
 
 from blog_graphql.accounts.models import User
 from blog_graphql.db import Database
 from blog_graphql.keyset import (
+    PARENTS,
     AnyRow,
     AnySelect,
     Order,
+    Pages,
+    by_ids,
     count_by_parent,
+    counts_by,
     fetch_by_id,
     fetch_pages,
 )
 from blog_graphql.pagination import CursorKey, PageKey
-from blog_graphql.posts.access import visible_posts
+from blog_graphql.posts.access import posts_visible_to, visible_posts
 from blog_graphql.posts.models import Post, PostTag, Tag
+from blog_graphql.statements import NO_PARAMS, Audience, audience_of, in_list, viewer_params
 
 # What a post card needs; the (possibly 100 kB) body is fetched only where it is asked for.
 POST_CARD = (
@@ -43,6 +49,11 @@ def post_cards(viewer: User | None) -> AnySelect:
     return select(*POST_CARD).where(visible_posts(viewer))
 
 
+def cards_visible_to(audience: Audience) -> AnySelect:
+    """`post_cards` for a kind of viewer, its id a parameter: for statements built once."""
+    return select(*POST_CARD).where(posts_visible_to(audience))
+
+
 async def load_tags(db: Database, ids: Sequence[int]) -> list[Tag | None]:
     async with db.session() as session:
         rows = await session.scalars(select(Tag).where(Tag.id.in_(ids)))
@@ -52,58 +63,96 @@ async def load_tags(db: Database, ids: Sequence[int]) -> list[Tag | None]:
 
 async def load_posts(db: Database, viewer: User | None, ids: Sequence[int]) -> list[AnyRow | None]:
     """Post cards by id; None where missing or not visible to the viewer."""
-    return await fetch_by_id(db, post_cards(viewer).where(Post.id.in_(ids)), ids)
+    statement = _cards_by_id(audience_of(viewer), db.dialect)
+    return await fetch_by_id(db, statement, viewer_params(viewer), ids)
 
 
 async def load_post_bodies(db: Database, ids: Sequence[int]) -> list[AnyRow | None]:
     """Content and HTML of posts the viewer was already allowed to see (as cards)."""
-    return await fetch_by_id(db, select(Post.id, *POST_BODY).where(Post.id.in_(ids)), ids)
+    return await fetch_by_id(db, _bodies_by_id(db.dialect), NO_PARAMS, ids)
 
 
 async def load_tags_of_posts(db: Database, post_ids: Sequence[int]) -> list[Sequence[AnyRow]]:
     """Each post's tags by name; one statement for every post of the request."""
-    query = (
-        select(PostTag.post_id, *TAG_COLUMNS)
-        .join(Tag, Tag.id == PostTag.tag_id)
-        .where(PostTag.post_id.in_(sorted(set(post_ids))))
-        .order_by(Tag.name, Tag.id)
-    )
     tags: dict[int, list[AnyRow]] = {id_: [] for id_ in post_ids}
-    async with db.session() as session:
-        for row in await session.execute(query):
-            tags[row.post_id].append(row)
+    parents = {PARENTS: sorted(set(post_ids))}
+    for row in await db.read(_tags_of_posts(db.dialect), parents):
+        tags[row.post_id].append(row)
     return [tags[id_] for id_ in post_ids]
-
-
-def _cards_of_tags(viewer: User | None) -> AnySelect:
-    return post_cards(viewer).join(PostTag, PostTag.post_id == Post.id)
 
 
 async def load_posts_of_authors(
     db: Database, viewer: User | None, keys: Sequence[PageKey]
 ) -> list[Sequence[AnyRow]]:
     """`User.posts` pages, newest first, for every user of the request at once."""
-    return await fetch_pages(
-        db, post_cards(viewer), parent=Post.author_id, order=FEED_ORDER, keys=keys
-    )
+    pages = _posts_of_authors(audience_of(viewer), db.dialect)
+    return await fetch_pages(db, pages, viewer_params(viewer), keys)
 
 
 async def load_posts_of_tags(
     db: Database, viewer: User | None, keys: Sequence[PageKey]
 ) -> list[Sequence[AnyRow]]:
     """`Tag.posts` pages, newest first, for every tag of the request at once."""
-    return await fetch_pages(
-        db, _cards_of_tags(viewer), parent=PostTag.tag_id, order=FEED_ORDER, keys=keys
-    )
+    pages = _posts_of_tags(audience_of(viewer), db.dialect)
+    return await fetch_pages(db, pages, viewer_params(viewer), keys)
 
 
 async def count_posts_of_authors(
     db: Database, viewer: User | None, author_ids: Sequence[int]
 ) -> list[int]:
-    return await count_by_parent(db, post_cards(viewer), Post.author_id, author_ids)
+    statement = _post_counts_of_authors(audience_of(viewer), db.dialect)
+    return await count_by_parent(db, statement, viewer_params(viewer), author_ids)
 
 
 async def count_posts_of_tags(
     db: Database, viewer: User | None, tag_ids: Sequence[int]
 ) -> list[int]:
-    return await count_by_parent(db, _cards_of_tags(viewer), PostTag.tag_id, tag_ids)
+    statement = _post_counts_of_tags(audience_of(viewer), db.dialect)
+    return await count_by_parent(db, statement, viewer_params(viewer), tag_ids)
+
+
+# The statements, each built once per audience and dialect (see blog_graphql.statements).
+
+
+@cache
+def _cards_by_id(audience: Audience, dialect: str) -> AnySelect:
+    return by_ids(cards_visible_to(audience), Post.id, dialect)
+
+
+@cache
+def _bodies_by_id(dialect: str) -> AnySelect:
+    return by_ids(select(Post.id, *POST_BODY), Post.id, dialect)
+
+
+@cache
+def _tags_of_posts(dialect: str) -> AnySelect:
+    return (
+        select(PostTag.post_id, *TAG_COLUMNS)
+        .join(Tag, Tag.id == PostTag.tag_id)
+        .where(in_list(PostTag.post_id, PARENTS, dialect))
+        .order_by(Tag.name, Tag.id)
+    )
+
+
+def _cards_of_tags(audience: Audience) -> AnySelect:
+    return cards_visible_to(audience).join(PostTag, PostTag.post_id == Post.id)
+
+
+@cache
+def _posts_of_authors(audience: Audience, dialect: str) -> Pages:
+    return Pages(cards_visible_to(audience), Post.author_id, FEED_ORDER, dialect)
+
+
+@cache
+def _posts_of_tags(audience: Audience, dialect: str) -> Pages:
+    return Pages(_cards_of_tags(audience), PostTag.tag_id, FEED_ORDER, dialect)
+
+
+@cache
+def _post_counts_of_authors(audience: Audience, dialect: str) -> AnySelect:
+    return counts_by(cards_visible_to(audience), Post.author_id, dialect)
+
+
+@cache
+def _post_counts_of_tags(audience: Audience, dialect: str) -> AnySelect:
+    return counts_by(_cards_of_tags(audience), PostTag.tag_id, dialect)
