@@ -6,12 +6,11 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeAlias
 
 from sqlalchemy import DateTime, Executable, MetaData, Row, event, text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import (
-    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -19,10 +18,14 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
+from sqlalchemy.util import greenlet_spawn
 
 from blog_graphql.config import to_async_url
 
 logger = logging.getLogger("blog_graphql.db")
+
+# SQLAlchemy 2.1 types rows by their column types; these take any columns.
+AnyRow: TypeAlias = Row[*tuple[Any, ...]]
 
 # Deterministic constraint names keep migrations reproducible on both databases.
 NAMING_CONVENTION = {
@@ -154,23 +157,25 @@ class Database:
         async with self._reads() as session:
             yield session
 
-    async def read(
-        self, statement: Executable, params: Mapping[str, Any]
-    ) -> Sequence[Row[*tuple[Any, ...]]]:
-        """The rows of a Core statement, read as `session()` reads: the loaders' path.
+    async def read(self, statement: Executable, params: Mapping[str, Any]) -> Sequence[AnyRow]:
+        """The rows of a Core statement, read as `session()` reads: the loaders' path."""
+        return (await self.read_each([(statement, params)]))[0]
 
-        A connection rather than an ORM session: the rows are plain columns, and the ORM
-        would spend more on setting up a session and its compile state than the read
-        itself costs.
-        """
-        async with self._read_engine.connect() as connection:
-            return (await connection.execute(statement, params)).all()
+    async def read_each(
+        self, reads: Sequence[tuple[Executable, Mapping[str, Any]]]
+    ) -> list[Sequence[AnyRow]]:
+        """The rows of each statement, one after the other on one read connection."""
+        return await greenlet_spawn(self._read_each, reads)
 
-    @asynccontextmanager
-    async def connection(self) -> AsyncIterator[AsyncConnection]:
-        """A read connection, for several Core statements in a row (see `read`)."""
-        async with self._read_engine.connect() as connection:
-            yield connection
+    def _read_each(
+        self, reads: Sequence[tuple[Executable, Mapping[str, Any]]]
+    ) -> list[Sequence[AnyRow]]:
+        # A connection rather than an ORM session: the rows are plain columns, and setting
+        # up a session and its ORM compile state cost more than the read. And one greenlet
+        # for all of it, where the async API switches into one to check the connection out,
+        # another per statement and a third to hand it back: a quarter of a read's CPU.
+        with self._read_engine.sync_engine.connect() as connection:
+            return [connection.execute(statement, params).all() for statement, params in reads]
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:

@@ -12,7 +12,6 @@ from typing import Any, TypeAlias
 from sqlalchemy import (
     ColumnElement,
     Integer,
-    Row,
     Select,
     SQLColumnExpression,
     bindparam,
@@ -22,12 +21,12 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from blog_graphql.db import AnyRow as AnyRow  # where the loaders and types take it from
 from blog_graphql.db import Database
 from blog_graphql.pagination import CursorKey, PageKey
 from blog_graphql.statements import in_list
 
-# SQLAlchemy 2.1 types rows and selects by their column types; these take any columns.
-AnyRow: TypeAlias = Row[*tuple[Any, ...]]
+# SQLAlchemy 2.1 types selects by their column types; this takes any columns.
 AnySelect: TypeAlias = Select[*tuple[Any, ...]]
 
 PARENT = "page_parent"
@@ -139,22 +138,27 @@ async def fetch_pages(
     by_cursor: dict[CursorKey | None, list[PageKey]] = defaultdict(list)
     for key in keys:
         by_cursor[key.after].append(key)
+    cursors = list(by_cursor)
+    reads = [_page_read(pages, params, after, by_cursor[after]) for after in cursors]
     found: dict[tuple[CursorKey | None, int], list[AnyRow]] = defaultdict(list)
-    async with db.connection() as connection:
-        for after, group in by_cursor.items():
-            bound = {
-                **params,
-                PARENTS: sorted({key.parent for key in group}),
-                LIMIT: max(key.first for key in group) + 1,
-            }
-            if after is None:
-                result = await connection.execute(pages.first, bound)
-            else:
-                bound.update(pages.order.cursor_params(after))
-                result = await connection.execute(pages.after, bound)
-            for row in result:
-                found[after, getattr(row, PARENT)].append(row)
+    for after, rows in zip(cursors, await db.read_each(reads), strict=True):
+        for row in rows:
+            found[after, getattr(row, PARENT)].append(row)
     return [found[key.after, key.parent][: key.first + 1] for key in keys]
+
+
+def _page_read(
+    pages: Pages, params: Mapping[str, Any], after: CursorKey | None, keys: list[PageKey]
+) -> tuple[AnySelect, dict[str, Any]]:
+    """The statement and parameters of the pages of `keys`, which share the cursor `after`."""
+    bound = {
+        **params,
+        PARENTS: sorted({key.parent for key in keys}),
+        LIMIT: max(key.first for key in keys) + 1,
+    }
+    if after is None:
+        return pages.first, bound
+    return pages.after, bound | pages.order.cursor_params(after)
 
 
 def counts_by(query: AnySelect, parent: SQLColumnExpression[Any], dialect: str) -> AnySelect:
