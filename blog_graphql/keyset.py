@@ -19,12 +19,11 @@ from sqlalchemy import (
     select,
     tuple_,
 )
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from blog_graphql.db import AnyRow as AnyRow  # where the loaders and types take it from
 from blog_graphql.db import Database
 from blog_graphql.pagination import CursorKey, PageKey
-from blog_graphql.statements import in_list
+from blog_graphql.statements import NO_PARAMS, in_list
 
 # SQLAlchemy 2.1 types selects by their column types; this takes any columns.
 AnySelect: TypeAlias = Select[*tuple[Any, ...]]
@@ -83,13 +82,13 @@ async def fetch_by_id(
 
 
 async def fetch_page(
-    session: AsyncSession, query: AnySelect, order: Order, first: int, after: CursorKey | None
+    db: Database, query: AnySelect, order: Order, first: int, after: CursorKey | None
 ) -> Sequence[AnyRow]:
-    """The first `first + 1` rows after `after` (the extra row tells there are more)."""
+    """The first `first + 1` rows after `after` (the extra row tells there are more), of a
+    query built for this request (its values in it)."""
     if after is not None:
         query = query.where(order.after(after))
-    result = await session.execute(query.order_by(*order.clauses()).limit(first + 1))
-    return result.all()
+    return await db.read(query.order_by(*order.clauses()).limit(first + 1), NO_PARAMS)
 
 
 @dataclass(frozen=True)

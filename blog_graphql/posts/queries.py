@@ -5,18 +5,27 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from functools import partial
+from functools import cache, partial
+from typing import TypeAlias
 
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import BindParameter, ColumnElement, Integer, String, bindparam, func, or_, select
 
 from blog_graphql.accounts.models import User
 from blog_graphql.db import Database
-from blog_graphql.keyset import AnyRow, AnySelect, Order, fetch_page
+from blog_graphql.keyset import LIMIT, AnyRow, AnySelect, Order, fetch_page
 from blog_graphql.pagination import CursorKey, decode_cursor
 from blog_graphql.posts.access import visible_posts
-from blog_graphql.posts.loaders import FEED_CURSOR, FEED_ORDER, POST_BODY, feed_key, post_cards
+from blog_graphql.posts.loaders import (
+    FEED_CURSOR,
+    FEED_ORDER,
+    POST_BODY,
+    cards_visible_to,
+    feed_key,
+    post_cards,
+)
 from blog_graphql.posts.models import Post, PostTag, Tag
 from blog_graphql.posts.search import apply_search, check_search
+from blog_graphql.statements import Audience, audience_of, viewer_params
 
 SEARCH_CURSOR = (float, datetime, int)
 RANK = "rank"
@@ -42,9 +51,9 @@ class PostPage:
 async def find_post_by_slug(db: Database, viewer: User | None, slug: str) -> AnyRow | None:
     """The post at `slug` with its body; None when missing or not visible to the viewer."""
     slug = slug.replace("\x00", "").strip().lower()  # PostgreSQL text cannot hold NUL
-    query = post_cards(viewer).add_columns(*POST_BODY).where(Post.slug == slug)
-    async with db.session() as session:
-        return (await session.execute(query)).one_or_none()
+    statement = _post_by_slug(audience_of(viewer), db.dialect)
+    rows = await db.read(statement, {**viewer_params(viewer), SLUG.key: slug})
+    return rows[0] if rows else None  # slugs are unique
 
 
 async def post_is_visible(db: Database, viewer: User | None, post_id: int) -> bool:
@@ -58,16 +67,26 @@ async def list_posts(
     db: Database, viewer: User | None, post_filter: PostFilter, first: int, after: str | None
 ) -> PostPage:
     """Newest first (by `feed_at`, then id); search results by rank first."""
-    query, rank = _matching(post_cards(viewer), db, post_filter)
-    if rank is None:
-        order, cursor, key = FEED_ORDER, decode_cursor(after, FEED_CURSOR), feed_key
-    else:
-        query = query.add_columns(rank.label(RANK))
-        order = Order((rank, *FEED_ORDER.columns), descending=True)
-        cursor, key = decode_cursor(after, SEARCH_CURSOR), _search_key
-    async with db.session() as session:
-        rows = await fetch_page(session, query, order, first, cursor)
-    return PostPage(rows=rows, key=key, count=partial(count_posts, db, viewer, post_filter))
+    post_filter = _without_nul(post_filter)
+    count = partial(count_posts, db, viewer, post_filter)
+    search = check_search(post_filter.search or "")
+    if search:
+        rows = await _search_page(db, viewer, post_filter, search, first, after)
+        return PostPage(rows=rows, key=_search_key, count=count)
+    cursor = decode_cursor(after, FEED_CURSOR)
+    shape = _FeedShape(
+        audience=audience_of(viewer),
+        dialect=db.dialect,
+        published=post_filter.published,
+        by_author=post_filter.author is not None,
+        by_tag=post_filter.tag is not None,
+        after=cursor is not None,
+    )
+    params = {**viewer_params(viewer), **_filter_params(post_filter), LIMIT: first + 1}
+    if cursor is not None:
+        params |= FEED_ORDER.cursor_params(cursor)
+    rows = await db.read(_feed_page(shape), params)
+    return PostPage(rows=rows, key=feed_key, count=count)
 
 
 async def count_posts(db: Database, viewer: User | None, post_filter: PostFilter) -> int:
@@ -76,6 +95,22 @@ async def count_posts(db: Database, viewer: User | None, post_filter: PostFilter
     query, _rank = _matching(everything, db, post_filter)
     async with db.session() as session:
         return int(await session.scalar(query) or 0)
+
+
+async def _search_page(
+    db: Database,
+    viewer: User | None,
+    post_filter: PostFilter,
+    search: str,
+    first: int,
+    after: str | None,
+) -> Sequence[AnyRow]:
+    """Best matches first. Built for each request: how a search is bound depends on its
+    text on SQLite, and searches are rarer than feed pages."""
+    query, rank = apply_search(_filtered(post_cards(viewer), post_filter), db.dialect, search)
+    order = Order((rank, *FEED_ORDER.columns), descending=True)
+    cursor = decode_cursor(after, SEARCH_CURSOR)
+    return await fetch_page(db, query.add_columns(rank.label(RANK)), order, first, cursor)
 
 
 def _matching(
@@ -89,22 +124,93 @@ def _matching(
     return apply_search(query, db.dialect, search)
 
 
+# A filter's values, bound in the feed's statements built once.
+AUTHOR = bindparam("author", type_=String, required=True)
+TAG_NAME = bindparam("tag_name", type_=String, required=True)
+TAG_SLUG = bindparam("tag_slug", type_=String, required=True)
+SLUG = bindparam("slug", type_=String, required=True)
+
+Text: TypeAlias = str | BindParameter[str]
+
+
 def _filtered(query: AnySelect, post_filter: PostFilter) -> AnySelect:
+    """`query` narrowed by the filter, its values in the statement."""
     post_filter = _without_nul(post_filter)
-    if post_filter.published is not None:
-        query = query.where(Post.published.is_(post_filter.published))
+    tag = post_filter.tag.strip() if post_filter.tag is not None else None
+    return _narrowed(
+        query,
+        published=post_filter.published,
+        author=post_filter.author,
+        tag_name=tag,
+        tag_slug=tag.lower() if tag is not None else None,
+    )
+
+
+def _filter_params(post_filter: PostFilter) -> dict[str, str]:
+    """The values of a filter for the parameters of a `_feed_page` statement."""
+    params = {}
     if post_filter.author is not None:
-        author = select(User.id).where(func.lower(User.username) == func.lower(post_filter.author))
-        query = query.where(Post.author_id == author.scalar_subquery())
+        params[AUTHOR.key] = post_filter.author
     if post_filter.tag is not None:
         name = post_filter.tag.strip()
+        params[TAG_NAME.key], params[TAG_SLUG.key] = name, name.lower()
+    return params
+
+
+def _narrowed(
+    query: AnySelect,
+    *,
+    published: bool | None,
+    author: Text | None,
+    tag_name: Text | None,
+    tag_slug: Text | None,
+) -> AnySelect:
+    if published is not None:
+        query = query.where(Post.published.is_(published))
+    if author is not None:
+        author_id = select(User.id).where(func.lower(User.username) == func.lower(author))
+        query = query.where(Post.author_id == author_id.scalar_subquery())
+    if tag_name is not None:
         tagged = (
             select(PostTag.post_id)
             .join(Tag, Tag.id == PostTag.tag_id)
-            .where(or_(Tag.slug == name.lower(), func.lower(Tag.name) == func.lower(name)))
+            .where(or_(Tag.slug == tag_slug, func.lower(Tag.name) == func.lower(tag_name)))
         )
         query = query.where(Post.id.in_(tagged))
     return query
+
+
+@dataclass(frozen=True)
+class _FeedShape:
+    """What decides the text of a feed page's statement; the values are its parameters."""
+
+    audience: Audience
+    dialect: str
+    published: bool | None  # three statements: `published IS true`, `IS false`, neither
+    by_author: bool
+    by_tag: bool
+    after: bool
+
+
+@cache
+def _feed_page(shape: _FeedShape) -> AnySelect:
+    """A feed page's statement, built once per shape (see blog_graphql.statements)."""
+    query = _narrowed(
+        cards_visible_to(shape.audience),
+        published=shape.published,
+        author=AUTHOR if shape.by_author else None,
+        tag_name=TAG_NAME if shape.by_tag else None,
+        tag_slug=TAG_SLUG if shape.by_tag else None,
+    )
+    if shape.after:
+        query = query.where(FEED_ORDER.after_cursor())
+    limit = bindparam(LIMIT, type_=Integer, required=True)
+    return query.order_by(*FEED_ORDER.clauses()).limit(limit)
+
+
+@cache
+def _post_by_slug(audience: Audience, dialect: str) -> AnySelect:
+    return cards_visible_to(audience).add_columns(*POST_BODY).where(Post.slug == SLUG)
 
 
 def _search_key(row: AnyRow) -> CursorKey:
