@@ -11,7 +11,9 @@ dialect, by a builder cached with `functools.cache`.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import Enum
+from types import MappingProxyType
 from typing import Any, TypeAlias
 
 from sqlalchemy import BindParameter, ColumnElement, Integer, SQLColumnExpression, any_, bindparam
@@ -37,13 +39,14 @@ def audience_of(viewer: User | None) -> Audience:
 # The signed-in viewer's id in a statement built for `Audience.MEMBER`; required, so a
 # statement run without it fails instead of showing another viewer's drafts.
 VIEWER_ID: BindParameter[int] = bindparam("viewer_id", type_=Integer, required=True)
-# A viewer's id in a rule: the parameter above, or a known id in a statement built once.
+# A viewer's id in a rule: the parameter above in a statement built once, or the id itself
+# in one built for a single request.
 ViewerId: TypeAlias = int | BindParameter[int]
 
-NO_PARAMS: dict[str, Any] = {}
+NO_PARAMS: Mapping[str, Any] = MappingProxyType({})  # shared, so never to be changed
 
 
-def viewer_params(viewer: User | None) -> dict[str, Any]:
+def viewer_params(viewer: User | None) -> Mapping[str, Any]:
     """The parameters a statement built for `audience_of(viewer)` runs with."""
     return {VIEWER_ID.key: viewer.id} if viewer is not None else NO_PARAMS
 
