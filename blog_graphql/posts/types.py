@@ -160,7 +160,7 @@ class Post(Node):
         return cls(
             pk=row.id,
             author_id=row.author_id,
-            body=row if hasattr(row, "content_html") else None,
+            body=row if _has_body(row) else None,
             title=row.title,
             slug=row.slug,
             excerpt=row.excerpt,
@@ -209,3 +209,8 @@ class Post(Node):
 
 
 PostConnection = Connection[Post]
+
+
+def _has_body(row: models.Post | AnyRow) -> bool:
+    # Not `hasattr`: a Row without the column raises and formats an error to say so.
+    return isinstance(row, models.Post) or "content_html" in row._fields
