@@ -16,6 +16,7 @@ from blog_graphql.config import Settings, load_settings
 from blog_graphql.document_cache import CacheDocuments, DocumentCache
 from blog_graphql.errors import MaskUnexpectedErrors
 from blog_graphql.execution import FastExecutionContext
+from blog_graphql.extension_hooks import PlannedHooksRunner
 from blog_graphql.observability import schema_extensions
 from blog_graphql.query_limits import QueryLimiter, QueryLimits
 from blog_graphql.ratelimit import RateLimit, RateLimiter
@@ -32,6 +33,11 @@ class QuietSchema(strawberry.Schema):
         Strawberry would log every error at ERROR level, a client's typo or a token flood
         (with an excerpt of it) included.
         """
+
+    def create_extensions_runner(
+        self, execution_context: ExecutionContext, extensions: list[SchemaExtension]
+    ) -> PlannedHooksRunner:
+        return PlannedHooksRunner(execution_context=execution_context, extensions=extensions)
 
 
 def hardened_schema(
