@@ -18,7 +18,7 @@ from blog_graphql.errors import MaskUnexpectedErrors
 from blog_graphql.execution import FastExecutionContext
 from blog_graphql.extension_hooks import PlannedHooksRunner
 from blog_graphql.observability import schema_extensions
-from blog_graphql.query_limits import QueryLimiter, QueryLimits
+from blog_graphql.query_limits import MeasureCache, QueryLimiter, QueryLimits
 from blog_graphql.ratelimit import RateLimit, RateLimiter
 
 ExtensionFactory = type[SchemaExtension] | Callable[[], SchemaExtension]
@@ -74,7 +74,8 @@ def hardening_extensions(
     ]
     if rate_limiter is not None and settings.rate_limit_enabled:
         extensions.append(partial(RateLimit, limiter=rate_limiter))
-    extensions.append(partial(QueryLimiter, limits=QueryLimits.from_settings(settings)))
+    limits = QueryLimits.from_settings(settings)
+    extensions.append(partial(QueryLimiter, limits=limits, measures=MeasureCache()))
     if not settings.introspection_enabled:
         extensions.append(DisableIntrospection)
     # Last: it reuses what the guards above let through, and never skips one of them.

@@ -12,6 +12,7 @@ that field's `first`. Introspection (`__schema`, `__type`) is left to graphql-co
 from __future__ import annotations
 
 import re
+from collections import OrderedDict
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from itertools import islice
@@ -114,6 +115,7 @@ class _Walk:
     done: dict[tuple[str, bool], Measure] = field(default_factory=dict)
     walking: set[tuple[str, bool]] = field(default_factory=set)
     nesting: int = 0
+    read_variables: bool = False  # the measure holds for these variables' values only
 
     def selections(
         self, selection_set: SelectionSetNode | None, parent: GraphQLNamedType | None, paged: bool
@@ -200,6 +202,7 @@ class _Walk:
         if isinstance(value, IntValueNode):
             return int(value.value)
         if isinstance(value, VariableNode):
+            self.read_variables = True
             given = self.variables.get(value.name.value)
             if isinstance(given, int) and not isinstance(given, bool):
                 return given
@@ -229,6 +232,18 @@ def measure_operation(
     page_size: int = 20,
 ) -> Measure:
     """Depth, aliases, directives and cost of `operation`; raises TooDeep past any sense."""
+    measure, _read_variables = _measure(schema, document, operation, variables, page_size)
+    return measure
+
+
+def _measure(
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    operation: OperationDefinitionNode,
+    variables: Mapping[str, Any] | None,
+    page_size: int,
+) -> tuple[Measure, bool]:
+    """The measure, and whether it read a variable (then it holds for those values only)."""
     fragments = {
         definition.name.value: definition
         for definition in document.definitions
@@ -240,7 +255,36 @@ def measure_operation(
     own_directives = len(operation.directives or ()) + sum(
         len(definition.directives or ()) for definition in operation.variable_definitions or ()
     )
-    return measure.beside(Measure(directives=own_directives))
+    return measure.beside(Measure(directives=own_directives)), walk.read_variables
+
+
+class MeasureCache:
+    """Measures of the operations of documents kept by the document cache, so a repeated
+    operation is not walked again (the feed query's walk is some 200 Python calls).
+
+    Keyed by the document's identity, since a cached document is the same object on every
+    request; the entry holds the document, so its id is not reused while the entry lives.
+    Only measures that read no variable are kept: the others depend on the values sent.
+    """
+
+    def __init__(self, size: int = 256) -> None:
+        self.size = size
+        self._entries: OrderedDict[tuple[int, str | None], tuple[DocumentNode, Measure]] = (
+            OrderedDict()
+        )
+
+    def get(self, document: DocumentNode, operation_name: str | None) -> Measure | None:
+        key = (id(document), operation_name)
+        entry = self._entries.get(key)
+        if entry is None or entry[0] is not document:
+            return None
+        self._entries.move_to_end(key)
+        return entry[1]
+
+    def put(self, document: DocumentNode, operation_name: str | None, measure: Measure) -> None:
+        self._entries[(id(document), operation_name)] = (document, measure)
+        if len(self._entries) > self.size:
+            self._entries.popitem(last=False)
 
 
 def count_tokens(source: str, cap: int) -> int:
@@ -261,8 +305,9 @@ def excesses(limits: QueryLimits, measure: Measure) -> list[QueryTooComplex]:
 class QueryLimiter(SchemaExtension):
     """Refuses an operation over a limit before validation and execution (HTTP and WebSocket)."""
 
-    def __init__(self, *, limits: QueryLimits) -> None:
+    def __init__(self, *, limits: QueryLimits, measures: MeasureCache | None = None) -> None:
         self.limits = limits
+        self.measures = measures or MeasureCache(size=0)  # built alone, it keeps nothing
 
     def on_parse(self) -> Iterator[None]:
         # graphql-core stops lexing past this many tokens (comments included), so a flood
@@ -293,15 +338,26 @@ class QueryLimiter(SchemaExtension):
 
     def _check(self, document: DocumentNode) -> list[QueryTooComplex]:
         context = self.execution_context
+        measure = self.measures.get(document, context.operation_name)
+        if measure is None:
+            try:
+                measure = self._measure(document)
+            except TooDeep:
+                return [QueryTooComplex("depth", self.limits.depth, MAX_WALK_NESTING)]
+            if measure is None:
+                return []
+        return excesses(self.limits, measure)
+
+    def _measure(self, document: DocumentNode) -> Measure | None:
+        """None when the document has no operation of that name (validation says so)."""
+        context = self.execution_context
         operation = get_operation_ast(document, context.operation_name)
         if operation is None:
-            return []
+            return None
         variables = context.variables if isinstance(context.variables, dict) else {}
         schema = context.schema._schema
-        try:
-            measure = measure_operation(
-                schema, document, operation, variables, self.limits.default_page_size
-            )
-        except TooDeep:
-            return [QueryTooComplex("depth", self.limits.depth, MAX_WALK_NESTING)]
-        return excesses(self.limits, measure)
+        page_size = self.limits.default_page_size
+        measure, read_variables = _measure(schema, document, operation, variables, page_size)
+        if not read_variables:
+            self.measures.put(document, context.operation_name, measure)
+        return measure

@@ -152,3 +152,17 @@ async def test_a_query_within_a_lowered_cost_limit_runs(client_with, sql_log):
         body = await graphql(client, "{ tags { name slug } }")  # 1 + 20 x 2 = 41
     assert body == {"data": {"tags": []}}
     assert len(sql_log.statements()) == 1
+
+
+async def test_a_repeated_document_is_measured_again_with_its_new_variables(client_with, sql_log):
+    """Measures are kept per document, except those that read a variable (a page size)."""
+    paged = "query Q($n: Int) { posts(first: $n) { edges { node { title tags { name } } } } }"
+    async with client_with(query_max_cost=500) as client:
+        for _ in range(2):  # the second time, the document and its measure are cached
+            assert await refused(client, "{ tags { " + "name " * 25 + "} }") == limit(
+                "cost", 500, 1 + 20 * 25
+            )
+        assert "errors" not in await graphql(client, paged, {"n": 5})  # 1 + 5 x 24
+        body = await graphql(client, paged, {"n": 50})
+        assert body["errors"][0]["extensions"] == limit("cost", 500, 1 + 50 * 24)
+        assert "errors" not in await graphql(client, paged, {"n": 5})
