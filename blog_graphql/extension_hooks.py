@@ -214,6 +214,12 @@ def with_results(extension_types: ExtensionTypes) -> tuple[int, ...]:
     return tuple(i for i, kind in enumerate(extension_types) if kind.get_results is not default)
 
 
+@cache
+def any_resolves(extension_types: ExtensionTypes) -> bool:
+    """One of the classes wraps every field (a `resolve` hook): a per-field middleware."""
+    return any(kind._implements_resolve() for kind in extension_types)
+
+
 class PlannedHooksRunner(SchemaExtensionsRunner):
     """Strawberry's runner, with each step's hooks planned once per list of classes."""
 

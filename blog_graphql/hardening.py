@@ -7,7 +7,7 @@ from functools import partial
 from typing import Any
 
 import strawberry
-from graphql import GraphQLError
+from graphql import GraphQLError, MiddlewareManager
 from strawberry.extensions import DisableIntrospection, SchemaExtension
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
@@ -16,12 +16,13 @@ from blog_graphql.config import Settings, load_settings
 from blog_graphql.document_cache import CacheDocuments, DocumentCache
 from blog_graphql.errors import MaskUnexpectedErrors
 from blog_graphql.execution import FastExecutionContext
-from blog_graphql.extension_hooks import PlannedHooksRunner
+from blog_graphql.extension_hooks import PlannedHooksRunner, any_resolves
 from blog_graphql.observability import schema_extensions
 from blog_graphql.query_limits import MeasureCache, QueryLimiter, QueryLimits
 from blog_graphql.ratelimit import RateLimit, RateLimiter
 
 ExtensionFactory = type[SchemaExtension] | Callable[[], SchemaExtension]
+NO_MIDDLEWARE = MiddlewareManager()
 
 
 class QuietSchema(strawberry.Schema):
@@ -38,6 +39,13 @@ class QuietSchema(strawberry.Schema):
         self, execution_context: ExecutionContext, extensions: list[SchemaExtension]
     ) -> PlannedHooksRunner:
         return PlannedHooksRunner(execution_context=execution_context, extensions=extensions)
+
+    def _get_middleware_manager(self, extensions: list[SchemaExtension]) -> MiddlewareManager:
+        """Strawberry's, but with no extension resolving fields (tracing off) one empty
+        manager serves every operation: it keeps nothing per operation then."""
+        if not any_resolves(tuple(map(type, extensions))):
+            return NO_MIDDLEWARE
+        return super()._get_middleware_manager(extensions)
 
 
 def hardened_schema(
