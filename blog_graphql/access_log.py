@@ -53,18 +53,20 @@ class AccessLogMiddleware:
                 metrics.WEBSOCKETS_OPEN.inc()
             await send(message)
 
-        with request_info.bound_request_id(info.request_id):
-            try:
-                await self.app(scope, receive, watch)
-            except Exception:
-                # Logged here, where the request id and operation are still known.
-                _record(scope, info, outcome, time.perf_counter() - started, failed=True)
-                raise
-            else:
-                _record(scope, info, outcome, time.perf_counter() - started)
-            finally:
-                if outcome.accepted:
-                    metrics.WEBSOCKETS_OPEN.dec()
+        # `bound_request_id` without its context manager's calls: this runs on every request.
+        token = request_info.bind_request_id(info.request_id)
+        try:
+            await self.app(scope, receive, watch)
+        except Exception:
+            # Logged here, where the request id and operation are still known.
+            _record(scope, info, outcome, time.perf_counter() - started, failed=True)
+            raise
+        else:
+            _record(scope, info, outcome, time.perf_counter() - started)
+        finally:
+            if outcome.accepted:
+                metrics.WEBSOCKETS_OPEN.dec()
+            request_info.unbind_request_id(token)
 
 
 def _record(

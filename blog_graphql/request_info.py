@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, MutableMapping
 from contextlib import contextmanager
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,8 +45,17 @@ def current_request_id() -> str | None:
 @contextmanager
 def bound_request_id(request_id: str | None) -> Iterator[None]:
     """Make `request_id` current for the code inside (a request, or a job it queued)."""
-    token = _current_request_id.set(request_id)
+    token = bind_request_id(request_id)
     try:
         yield
     finally:
-        _current_request_id.reset(token)
+        unbind_request_id(token)
+
+
+def bind_request_id(request_id: str | None) -> Token[str | None]:
+    """`bound_request_id`'s first half; pass what it returns to `unbind_request_id`."""
+    return _current_request_id.set(request_id)
+
+
+def unbind_request_id(token: Token[str | None]) -> None:
+    _current_request_id.reset(token)

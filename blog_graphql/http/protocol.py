@@ -12,7 +12,7 @@ from typing import Any
 
 import orjson
 from starlette.datastructures import QueryParams
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 JSON = "application/json"
@@ -100,13 +100,27 @@ async def _json_body(request: Request) -> object:
         raise RequestRefused(415, f"Unsupported content type: send {JSON}.")
     if "charset" in parameters.lower() and "utf-8" not in parameters.lower():
         raise RequestRefused(415, "Unsupported charset: send UTF-8.")
-    body = await request.body()
+    body = await read_body(request)
     if not body.strip():
         raise RequestRefused(400, "The request body is empty: send a JSON object with a query.")
     try:
         return orjson.loads(body)  # also refuses invalid UTF-8 and nesting past 1024 levels
     except orjson.JSONDecodeError as error:
         raise RequestRefused(400, f"The request body is not valid JSON: {error.msg}.") from None
+
+
+async def read_body(request: Request) -> bytes:
+    """The whole body, read as `Request.body` reads it but without its async generator
+    and `aclosing` (a dozen Python calls on every POST). Only this module reads bodies."""
+    chunks = []
+    while True:
+        message = await request.receive()
+        if message["type"] == "http.request":
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body", False):
+                return b"".join(chunks)
+        elif message["type"] == "http.disconnect":
+            raise ClientDisconnect
 
 
 def _from_body(data: object) -> GraphQLParams:
