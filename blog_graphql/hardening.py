@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from functools import partial
 from typing import Any
 
@@ -11,6 +11,7 @@ from graphql import GraphQLError, MiddlewareManager
 from strawberry.extensions import DisableIntrospection, SchemaExtension
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
+from strawberry.types.graphql import OperationType
 
 from blog_graphql.config import Settings, load_settings
 from blog_graphql.document_cache import CacheDocuments, DocumentCache
@@ -18,6 +19,7 @@ from blog_graphql.errors import MaskUnexpectedErrors
 from blog_graphql.execution import FastExecutionContext
 from blog_graphql.extension_hooks import PlannedHooksRunner, any_resolves
 from blog_graphql.observability import schema_extensions
+from blog_graphql.operation_context import OperationContext
 from blog_graphql.query_limits import MeasureCache, QueryLimiter, QueryLimits
 from blog_graphql.ratelimit import RateLimit, RateLimiter
 
@@ -39,6 +41,28 @@ class QuietSchema(strawberry.Schema):
         self, execution_context: ExecutionContext, extensions: list[SchemaExtension]
     ) -> PlannedHooksRunner:
         return PlannedHooksRunner(execution_context=execution_context, extensions=extensions)
+
+    def _create_execution_context(
+        self,
+        query: str | None,
+        allowed_operation_types: Iterable[OperationType],
+        variable_values: dict[str, Any] | None = None,
+        context_value: Any | None = None,
+        root_value: Any | None = None,
+        operation_name: str | None = None,
+        operation_extensions: dict[str, Any] | None = None,
+    ) -> ExecutionContext:
+        """Strawberry's, of a class that works out the operation's name and type once."""
+        return OperationContext(
+            query=query,
+            schema=self,
+            allowed_operations=allowed_operation_types,
+            context=context_value,
+            root_value=root_value,
+            variables=variable_values,
+            provided_operation_name=operation_name,
+            operation_extensions=operation_extensions,
+        )
 
     def _get_middleware_manager(self, extensions: list[SchemaExtension]) -> MiddlewareManager:
         """Strawberry's, but with no extension resolving fields (tracing off) one empty
