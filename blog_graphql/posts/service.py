@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from blog_graphql.accounts.models import User
 from blog_graphql.db import Database, utcnow
 from blog_graphql.errors import Conflict, InvalidInput, NotFound
+from blog_graphql.keyset import AnyRow
 from blog_graphql.posts.access import ensure_may_change, visible_posts
 from blog_graphql.posts.markdown import make_excerpt, render_markdown
 from blog_graphql.posts.models import Post, PostTag, Tag
@@ -56,9 +57,12 @@ class PostChanges:
     tags: Sequence[str] | None = None
 
 
-async def list_tags(db: Database) -> Sequence[Tag]:
+async def list_tags(db: Database) -> Sequence[AnyRow]:
+    """Every tag by name, as rows of the columns `Tag.from_row` reads: loading them as ORM
+    entities (identity map, instance state, events) cost more CPU than the read itself."""
+    columns = select(Tag.id, Tag.name, Tag.slug, Tag.color)
     async with db.session() as session:
-        return (await session.scalars(select(Tag).order_by(func.lower(Tag.name)))).all()
+        return (await session.execute(columns.order_by(func.lower(Tag.name)))).all()
 
 
 async def create_post(db: Database, author: User, new: NewPost) -> Post:
