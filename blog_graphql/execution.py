@@ -44,7 +44,7 @@ from strawberry.types.field import StrawberryField
 
 from blog_graphql.batching import BatchTable, batch_table
 from blog_graphql.metrics import PLANNED_FALLBACKS
-from blog_graphql.planned_execution import PlannedRun
+from blog_graphql.planned_execution import PlannedRun, Replay
 
 GRAPHQL_MIN_INT, GRAPHQL_MAX_INT = -(2**31), 2**31 - 1
 # A leaf whose value needs no coercion: the coerced value is the value itself.
@@ -134,6 +134,7 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
         self.standard_only = bool(middleware and middleware.middlewares)
         self.plain = {} if self.standard_only else plain_reads(self.schema)
         self.batches = {} if self.standard_only else batches(self.schema)
+        self.replay = Replay()
 
     def execute_operation(self, serially: bool | None = None) -> Any:
         if (
@@ -155,6 +156,8 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
             return self.build_response(data)
         PLANNED_FALLBACKS.inc()
         self.collected_errors = CollectedErrors()
+        if self.replay:
+            self.middleware_manager = self.replay  # type: ignore[assignment]
         result = super().execute_operation()
         return await result if self.is_awaitable(result) else result
 

@@ -19,14 +19,15 @@ Only the commonest case is planned: a query whose every value completes without 
 Anything else (an error, a null for a non-null field, a value that fails coercion, an
 object Strawberry would need a cast to type) abandons the planned run, and the query runs
 again on graphql-core's executor, which reports it exactly as always. A query only reads,
-so running it again is safe, and the request's loaders keep what they read, so the second
-run repeats no loader statement. `tests/performance` compares both paths byte for byte.
+so running it again is safe; the request's loaders keep what they read, and the resolvers
+the first run called are replayed (`Replay`), so the second run repeats no statement and no
+resolver call. `tests/performance` compares both paths byte for byte.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from graphql import (
@@ -37,6 +38,7 @@ from graphql import (
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLOutputType,
+    GraphQLResolveInfo,
     GraphQLUnionType,
     OperationType,
     Undefined,
@@ -78,6 +80,32 @@ async def settle_quietly(awaitables: Iterable[Awaitable[Any]]) -> None:
 def strawberry_class(object_type: GraphQLObjectType) -> type | None:
     definition = (object_type.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
     return getattr(definition, "origin", None)
+
+
+class Replay:
+    """Resolver outcomes of a planned run, given to the standard run that follows it in
+    place of calling those resolvers again. It takes the place of graphql-core's
+    middleware manager, the executor's one hook around every resolver call."""
+
+    def __init__(self) -> None:
+        self.outcomes: dict[tuple[str | int, ...], Any] = {}
+
+    def __bool__(self) -> bool:
+        return bool(self.outcomes)
+
+    def record(self, path: Path, outcome: Any) -> None:
+        self.outcomes[tuple(path.as_list())] = outcome
+
+    def get_field_resolver(self, resolve: Callable[..., Any]) -> Callable[..., Any]:
+        def replayed(source: Any, info: GraphQLResolveInfo[Any], **arguments: Any) -> Any:
+            outcome = self.outcomes.pop(tuple(info.path.as_list()), Undefined)
+            if outcome is Undefined:
+                return resolve(source, info, **arguments)
+            if isinstance(outcome, Exception):
+                raise outcome
+            return outcome
+
+        return replayed
 
 
 class PlannedRun:
@@ -192,23 +220,48 @@ class PlannedRun:
         if batch is not None:
             values = list(await batch(self.context, parents, **arguments))
         else:
-            resolve = field_def.resolve or executor.field_resolver
-            nodes = to_nodes(details)
-            values = []
-            try:
-                for parent, path in zip(parents, child_paths, strict=True):
-                    info = executor.build_resolve_info(field_def, nodes, parent_type, path)
-                    values.append(resolve(parent, info, **arguments))
-            except Exception:
-                await settle_quietly(value for value in values if executor.is_awaitable(value))
-                raise
-            waiting = [index for index, value in enumerate(values) if executor.is_awaitable(value)]
-            if waiting:
-                awaited = await settle_all(values[index] for index in waiting)
-                for index, value in zip(waiting, awaited, strict=True):
-                    values[index] = value
+            values = await self.resolve_each(
+                field_def, parent_type, details, parents, child_paths, arguments
+            )
         completed = self.complete(field_def.type, details, values, child_paths)
         return completed if isinstance(completed, list) else await completed
+
+    async def resolve_each(
+        self,
+        field_def: GraphQLField,
+        parent_type: GraphQLObjectType,
+        details: FieldDetailsList,
+        parents: Sequence[Any],
+        paths: Sequence[Path],
+        arguments: dict[str, Any],
+    ) -> list[Any]:
+        """The field's resolver, called once per parent. Each outcome, value or error, is
+        kept for the standard run that may follow, which replays it instead of calling
+        the resolver again: a resolver runs once per request, whatever it reads or logs."""
+        executor = self.executor
+        resolve = field_def.resolve or executor.field_resolver
+        nodes = to_nodes(details)
+        outcomes: list[Any] = []
+        for parent, path in zip(parents, paths, strict=True):
+            info = executor.build_resolve_info(field_def, nodes, parent_type, path)
+            try:
+                outcomes.append(resolve(parent, info, **arguments))
+            except Exception as error:
+                outcomes.append(error)
+        waiting = [index for index, value in enumerate(outcomes) if executor.is_awaitable(value)]
+        if waiting:
+            settled = await asyncio.gather(
+                *(outcomes[index] for index in waiting), return_exceptions=True
+            )
+            for index, outcome in zip(waiting, settled, strict=True):
+                outcomes[index] = outcome
+        for path, outcome in zip(paths, outcomes, strict=True):
+            if not isinstance(outcome, Exception) and isinstance(outcome, BaseException):
+                raise outcome  # cancelled: nothing to replay
+            executor.replay.record(path, outcome)
+        if any(isinstance(outcome, Exception) for outcome in outcomes):
+            raise Abandon
+        return outcomes
 
     @staticmethod
     def child_paths(

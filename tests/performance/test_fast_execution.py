@@ -113,3 +113,20 @@ async def test_node_lookups_of_every_type_take_the_planned_path(client, db):
     ]
     assert body["data"]["post"]["id"] == ids["post"]
     assert planned_fallbacks() == before
+
+
+async def test_a_failing_resolver_runs_once_though_the_query_runs_twice(client, monkeypatch):
+    from blog_graphql.posts import service
+
+    calls = []
+
+    async def failing_list_tags(_db):
+        calls.append("list_tags")
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(service, "list_tags", failing_list_tags)
+    before = planned_fallbacks()
+    body = await graphql(client, "{ tags { name } }")
+    assert [error["extensions"]["code"] for error in body["errors"]] == ["INTERNAL_SERVER_ERROR"]
+    assert planned_fallbacks() == before + 1  # the standard run reported it
+    assert calls == ["list_tags"]  # replayed, not called again
