@@ -116,6 +116,8 @@ async def main() -> None:
             statements.clear()
             await once()
             counted = len(statements)
+            if os.environ.get("BENCH_SHOW_SQL"):
+                print("\n\n".join(statements))
             profiler = None
             if args.profile:
                 from pyinstrument import Profiler

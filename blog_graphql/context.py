@@ -9,7 +9,6 @@ from functools import cached_property, partial
 from typing import Any, TypeVar
 
 import strawberry
-from aiodataloader import DataLoader
 from starlette.requests import Request
 from starlette.websockets import WebSocket
 
@@ -21,6 +20,7 @@ from blog_graphql.config import Settings
 from blog_graphql.db import Database
 from blog_graphql.keyset import AnyRow
 from blog_graphql.live.sockets import LiveSocket
+from blog_graphql.loading import BatchLoader
 from blog_graphql.pagination import PageKey
 from blog_graphql.posts import loaders as posts
 from blog_graphql.posts.models import Tag
@@ -37,20 +37,20 @@ V = TypeVar("V")
 
 def loader(
     db: Database, batch: Callable[[Database, Sequence[K]], Coroutine[Any, Any, list[V]]]
-) -> DataLoader[K, V]:
-    """A request-scoped DataLoader over a plain `(db, keys) -> values` function."""
+) -> BatchLoader[K, V]:
+    """A request-scoped loader over a plain `(db, keys) -> values` function."""
     name = observability.loader_name(batch)
-    return DataLoader(batch_load_fn=observability.observed_batch(name, partial(batch, db)))
+    return BatchLoader(observability.observed_batch(name, partial(batch, db)))
 
 
 def viewer_loader(
     db: Database,
     viewer: User | None,
     batch: Callable[[Database, User | None, Sequence[K]], Coroutine[Any, Any, list[V]]],
-) -> DataLoader[K, V]:
-    """A DataLoader whose batch function applies the viewer's visibility rules in SQL."""
+) -> BatchLoader[K, V]:
+    """A loader whose batch function applies the viewer's visibility rules in SQL."""
     name = observability.loader_name(batch)
-    return DataLoader(batch_load_fn=observability.observed_batch(name, partial(batch, db, viewer)))
+    return BatchLoader(observability.observed_batch(name, partial(batch, db, viewer)))
 
 
 Rows = Sequence[AnyRow]
@@ -68,70 +68,70 @@ class Loaders:
     def create(cls, db: Database, viewer: User | None = None) -> Loaders:
         return cls(db, viewer)
 
-    def _seen_by_viewer(self, batch: Any) -> DataLoader[Any, Any]:
+    def _seen_by_viewer(self, batch: Any) -> BatchLoader[Any, Any]:
         return viewer_loader(self.db, self.viewer, batch)
 
     @cached_property
-    def user(self) -> DataLoader[int, AnyRow | User | None]:
-        users: DataLoader[int, AnyRow | User | None] = loader(self.db, load_users)
+    def user(self) -> BatchLoader[int, AnyRow | User | None]:
+        users: BatchLoader[int, AnyRow | User | None] = loader(self.db, load_users)
         if self.viewer is not None:
             users.prime(self.viewer.id, self.viewer)
         return users
 
     @cached_property
-    def tag(self) -> DataLoader[int, Tag | None]:
+    def tag(self) -> BatchLoader[int, Tag | None]:
         return loader(self.db, posts.load_tags)
 
     @cached_property
-    def post(self) -> DataLoader[int, AnyRow | None]:
+    def post(self) -> BatchLoader[int, AnyRow | None]:
         return self._seen_by_viewer(posts.load_posts)
 
     @cached_property
-    def post_body(self) -> DataLoader[int, AnyRow | None]:
+    def post_body(self) -> BatchLoader[int, AnyRow | None]:
         return loader(self.db, posts.load_post_bodies)
 
     @cached_property
-    def tags_of_post(self) -> DataLoader[int, Rows]:
+    def tags_of_post(self) -> BatchLoader[int, Rows]:
         return loader(self.db, posts.load_tags_of_posts)
 
     @cached_property
-    def posts_of_author(self) -> DataLoader[PageKey, Rows]:
+    def posts_of_author(self) -> BatchLoader[PageKey, Rows]:
         return self._seen_by_viewer(posts.load_posts_of_authors)
 
     @cached_property
-    def post_count_of_author(self) -> DataLoader[int, int]:
+    def post_count_of_author(self) -> BatchLoader[int, int]:
         return self._seen_by_viewer(posts.count_posts_of_authors)
 
     @cached_property
-    def posts_of_tag(self) -> DataLoader[PageKey, Rows]:
+    def posts_of_tag(self) -> BatchLoader[PageKey, Rows]:
         return self._seen_by_viewer(posts.load_posts_of_tags)
 
     @cached_property
-    def post_count_of_tag(self) -> DataLoader[int, int]:
+    def post_count_of_tag(self) -> BatchLoader[int, int]:
         return self._seen_by_viewer(posts.count_posts_of_tags)
 
     @cached_property
-    def comment(self) -> DataLoader[int, AnyRow | None]:
+    def comment(self) -> BatchLoader[int, AnyRow | None]:
         return self._seen_by_viewer(comments.load_comments)
 
     @cached_property
-    def comments_of_post(self) -> DataLoader[PageKey, Rows]:
+    def comments_of_post(self) -> BatchLoader[PageKey, Rows]:
         return self._seen_by_viewer(comments.load_comments_of_posts)
 
     @cached_property
-    def comment_total(self) -> DataLoader[int, int]:
+    def comment_total(self) -> BatchLoader[int, int]:
         return self._seen_by_viewer(comments.count_comments_of_posts)
 
     @cached_property
-    def comment_count(self) -> DataLoader[int, int]:
+    def comment_count(self) -> BatchLoader[int, int]:
         return self._seen_by_viewer(comments.count_live_comments)
 
     @cached_property
-    def replies(self) -> DataLoader[PageKey, Rows]:
+    def replies(self) -> BatchLoader[PageKey, Rows]:
         return self._seen_by_viewer(comments.load_replies)
 
     @cached_property
-    def reply_count(self) -> DataLoader[int, int]:
+    def reply_count(self) -> BatchLoader[int, int]:
         return self._seen_by_viewer(comments.count_replies)
 
 

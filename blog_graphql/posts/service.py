@@ -20,6 +20,7 @@ from blog_graphql.posts.markdown import make_excerpt, render_markdown
 from blog_graphql.posts.models import Post, PostTag, Tag
 from blog_graphql.posts.slugs import base_slug, unique_slug
 from blog_graphql.posts.tagging import clean_tag_names, tags_named
+from blog_graphql.statements import NO_PARAMS
 
 MAX_TITLE_LENGTH = 200
 MAX_CONTENT_LENGTH = 100_000
@@ -57,12 +58,14 @@ class PostChanges:
     tags: Sequence[str] | None = None
 
 
+# Every tag by name, the columns `Tag.from_row` reads. Built once, so its compiled form
+# is cached; read as Core rows, since ORM entities (identity map, instance state, events)
+# and an ORM session cost more CPU than the read itself.
+_TAGS_BY_NAME = select(Tag.id, Tag.name, Tag.slug, Tag.color).order_by(func.lower(Tag.name))
+
+
 async def list_tags(db: Database) -> Sequence[AnyRow]:
-    """Every tag by name, as rows of the columns `Tag.from_row` reads: loading them as ORM
-    entities (identity map, instance state, events) cost more CPU than the read itself."""
-    columns = select(Tag.id, Tag.name, Tag.slug, Tag.color)
-    async with db.session() as session:
-        return (await session.execute(columns.order_by(func.lower(Tag.name)))).all()
+    return await db.read(_TAGS_BY_NAME, NO_PARAMS)
 
 
 async def create_post(db: Database, author: User, new: NewPost) -> Post:
