@@ -6,10 +6,9 @@ import asyncio
 import base64
 import binascii
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Generic, NamedTuple, Protocol, TypeVar
 
 import orjson
 import strawberry
@@ -26,9 +25,10 @@ CursorValue = int | float | str | datetime
 CursorKey = tuple[CursorValue, ...]
 
 
-@dataclass(frozen=True)
-class PageKey:
-    """One parent's page: what a nested connection field asks its loader for."""
+class PageKey(NamedTuple):
+    """One parent's page: what a nested connection field asks its loader for. A named
+    tuple, not a dataclass: loaders hash hundreds of keys a request, and a tuple hashes
+    in C where a frozen dataclass calls its generated `__hash__`."""
 
     parent: int
     first: int

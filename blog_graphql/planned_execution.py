@@ -28,6 +28,8 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Iterable, Sequence
+from functools import partial
+from operator import is_not
 from typing import TYPE_CHECKING, Any
 
 from graphql import (
@@ -54,6 +56,51 @@ if TYPE_CHECKING:
 
 Column = list[Any]  # one value per parent of a level
 TYPENAME = "__typename"
+_is_not_none = partial(is_not, None)
+_is_not_undefined = partial(is_not, Undefined)
+
+
+def all_present(values: list[Any]) -> bool:
+    """No value is None or Undefined: two passes in C, where a generator runs in Python."""
+    return all(map(_is_not_none, values)) and all(map(_is_not_undefined, values))
+
+
+class Paths:
+    """The response paths of a level's values, made only when asked for. Only a resolver
+    called per parent needs them (for its resolve info and `Replay`), and most levels
+    have none, so a feed page would build a few thousand Path tuples for nothing."""
+
+    __slots__ = ("_make", "_paths")
+
+    def __init__(self, make: Callable[[], list[Path | None]]) -> None:
+        self._make: Callable[[], list[Path | None]] | None = make
+        self._paths: list[Path | None] = []
+
+    @classmethod
+    def root(cls) -> Paths:
+        return cls(lambda: [None])
+
+    def all(self) -> list[Path | None]:
+        if self._make is not None:
+            self._paths, self._make = self._make(), None
+        return self._paths
+
+    def child(self, key: str, typename: str) -> Paths:
+        """The paths of field `key` of each parent of type `typename`."""
+        return Paths(lambda: [Path(path, key, typename) for path in self.all()])
+
+    def items(self, lengths: list[int]) -> Paths:
+        """The paths of every item of every list, one list of `lengths[i]` items per path."""
+        return Paths(
+            lambda: [
+                Path(path, index, None)
+                for path, length in zip(self.all(), lengths, strict=True)
+                for index in range(length)
+            ]
+        )
+
+    def pick(self, indexes: list[int]) -> Paths:
+        return Paths(lambda: [self.all()[index] for index in indexes])
 
 
 class Abandon(Exception):
@@ -130,7 +177,7 @@ class PlannedRun:
             executor.operation,
             executor.hide_suggestions,
         )
-        (data,) = await self.complete_level(root_type, grouped, [executor.root_value], [None])
+        (data,) = await self.complete_level(root_type, grouped, [executor.root_value], Paths.root())
         return data
 
     async def complete_level(
@@ -138,7 +185,7 @@ class PlannedRun:
         parent_type: GraphQLObjectType,
         grouped: GroupedFieldSet,
         parents: Sequence[Any],
-        paths: Sequence[Path | None],
+        paths: Paths,
     ) -> list[dict[str, Any]]:
         """Every field of `grouped` for every parent: one result dict per parent."""
         keys: list[str] = []
@@ -171,7 +218,7 @@ class PlannedRun:
         key: str,
         details: FieldDetailsList,
         parents: Sequence[Any],
-        paths: Sequence[Path | None],
+        paths: Paths,
     ) -> Column | Awaitable[Column]:
         """The field's completed value for every parent; awaitable when it must wait."""
         name = details[0].node.name.value
@@ -187,9 +234,7 @@ class PlannedRun:
             values = [read(parent, attribute) for parent in parents]
             if plain.identity is not None and all(map(plain.identity, values)):
                 return values  # str, int or bool leaves: already their output value
-            return self.complete(
-                return_type, details, values, self.child_paths(paths, key, parent_type)
-            )
+            return self.complete(return_type, details, values, paths.child(key, parent_type.name))
         return self.resolved_column(parent_type, field_def, key, details, parents, paths)
 
     async def resolved_column(
@@ -199,7 +244,7 @@ class PlannedRun:
         key: str,
         details: FieldDetailsList,
         parents: Sequence[Any],
-        paths: Sequence[Path | None],
+        paths: Paths,
     ) -> Column:
         """A field with a resolver: its batch twin once, or the resolver per parent."""
         executor = self.executor
@@ -215,7 +260,7 @@ class PlannedRun:
             if field_def.args or node.arguments
             else {}
         )
-        child_paths = self.child_paths(paths, key, parent_type)
+        child_paths = paths.child(key, parent_type.name)
         batch = self.batches.get((parent_type.name, node.name.value))
         if batch is not None:
             values = list(await batch(self.context, parents, **arguments))
@@ -232,7 +277,7 @@ class PlannedRun:
         parent_type: GraphQLObjectType,
         details: FieldDetailsList,
         parents: Sequence[Any],
-        paths: Sequence[Path],
+        paths: Paths,
         arguments: dict[str, Any],
     ) -> list[Any]:
         """The field's resolver, called once per parent. Each outcome, value or error, is
@@ -242,7 +287,8 @@ class PlannedRun:
         resolve = field_def.resolve or executor.field_resolver
         nodes = to_nodes(details)
         outcomes: list[Any] = []
-        for parent, path in zip(parents, paths, strict=True):
+        for parent, path in zip(parents, paths.all(), strict=True):
+            assert path is not None  # a field's path: under the root
             info = executor.build_resolve_info(field_def, nodes, parent_type, path)
             try:
                 outcomes.append(resolve(parent, info, **arguments))
@@ -255,7 +301,8 @@ class PlannedRun:
             )
             for index, outcome in zip(waiting, settled, strict=True):
                 outcomes[index] = outcome
-        for path, outcome in zip(paths, outcomes, strict=True):
+        for path, outcome in zip(paths.all(), outcomes, strict=True):
+            assert path is not None
             if not isinstance(outcome, Exception) and isinstance(outcome, BaseException):
                 raise outcome  # cancelled: nothing to replay
             executor.replay.record(path, outcome)
@@ -263,36 +310,26 @@ class PlannedRun:
             raise Abandon
         return outcomes
 
-    @staticmethod
-    def child_paths(
-        paths: Sequence[Path | None], key: str, parent_type: GraphQLObjectType
-    ) -> list[Path]:
-        typename = parent_type.name
-        return [Path(path, key, typename) for path in paths]
-
     def complete(
         self,
         return_type: GraphQLOutputType,
         details: FieldDetailsList,
         values: list[Any],
-        paths: Sequence[Path],
+        paths: Paths,
     ) -> Column | Awaitable[Column]:
         """`values` completed as `return_type`; Abandon where graphql-core would report."""
         if isinstance(return_type, GraphQLNonNull):
-            if any(value is None or value is Undefined for value in values):
+            if not all_present(values):
                 raise Abandon
             return self.complete(return_type.of_type, details, values, paths)
-        present = [
-            index
-            for index, value in enumerate(values)
-            if value is not None and value is not Undefined
-        ]
-        if len(present) < len(values):
+        if not all_present(values):
+            present = [
+                index
+                for index, value in enumerate(values)
+                if value is not None and value is not Undefined
+            ]
             completed = self.complete(
-                return_type,
-                details,
-                [values[index] for index in present],
-                [paths[index] for index in present],
+                return_type, details, [values[index] for index in present], paths.pick(present)
             )
             return self.spread(completed, present, len(values))
         if isinstance(return_type, GraphQLLeafType):
@@ -319,19 +356,17 @@ class PlannedRun:
         list_type: GraphQLList[Any],
         details: FieldDetailsList,
         values: list[Any],
-        paths: Sequence[Path],
+        paths: Paths,
     ) -> Column | Awaitable[Column]:
         """Every item of every list as one level, then cut back into the lists."""
         items: list[Any] = []
-        item_paths: list[Path] = []
         lengths: list[int] = []
-        for value, path in zip(values, paths, strict=True):
+        for value in values:
             if not isinstance(value, list | tuple):
                 raise Abandon  # graphql-core iterates other iterables, or reports them
             lengths.append(len(value))
             items.extend(value)
-            item_paths.extend(Path(path, index, None) for index in range(len(value)))
-        completed = self.complete(list_type.of_type, details, items, item_paths)
+        completed = self.complete(list_type.of_type, details, items, paths.items(lengths))
         if isinstance(completed, list):
             return self.cut(completed, lengths)
         return self.cut_when_done(completed, lengths)
@@ -341,7 +376,7 @@ class PlannedRun:
         object_type: GraphQLObjectType,
         details: FieldDetailsList,
         values: list[Any],
-        paths: Sequence[Path],
+        paths: Paths,
     ) -> Column:
         is_type_of = object_type.is_type_of
         if is_type_of is not None:
@@ -360,7 +395,7 @@ class PlannedRun:
         abstract_type: GraphQLInterfaceType | GraphQLUnionType,
         details: FieldDetailsList,
         values: list[Any],
-        paths: Sequence[Path],
+        paths: Paths,
     ) -> Column:
         """Values of an interface or union, completed in groups of one object type each."""
         groups: dict[str, list[int]] = {}
@@ -371,7 +406,7 @@ class PlannedRun:
             object_type = self.executor.schema.get_type(type_name)
             assert isinstance(object_type, GraphQLObjectType)  # checked by runtime_type
             completed = await self.complete_objects(
-                object_type, details, [values[i] for i in indexes], [paths[i] for i in indexes]
+                object_type, details, [values[i] for i in indexes], paths.pick(indexes)
             )
             for index, value in zip(indexes, completed, strict=True):
                 column[index] = value
