@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 from asyncio import Future, Task
 from collections.abc import Callable, Coroutine, Iterable
+from itertools import repeat
 from operator import itemgetter
 from typing import Any, Generic, TypeVar
 
@@ -38,6 +39,7 @@ class BatchLoader(DataLoader[K, V], Generic[K, V]):
         self._queued: list[K] = []  # keys of the batch that starts next
         self._next: Future[BatchValues] | None = None
         self._running: set[Task[None]] = set()  # referenced, so never collected mid-run
+        self._has_errors = False  # whether any key's value is an error: else none to look for
 
     def load(self, key: K) -> Future[V]:
         if key is None:
@@ -52,6 +54,7 @@ class BatchLoader(DataLoader[K, V], Generic[K, V]):
     def prime(self, key: K, value: V) -> BatchLoader[K, V]:
         if key not in self._found and key not in self._loading:
             self._found[key] = value
+            self._has_errors |= isinstance(value, Exception)
         return self
 
     def clear(self, key: K) -> BatchLoader[K, V]:
@@ -104,7 +107,9 @@ class BatchLoader(DataLoader[K, V], Generic[K, V]):
         values = [
             waiting[key].result()[key] if key in waiting else self._found[key] for key in keys
         ]
-        error = next((value for value in values if isinstance(value, Exception)), None)
+        error = None
+        if self._has_errors:
+            error = next((value for value in values if isinstance(value, Exception)), None)
         if error is not None:
             result.set_exception(error)
         else:
@@ -141,6 +146,7 @@ class BatchLoader(DataLoader[K, V], Generic[K, V]):
             self._fail(keys, batch, RuntimeError("loading was cancelled"))
             raise
         found = dict(zip(keys, values, strict=True))
+        self._has_errors |= any(map(isinstance, values, repeat(Exception)))
         for key, value in found.items():
             if self._loading.get(key) is batch:  # not cleared meanwhile
                 self._found[key] = value
