@@ -21,6 +21,7 @@ from sqlalchemy.types import TypeDecorator
 from sqlalchemy.util import greenlet_spawn
 
 from blog_graphql.config import to_async_url
+from blog_graphql.direct_reads import DirectReads, statements_watched
 
 logger = logging.getLogger("blog_graphql.db")
 
@@ -142,6 +143,12 @@ class Database:
         reads = engine.execution_options(isolation_level="AUTOCOMMIT") if postgres else engine
         self._reads = async_sessionmaker(reads, expire_on_commit=False, autoflush=False)
         self._read_engine = reads
+        sync = engine.sync_engine
+        self.direct_reads = (
+            DirectReads(sync.pool, sync.dialect, statements_watched(sync))
+            if sync.dialect.driver == "asyncpg"
+            else None
+        )
 
     @classmethod
     def from_url(cls, url: str, **kwargs: Any) -> Database:
@@ -174,6 +181,9 @@ class Database:
         # up a session and its ORM compile state cost more than the read. And one greenlet
         # for all of it, where the async API switches into one to check the connection out,
         # another per statement and a third to hand it back: a quarter of a read's CPU.
+        direct = self.direct_reads
+        if direct is not None and (planned := direct.plan(reads)) is not None:
+            return direct.run(planned, reads)  # statements run before: `direct_reads.py`
         with self._read_engine.sync_engine.connect() as connection:
             return [connection.execute(statement, params).all() for statement, params in reads]
 

@@ -1,0 +1,83 @@
+"""On PostgreSQL the loaders' statements run straight on asyncpg, answering as SQLAlchemy does.
+
+`direct_reads.py` takes a statement off SQLAlchemy's execution path once it has run before
+and while nobody listens to SQLAlchemy's statement events. Every document of the corpus
+runs both ways here, for every kind of viewer: the answers must be identical.
+"""
+
+from typing import Any
+
+import pytest
+from sqlalchemy import Enum, event, literal, select
+from sqlalchemy.pool import QueuePool
+
+from blog_graphql.db import Database
+from blog_graphql.direct_reads import compile_direct
+from blog_graphql.posts.models import Post
+from tests.conftest import requires_postgres
+from tests.factories import auth_headers, create_post, create_user
+from tests.performance.documents import documents
+from tests.performance.world import build_world
+
+pytestmark = requires_postgres
+VIEWERS = ["anonymous", "reader", "admin"]
+
+
+def _listening(_conn: Any, _cursor: Any, _statement: str, *_args: Any) -> None:
+    """A statement listener: while one is attached, every read keeps to SQLAlchemy."""
+
+
+async def answers(client: Any, headers: dict[str, str], variables: dict[str, Any]) -> list[bytes]:
+    replies = []
+    for query in documents().values():
+        body = {"query": query, "variables": variables}
+        reply = await client.post("/graphql", json=body, headers=headers)
+        replies.append(reply.status_code.to_bytes(2, "big") + reply.content)
+    return replies
+
+
+@pytest.mark.parametrize("viewer", VIEWERS)
+async def test_direct_reads_answer_byte_for_byte_as_sqlalchemy(client, db, settings, viewer):
+    world = await build_world(db)
+    users = {"reader": world.readers[1], "admin": world.admin}
+    headers = await auth_headers(db, settings, users[viewer]) if viewer in users else {}
+    variables = world.all_variables()
+    direct = db.direct_reads
+    assert direct is not None
+
+    await answers(client, headers, variables)  # every statement seen once
+    runs = direct.runs
+    ours = await answers(client, headers, variables)
+    assert direct.runs - runs >= 100  # the loaders' reads went direct (a few are built per request)
+
+    event.listen(db.engine.sync_engine, "before_cursor_execute", _listening)
+    try:
+        runs = direct.runs
+        theirs = await answers(client, headers, variables)
+        assert direct.runs == runs  # none did while someone listened
+    finally:
+        event.remove(db.engine.sync_engine, "before_cursor_execute", _listening)
+    different = [name for name, a, b in zip(documents(), ours, theirs, strict=True) if a != b]
+    assert not different
+
+
+def test_statements_whose_columns_sqlalchemy_converts_keep_to_sqlalchemy(db: Database):
+    dialect = db.engine.sync_engine.dialect
+    assert compile_direct(select(Post.id, Post.published_at), dialect) is not None
+    mood = Enum("happy", "sad", name="mood")
+    assert compile_direct(select(literal("happy", mood)), dialect) is None
+    assert compile_direct(select(literal(1) / Post.id), dialect) is None  # a Numeric
+
+
+async def test_a_statement_the_server_refuses_leaves_the_connection_in_the_pool(db: Database):
+    statement = select(Post.id // (Post.id - Post.id))  # integers: no conversion
+    author = await create_user(db)
+    await create_post(db, author=author)
+    pool, direct = db.engine.sync_engine.pool, db.direct_reads
+    assert isinstance(pool, QueuePool) and direct is not None
+    for _ in range(3):  # seen, then direct twice
+        with pytest.raises(Exception, match="division by zero"):
+            await db.read(statement, {})
+    assert direct.runs >= 2
+    assert pool.checkedout() == 0
+    assert (await db.read(select(literal(7)), {}))[0][0] == 7
