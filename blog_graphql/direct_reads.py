@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections import namedtuple
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Any, cast
 from weakref import WeakKeyDictionary
 
@@ -80,7 +81,7 @@ def compile_direct(statement: Executable, dialect: Dialect) -> DirectRead | None
     keys = [str(key) for key in statement.selected_columns.keys()]  # noqa: SIM118
     # Rows read by name and by position, as SQLAlchemy's are (a namedtuple is a C tuple).
     row = namedtuple("Row", keys, rename=True)  # type: ignore[misc]
-    make_row = cast("Callable[[Any], AnyRow]", row._make)
+    make_row = cast("Callable[[Any], AnyRow]", partial(tuple.__new__, row))  # `_make`, in C
     return DirectRead(compiled.string, compiled, names, processors, make_row)
 
 

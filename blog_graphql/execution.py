@@ -14,8 +14,9 @@ byte over the project's documents.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import Any
 from weakref import WeakKeyDictionary
 
@@ -57,6 +58,18 @@ IDENTITY: dict[str, Identity] = {
         type(value) is int and GRAPHQL_MIN_INT <= value <= GRAPHQL_MAX_INT
     ),
 }
+# The same test over a whole column of values, its loops in C (`planned_execution.py`).
+ColumnIdentity = Callable[[list[Any]], bool]
+_STR, _BOOL, _INT = frozenset({str}), frozenset({bool}), frozenset({int})
+COLUMN_IDENTITY: dict[str, ColumnIdentity] = {
+    GraphQLString.name: lambda values: _STR.issuperset(map(type, values)),
+    GraphQLID.name: lambda values: _STR.issuperset(map(type, values)),
+    GraphQLBoolean.name: lambda values: _BOOL.issuperset(map(type, values)),
+    GraphQLInt.name: lambda values: (
+        _INT.issuperset(map(type, values))
+        and (not values or (min(values) >= GRAPHQL_MIN_INT and max(values) <= GRAPHQL_MAX_INT))
+    ),
+}
 
 
 @dataclass(frozen=True)
@@ -69,6 +82,8 @@ class PlainRead:
     nullable: bool
     leaf: GraphQLLeafType | None
     identity: Identity | None  # set for a String, ID, Boolean or Int leaf
+    identity_of_all: ColumnIdentity | None  # `identity` of every value of a column
+    read_each: Callable[[Sequence[Any]], list[Any]]  # the field of every parent of a level
 
 
 PlainReads = dict[tuple[str, str], PlainRead]
@@ -113,14 +128,26 @@ def _plain_read(field_def: GraphQLField) -> PlainRead | None:
     nullable = not isinstance(return_type, GraphQLNonNull)
     named = return_type.of_type if isinstance(return_type, GraphQLNonNull) else return_type
     leaf = named if isinstance(named, GraphQLScalarType | GraphQLEnumType) else None
+    attribute, read = definition.python_name, definition.default_resolver
     return PlainRead(
         field_def,
-        definition.python_name,
-        definition.default_resolver,
+        attribute,
+        read,
         nullable,
         leaf,
         IDENTITY.get(leaf.name) if leaf is not None else None,
+        COLUMN_IDENTITY.get(leaf.name) if leaf is not None else None,
+        _read_each(read, attribute),
     )
+
+
+def _read_each(
+    read: Callable[[Any, str], Any], attribute: str
+) -> Callable[[Sequence[Any]], list[Any]]:
+    if read is getattr:  # Strawberry's default: an attrgetter mapped runs in C
+        get = attrgetter(attribute)
+        return lambda parents: list(map(get, parents))
+    return lambda parents: [read(parent, attribute) for parent in parents]
 
 
 class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):

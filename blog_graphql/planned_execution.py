@@ -231,9 +231,8 @@ class PlannedRun:
         return_type = field_def.type
         plain = self.plain.get((parent_type.name, name))
         if plain is not None:
-            read, attribute = plain.read, plain.attribute
-            values = [read(parent, attribute) for parent in parents]
-            if plain.identity is not None and all(map(plain.identity, values)):
+            values = plain.read_each(parents)
+            if plain.identity_of_all is not None and plain.identity_of_all(values):
                 return values  # str, int or bool leaves: already their output value
             return self.complete(return_type, details, values, paths.child(key, parent_type.name))
         return self.resolved_column(parent_type, field_def, key, details, parents, paths)
