@@ -35,12 +35,31 @@ class PageKey(NamedTuple):
     after: CursorKey | None = None
 
 
+async def start_cursors(_context: object, infos: Sequence[PageInfo]) -> list[str | None]:
+    return [info.start_cursor() for info in infos]
+
+
+async def end_cursors(_context: object, infos: Sequence[PageInfo]) -> list[str | None]:
+    return [info.end_cursor() for info in infos]
+
+
 @strawberry.type(description="Where a page stands in the whole list.")
 class PageInfo:
     has_next_page: bool
     has_previous_page: bool
-    start_cursor: str | None
-    end_cursor: str | None
+    start_key: strawberry.Private[CursorKey | None] = None
+    end_key: strawberry.Private[CursorKey | None] = None
+
+    # Resolvers, as `Edge.cursor` is: a cursor is made only where one is asked for.
+    @strawberry.field()
+    @batched(start_cursors)
+    def start_cursor(self) -> str | None:
+        return encode_cursor(self.start_key) if self.start_key is not None else None
+
+    @strawberry.field()
+    @batched(end_cursors)
+    def end_cursor(self) -> str | None:
+        return encode_cursor(self.end_key) if self.end_key is not None else None
 
 
 async def cursors_of(_context: object, edges: Sequence[Edge[Any]]) -> list[str]:
@@ -136,8 +155,8 @@ def build_connection(
         page_info=PageInfo(
             has_next_page=len(rows) > first,
             has_previous_page=after is not None,
-            start_cursor=encode_cursor(edges[0].key) if edges else None,
-            end_cursor=encode_cursor(edges[-1].key) if edges else None,
+            start_key=edges[0].key if edges else None,
+            end_key=edges[-1].key if edges else None,
         ),
         count=count,
     )

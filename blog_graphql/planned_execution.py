@@ -383,10 +383,11 @@ class PlannedRun:
         if is_type_of is not None:
             # An instance of the type's own class is of the type; anything else asks.
             own_class = strawberry_class(object_type)
-            for value in values:
-                if type(value) is not own_class and is_type_of(value, None) is not True:  # type: ignore[arg-type]
-                    raise Abandon
-        elif any(isinstance(value, Exception) for value in values):
+            if not {own_class}.issuperset(map(type, values)):
+                for value in values:
+                    if type(value) is not own_class and is_type_of(value, None) is not True:  # type: ignore[arg-type]
+                        raise Abandon
+        elif any(map(isinstance, values, repeat(Exception))):
             raise Abandon
         grouped, _defers, _forbidden = self.executor.collect_subfields(object_type, details)
         return await self.complete_level(object_type, grouped, values, paths)

@@ -45,5 +45,5 @@ async def test_build_connection_reports_more_pages_from_the_extra_row():
     assert [edge.node for edge in connection.edges] == ["1", "2"]
     assert connection.page_info.has_next_page is True
     assert connection.page_info.has_previous_page is False
-    assert connection.page_info.end_cursor == encode_cursor((2,))
+    assert connection.page_info.end_cursor() == encode_cursor((2,))
     assert await connection.total_count() == 3
