@@ -5,10 +5,11 @@ and while nobody listens to SQLAlchemy's statement events. Every document of the
 runs both ways here, for every kind of viewer: the answers must be identical.
 """
 
+import asyncio
 from typing import Any
 
 import pytest
-from sqlalchemy import Enum, event, literal, select
+from sqlalchemy import Enum, event, func, literal, select
 from sqlalchemy.pool import QueuePool
 
 from blog_graphql.db import Database
@@ -81,3 +82,19 @@ async def test_a_statement_the_server_refuses_leaves_the_connection_in_the_pool(
     assert direct.runs >= 2
     assert pool.checkedout() == 0
     assert (await db.read(select(literal(7)), {}))[0][0] == 7
+
+
+async def test_a_read_cancelled_mid_statement_gives_its_connection_up(db: Database):
+    statement = select(func.pg_sleep(0.3), literal(1))
+    pool, direct = db.engine.sync_engine.pool, db.direct_reads
+    assert isinstance(pool, QueuePool) and direct is not None
+    await db.read(statement, {})  # seen: the next run is direct
+    runs = direct.runs
+    reading = asyncio.create_task(db.read(statement, {}))
+    await asyncio.sleep(0.1)
+    reading.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await reading
+    assert direct.runs == runs + 1
+    assert pool.checkedout() == 0
+    assert (await db.read(statement, {}))[0][1] == 1  # the pool still serves
