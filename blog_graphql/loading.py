@@ -70,10 +70,16 @@ class BatchLoader(DataLoader[K, V], Generic[K, V]):
     def _when_loaded(self, keys: list[K], shape: Callable[[list[V]], Shaped]) -> Future[Shaped]:
         """A future of `shape(values of keys)`, set once every batch they wait on is done."""
         result: Future[Shaped] = self.loop.create_future()
+        found, loading = self._found, self._loading
         waiting: dict[K, Future[BatchValues]] = {}
         for key in keys:
-            if key not in self._found and key not in waiting:
-                waiting[key] = self._loading.get(key) or self._enqueue(key)
+            if key in found or key in waiting:
+                continue
+            batch = loading.get(key)
+            if batch is None:  # the next batch reads it (a loop this hot inlines that)
+                batch = loading[key] = self._next or self._start_batch()
+                self._queued.append(key)
+            waiting[key] = batch
         batches = set(waiting.values())
         if not batches:
             self._settle(result, keys, waiting, shape)
@@ -115,15 +121,11 @@ class BatchLoader(DataLoader[K, V], Generic[K, V]):
         else:
             result.set_result(shape(values))
 
-    def _enqueue(self, key: K) -> Future[BatchValues]:
-        batch = self._next
-        if batch is None:
-            batch = self._next = self.loop.create_future()
-            task = self.loop.create_task(self._dispatch())
-            self._running.add(task)
-            task.add_done_callback(self._running.discard)
-        self._queued.append(key)
-        self._loading[key] = batch
+    def _start_batch(self) -> Future[BatchValues]:
+        batch = self._next = self.loop.create_future()
+        task = self.loop.create_task(self._dispatch())
+        self._running.add(task)
+        task.add_done_callback(self._running.discard)
         return batch
 
     async def _dispatch(self) -> None:
