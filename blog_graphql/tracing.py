@@ -16,6 +16,7 @@ from inspect import isawaitable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from graphql import GraphQLResolveInfo
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 from strawberry.extensions import SchemaExtension
 from strawberry.extensions.utils import is_introspection_field
@@ -219,15 +220,24 @@ def end_job_span(job: Span | None, outcome: str, error: BaseException | None) ->
 
 
 def trace_statements(engine: AsyncEngine) -> None:
-    """A span per SQL statement: its text with placeholders, never its parameters."""
-    listen_once(
-        engine,
-        {
-            "before_cursor_execute": _statement_started,
-            "after_cursor_execute": _statement_finished,
-            "handle_error": _statement_failed,
-        },
-    )
+    """A span per SQL statement: its text with placeholders, never its parameters. While
+    these listen, reads keep to SQLAlchemy's execution path (`direct_reads.py`)."""
+    listen_once(engine, _statement_listeners())
+
+
+def untrace_statements(engine: AsyncEngine) -> None:
+    """Undo `trace_statements` (an engine that outlives its tracing, as in tests)."""
+    for name, listener in _statement_listeners().items():
+        if event.contains(engine.sync_engine, name, listener):
+            event.remove(engine.sync_engine, name, listener)
+
+
+def _statement_listeners() -> dict[str, Callable[..., Any]]:
+    return {
+        "before_cursor_execute": _statement_started,
+        "after_cursor_execute": _statement_finished,
+        "handle_error": _statement_failed,
+    }
 
 
 def _statement_started(conn: Any, _cursor: Any, statement: str, *args: Any) -> None:

@@ -19,6 +19,9 @@ async def traced(exporter, app_state):
     transport = httpx.ASGITransport(app=create_app(state=app_state))
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
         yield client
+    # The engine outlives this test (on PostgreSQL, the session's): later tests read
+    # without statement spans, so on the direct path, as production without tracing does.
+    tracing.untrace_statements(app_state.db.engine)
 
 
 def by_name(exporter):

@@ -45,6 +45,7 @@ async def test_direct_reads_answer_byte_for_byte_as_sqlalchemy(client, db, setti
     variables = world.all_variables()
     direct = db.direct_reads
     assert direct is not None
+    assert not direct.watched(), "a statement listener left on the engine by an earlier test"
 
     await answers(client, headers, variables)  # every statement seen once
     runs = direct.runs
