@@ -19,6 +19,7 @@ from sqlalchemy import (
     select,
     tuple_,
 )
+from sqlalchemy.orm import InstrumentedAttribute
 
 from blog_graphql.db import AnyRow as AnyRow  # where the loaders and types take it from
 from blog_graphql.db import Database
@@ -92,15 +93,33 @@ async def fetch_page(
 
 
 @dataclass(frozen=True)
+class Along:
+    """Columns of another table brought along with each row of a query by that table's
+    primary key, held in the row's column `key`: a page joins them only to the rows it
+    keeps. An outer join: a row whose other row is missing comes with nulls."""
+
+    key: str
+    primary_key: InstrumentedAttribute[Any]
+    columns: tuple[SQLColumnExpression[Any], ...]  # labeled apart from the page's columns
+
+    def joined(self, query: AnySelect, key: SQLColumnExpression[Any]) -> AnySelect:
+        """`query` with the columns, by the key `key` of its rows."""
+        table = self.primary_key.table
+        return query.add_columns(*self.columns).outerjoin(table, self.primary_key == key)
+
+
+@dataclass(frozen=True)
 class Pages:
     """The statements of `fetch_pages`: the rows of `query` of many parents, numbered per
-    parent with ROW_NUMBER in `order`, the first few of each. Two of them, without and
-    after a cursor, each built once: a loader keeps its `Pages` per audience and dialect."""
+    parent with ROW_NUMBER in `order`, the first few of each (with the columns `along`
+    brings). Two of them, without and after a cursor, each built once: a loader keeps its
+    `Pages` per audience and dialect."""
 
     query: AnySelect
     parent: SQLColumnExpression[Any]
     order: Order
     dialect: str
+    along: Along | None = None
 
     @cached_property
     def first(self) -> AnySelect:
@@ -123,7 +142,10 @@ class Pages:
         )
         row_number = numbered.c[ROW_NUMBER]
         limit = bindparam(LIMIT, type_=Integer, required=True)
-        return select(numbered).where(row_number <= limit).order_by(numbered.c[PARENT], row_number)
+        page = select(numbered).where(row_number <= limit)
+        if self.along is not None:
+            page = self.along.joined(page, numbered.c[self.along.key])
+        return page.order_by(numbered.c[PARENT], row_number)
 
 
 async def fetch_pages(

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from blog_graphql.accounts.models import User
 from blog_graphql.db import Database
-from blog_graphql.keyset import AnyRow, AnySelect, by_ids, fetch_by_id
+from blog_graphql.keyset import Along, AnyRow, AnySelect, by_ids, fetch_by_id
 from blog_graphql.statements import NO_PARAMS
 
 # What the API shows of a user: plain rows, not ORM objects (no identity map, no password
@@ -18,6 +18,13 @@ USER_COLUMNS = (
     User.id, User.email, User.username, User.full_name, User.bio, User.is_active,
     User.is_admin, User.email_verified, User.created_at,
 )  # fmt: skip
+# The same columns brought along with the rows of another table by their `author_id`, so
+# a page of comments, or a post by slug, reads its authors in its own statement rather
+# than through the loader after it; `User.from_author_columns` reads them. Unfiltered,
+# as `load_users` is.
+WITH_AUTHOR = Along(
+    "author_id", User.id, tuple(column.label(f"author_{column.key}") for column in USER_COLUMNS[1:])
+)
 
 
 async def load_users(db: Database, ids: Sequence[int]) -> list[AnyRow | User | None]:

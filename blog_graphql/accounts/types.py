@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated
+from operator import attrgetter
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 
@@ -60,18 +61,39 @@ class User(Node):
 
     @classmethod
     def from_row(cls, row: models.User | AnyRow, *, email_shown: bool = False) -> User:
+        return cls._from_fields(_row_fields(row), email_shown)
+
+    @classmethod
+    def from_author_columns(cls, row: AnyRow) -> User | None:
+        """From the columns `accounts.loaders.WITH_AUTHOR` brought along with a row; None
+        where they are null (no such user)."""
+        if row.author_username is None:
+            return None
+        return cls._from_fields(_author_fields(row), False)
+
+    @classmethod
+    def _from_fields(cls, fields: tuple[Any, ...], email_shown: bool) -> User:
+        pk, email, username, full_name, bio, is_active, is_admin, email_verified, created = fields
         return cls(
-            pk=row.id,
-            private_email=row.email,
+            pk=pk,
+            private_email=email,
             email_shown=email_shown,
-            username=row.username,
-            full_name=row.full_name,
-            bio=row.bio,
-            is_active=row.is_active,
-            is_admin=row.is_admin,
-            email_verified=row.email_verified,
-            created_at=row.created_at,
+            username=username,
+            full_name=full_name,
+            bio=bio,
+            is_active=is_active,
+            is_admin=is_admin,
+            email_verified=email_verified,
+            created_at=created,
         )
+
+
+# What `User.from_row` reads of a row, in the order of `_from_fields`; a row that brought
+# a user along (`accounts.loaders.WITH_AUTHOR`) has the same columns as `author_<name>`.
+_FIELDS = ("id", "email", "username", "full_name", "bio", "is_active", "is_admin",
+           "email_verified", "created_at")  # fmt: skip
+_row_fields = attrgetter(*_FIELDS)
+_author_fields = attrgetter(*(f"author_{name}" for name in _FIELDS))
 
 
 @strawberry.type(description="The tokens of a new or refreshed session, and its user.")

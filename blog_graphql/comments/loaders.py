@@ -8,6 +8,7 @@ from functools import cache
 
 from sqlalchemy import select
 
+from blog_graphql.accounts.loaders import WITH_AUTHOR
 from blog_graphql.accounts.models import User
 from blog_graphql.comments.access import comments_visible_to, visible_comments
 from blog_graphql.comments.models import Comment
@@ -116,14 +117,17 @@ def _comments_by_id(audience: Audience, dialect: str) -> AnySelect:
     return by_ids(visible_to(audience), Comment.id, dialect)
 
 
+# Pages of comments bring their authors along: no read of users after them.
+
+
 @cache
 def _comments_of_posts(audience: Audience, dialect: str) -> Pages:
-    return Pages(_top_level(audience), Comment.post_id, THREAD_ORDER, dialect)
+    return Pages(_top_level(audience), Comment.post_id, THREAD_ORDER, dialect, WITH_AUTHOR)
 
 
 @cache
 def _replies(audience: Audience, dialect: str) -> Pages:
-    return Pages(visible_to(audience), Comment.parent_id, THREAD_ORDER, dialect)
+    return Pages(visible_to(audience), Comment.parent_id, THREAD_ORDER, dialect, WITH_AUTHOR)
 
 
 @cache

@@ -12,6 +12,7 @@ from contextlib import aclosing
 
 import strawberry
 
+from blog_graphql.accounts.types import User
 from blog_graphql.comments.live import Change
 from blog_graphql.comments.types import Comment, CommentEvent, CommentEventKind
 from blog_graphql.context import Info
@@ -23,7 +24,8 @@ def event_comment(info: Info, change: Change) -> Comment | None:
     info.context.next_event()
     if change.comment is None:
         return None
-    return Comment.from_row(change.comment, author=change.author)
+    author = User.from_row(change.author) if change.author is not None else None
+    return Comment.from_row(change.comment, author=author)
 
 
 def comment_event(info: Info, change: Change) -> CommentEvent:

@@ -8,7 +8,6 @@ from enum import Enum
 
 import strawberry
 
-from blog_graphql.accounts.models import User as UserRow
 from blog_graphql.accounts.types import User
 from blog_graphql.batching import batched, one
 from blog_graphql.comments import models
@@ -18,21 +17,13 @@ from blog_graphql.errors import NotFound
 from blog_graphql.keyset import AnyRow
 from blog_graphql.node import Node
 from blog_graphql.pagination import Connection, PageLoader, nested_connections
-from blog_graphql.posts.types import Post, users_by_id
+from blog_graphql.posts.types import Post, prefetched_authors
 
 # The batch twins of the fields below (`batching.py`).
 
 
 async def authors_of(context: Context, comments: Sequence[Comment]) -> list[User]:
-    """Each comment's author: the one it came with (a live event), else from the loader."""
-    to_load = [comment.author_id for comment in comments if comment.prefetched_author is None]
-    loaded = iter(await users_by_id(context, to_load) if to_load else [])
-    return [
-        User.from_row(comment.prefetched_author)
-        if comment.prefetched_author is not None
-        else next(loaded)
-        for comment in comments
-    ]
+    return await prefetched_authors(context, comments)
 
 
 async def replies_of(
@@ -55,7 +46,7 @@ async def _threads(
 ) -> list[Connection[Comment]]:
     return await nested_connections(
         pages, counts, parents=parents,
-        first=first, after=after, shape=THREAD_CURSOR, key=thread_key, node=Comment.from_row,
+        first=first, after=after, shape=THREAD_CURSOR, key=thread_key, node=Comment.from_page_row,
     )  # fmt: skip
 
 
@@ -80,12 +71,13 @@ class Comment(Node):
     )
     created_at: datetime
     updated_at: datetime
-    # The author, when the comment came with it: a live event loads both at once for
-    # every subscriber of an instance, so no subscriber needs a loader for it.
-    prefetched_author: strawberry.Private[UserRow | None] = None
+    # The author, when the comment came with it: a page of comments reads them in its
+    # statement, and a live event loads both at once for every subscriber of an instance,
+    # so neither needs the user loader.
+    prefetched_author: strawberry.Private[User | None] = None
 
     @classmethod
-    def from_row(cls, row: models.Comment | AnyRow, author: UserRow | None = None) -> Comment:
+    def from_row(cls, row: models.Comment | AnyRow, author: User | None = None) -> Comment:
         return cls(
             pk=row.id,
             post_id=row.post_id,
@@ -98,6 +90,11 @@ class Comment(Node):
             updated_at=row.updated_at,
             prefetched_author=author,
         )
+
+    @classmethod
+    def from_page_row(cls, row: AnyRow) -> Comment:
+        """From a row of a comments page, its author's columns along (`load_replies`)."""
+        return cls.from_row(row, User.from_author_columns(row))
 
     @strawberry.field(description="Kept on a tombstone, so replies still read in context.")
     @batched(authors_of)

@@ -10,6 +10,7 @@ from typing import TypeAlias
 
 from sqlalchemy import BindParameter, ColumnElement, Integer, String, bindparam, func, or_, select
 
+from blog_graphql.accounts.loaders import WITH_AUTHOR
 from blog_graphql.accounts.models import User
 from blog_graphql.db import Database
 from blog_graphql.keyset import LIMIT, AnyRow, AnySelect, Order, fetch_page
@@ -49,7 +50,8 @@ class PostPage:
 
 
 async def find_post_by_slug(db: Database, viewer: User | None, slug: str) -> AnyRow | None:
-    """The post at `slug` with its body; None when missing or not visible to the viewer."""
+    """The post at `slug` with its body and author; None when missing or not visible to
+    the viewer."""
     slug = slug.replace("\x00", "").strip().lower()  # PostgreSQL text cannot hold NUL
     statement = _post_by_slug(audience_of(viewer), db.dialect)
     rows = await db.read(statement, {**viewer_params(viewer), SLUG.key: slug})
@@ -210,7 +212,9 @@ def _feed_page(shape: _FeedShape) -> AnySelect:
 
 @cache
 def _post_by_slug(audience: Audience, dialect: str) -> AnySelect:
-    return cards_visible_to(audience).add_columns(*POST_BODY).where(Post.slug == SLUG)
+    """The post with its body and its author's columns (`accounts.loaders.WITH_AUTHOR`)."""
+    post = cards_visible_to(audience).add_columns(*POST_BODY).where(Post.slug == SLUG)
+    return WITH_AUTHOR.joined(post, Post.author_id)
 
 
 def _search_key(row: AnyRow) -> CursorKey:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Protocol
 
 import strawberry
 
@@ -35,8 +35,24 @@ async def users_by_id(context: Context, ids: Sequence[int]) -> list[User]:
     return users
 
 
+class Authored(Protocol):
+    author_id: int
+    prefetched_author: User | None
+
+
+async def prefetched_authors(context: Context, objects: Sequence[Authored]) -> list[User]:
+    """Each one's author: the one it came with (read in the statement that read it, or
+    with a live event), else from the user loader."""
+    to_load = [each.author_id for each in objects if each.prefetched_author is None]
+    loaded = iter(await users_by_id(context, to_load) if to_load else [])
+    return [
+        each.prefetched_author if each.prefetched_author is not None else next(loaded)
+        for each in objects
+    ]
+
+
 async def authors_of(context: Context, posts: Sequence[Post]) -> list[User]:
-    return await users_by_id(context, [post.author_id for post in posts])
+    return await prefetched_authors(context, posts)
 
 
 async def tags_of(context: Context, posts: Sequence[Post]) -> list[list[Tag]]:
@@ -153,9 +169,11 @@ class Post(Node):
     )
     created_at: datetime
     updated_at: datetime
+    # The author, when the post's statement read it too (`post(slug:)`).
+    prefetched_author: strawberry.Private[User | None] = None
 
     @classmethod
-    def from_row(cls, row: models.Post | AnyRow) -> Post:
+    def from_row(cls, row: models.Post | AnyRow, author: User | None = None) -> Post:
         """From a post card; a row that also holds the body saves a later fetch of it."""
         return cls(
             pk=row.id,
@@ -168,6 +186,7 @@ class Post(Node):
             published_at=row.published_at if row.published else None,
             created_at=row.created_at,
             updated_at=row.updated_at,
+            prefetched_author=author,
         )
 
     @strawberry.field(description="Markdown, as written.")

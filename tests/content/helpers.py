@@ -55,3 +55,13 @@ MODERATE_COMMENT = (
     f"mutation($id: ID!, $approved: Boolean!) {{ moderateComment(id: $id, approved: $approved) "
     f"{{ {COMMENT_FIELDS} }} }}"
 )
+
+
+# Every field of a user: to compare an author with the user as `user(username:)` shows it.
+PERSON = """fragment Person on User {
+  id username fullName bio isActive isAdmin emailVerified createdAt email }"""
+USER = """query($u: String!) { user(username: $u) { ...Person } }""" + PERSON
+
+
+async def users_as_shown(call, users, viewer=None) -> list[dict[str, Any]]:
+    return [(await call(USER, {"u": user.username}, user=viewer))["data"]["user"] for user in users]

@@ -13,11 +13,13 @@ from tests.content.helpers import (
     ADD_COMMENT,
     DELETE_COMMENT,
     MODERATE_COMMENT,
+    PERSON,
     UPDATE_COMMENT,
     comment_id,
     error_code,
     error_fields,
     post_id,
+    users_as_shown,
 )
 from tests.factories import auth_headers, create_comment, create_post, create_user
 
@@ -273,6 +275,33 @@ async def test_comment_post_and_node_refetch(call, db):
         "content": "hi",
         "post": {"title": "Home"},
     }
+
+
+AUTHORS = (
+    """query($s: String!) { post(slug: $s) { comments { edges { node {
+  author { ...Person } replies { edges { node { author { ...Person } } } } } } } } }
+"""
+    + PERSON
+)
+
+
+async def test_comment_authors_read_with_their_page_are_the_users_as_user_shows_them(call, db):
+    # A page of comments reads its authors in the same statement: the same users, inactive
+    # ones included, with the email only to themselves and admins, as `user` shows them.
+    writer = await create_user(db)
+    gone = await create_user(db, is_active=False, email_verified=False, full_name="Gone")
+    admin = await create_user(db, is_admin=True)
+    post = await create_post(db, author=writer)
+    top = await create_comment(db, post=post, author=gone)
+    await create_comment(db, post=post, author=admin, parent=top)
+    for viewer in (None, writer, admin):
+        thread = (await call(AUTHORS, {"s": post.slug}, user=viewer))["data"]["post"]
+        (edge,) = thread["comments"]["edges"]
+        (reply,) = edge["node"]["replies"]["edges"]
+        authors = [edge["node"]["author"], reply["node"]["author"]]
+        assert authors == await users_as_shown(call, (gone, admin), viewer)
+        assert authors[0]["isActive"] is False and authors[0]["fullName"] == "Gone"
+        assert (authors[1]["email"] is not None) is (viewer is admin)
 
 
 async def test_comments_of_a_deleted_post_are_gone(call, db):

@@ -12,12 +12,14 @@ from blog_graphql.posts.models import Post, PostTag, Tag
 from tests.content.helpers import (
     CREATE_POST,
     DELETE_POST,
+    PERSON,
     PUBLISH_POST,
     UNPUBLISH_POST,
     UPDATE_POST,
     error_code,
     error_fields,
     post_id,
+    users_as_shown,
 )
 from tests.factories import create_comment, create_post, create_user
 
@@ -278,3 +280,21 @@ async def test_a_slug_that_stays_taken_through_every_retry_is_a_conflict(call, d
     }
     async with db.session() as session:
         assert await session.scalar(select(func.count()).select_from(Post)) == 1
+
+
+POST_AUTHOR = """query($s: String!) { post(slug: $s) { author { ...Person } } }""" + PERSON
+
+
+async def test_the_author_of_a_post_by_slug_is_the_user_as_user_shows_them(call, db):
+    # `post(slug:)` reads the author in the post's statement: the same user, inactive or
+    # not, with the email only to themselves (a draft's reader) and admins.
+    gone = await create_user(db, is_active=False, email_verified=False, full_name="Gone")
+    writer, admin = await create_user(db, full_name="W"), await create_user(db, is_admin=True)
+    cases = [
+        (await create_post(db, author=gone), gone, viewer) for viewer in (None, writer, admin)
+    ] + [(await create_post(db, author=writer, published=False), writer, writer)]
+    for post, author, viewer in cases:
+        shown = (await call(POST_AUTHOR, {"s": post.slug}, user=viewer))["data"]["post"]
+        assert shown["author"] == (await users_as_shown(call, [author], viewer))[0]
+        assert (shown["author"]["email"] is not None) is (viewer in (admin, author))
+    assert shown["author"]["fullName"] == "W"
