@@ -8,7 +8,8 @@ run in process through the ASGI app on uvloop, with its SQL statements counted.
 Beside `bench.profile` (one query, profiled as the production app): this one switches the
 techniques off one at a time (graphql-core's standard executor, no GC freeze) and prints
 the median, p10, p90 and mean of `time.process_time` per request (the mean shows the
-garbage collector's pauses, the median does not).
+garbage collector's pauses, the median does not). With `BENCH_SHOW_SQL=1` it prints the
+statements of each query too.
 """
 
 from __future__ import annotations
