@@ -68,7 +68,8 @@ async def post_is_visible(db: Database, viewer: User | None, post_id: int) -> bo
 async def list_posts(
     db: Database, viewer: User | None, post_filter: PostFilter, first: int, after: str | None
 ) -> PostPage:
-    """Newest first (by `feed_at`, then id); search results by rank first."""
+    """Newest first (by `feed_at`, then id); search results by rank first. Each row brings
+    its author's columns along (`accounts.loaders.WITH_AUTHOR`)."""
     post_filter = _without_nul(post_filter)
     count = partial(count_posts, db, viewer, post_filter)
     search = check_search(post_filter.search or "")
@@ -112,7 +113,8 @@ async def _search_page(
     query, rank = apply_search(_filtered(post_cards(viewer), post_filter), db.dialect, search)
     order = Order((rank, *FEED_ORDER.columns), descending=True)
     cursor = decode_cursor(after, SEARCH_CURSOR)
-    return await fetch_page(db, query.add_columns(rank.label(RANK)), order, first, cursor)
+    query = WITH_AUTHOR.joined(query.add_columns(rank.label(RANK)), Post.author_id)
+    return await fetch_page(db, query, order, first, cursor)
 
 
 def _matching(
@@ -171,7 +173,8 @@ def _narrowed(
         query = query.where(Post.published.is_(published))
     if author is not None:
         author_id = select(User.id).where(func.lower(User.username) == func.lower(author))
-        query = query.where(Post.author_id == author_id.scalar_subquery())
+        # Never correlated: a page joins its authors' `users` rows (`WITH_AUTHOR`).
+        query = query.where(Post.author_id == author_id.correlate(None).scalar_subquery())
     if tag_name is not None:
         tagged = (
             select(PostTag.post_id)
@@ -207,7 +210,8 @@ def _feed_page(shape: _FeedShape) -> AnySelect:
     if shape.after:
         query = query.where(FEED_ORDER.after_cursor())
     limit = bindparam(LIMIT, type_=Integer, required=True)
-    return query.order_by(*FEED_ORDER.clauses()).limit(limit)
+    page = query.order_by(*FEED_ORDER.clauses()).limit(limit)
+    return WITH_AUTHOR.joined(page, Post.author_id)  # its authors too: no read after it
 
 
 @cache

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import strawberry
 
-from blog_graphql.accounts.types import User
 from blog_graphql.context import Info
 from blog_graphql.ids import decode_id
 from blog_graphql.node import register_node
@@ -36,7 +35,7 @@ class PostQuery:
     @strawberry.field(description="The post at `slug`; null when missing or not visible.")
     async def post(self, info: Info, slug: str) -> Post | None:
         row = await queries.find_post_by_slug(info.context.db, info.context.viewer, slug)
-        return Post.from_row(row, User.from_author_columns(row)) if row else None
+        return Post.with_author(row) if row else None
 
     @strawberry.field(
         description="Newest first by publishedAt (drafts by createdAt), ties by id; with a "
@@ -55,7 +54,12 @@ class PostQuery:
             info.context.db, info.context.viewer, post_filter, size, after
         )
         return build_connection(
-            page.rows, first=size, after=after, key=page.key, node=Post.from_row, count=page.count
+            page.rows,
+            first=size,
+            after=after,
+            key=page.key,
+            node=Post.with_author,
+            count=page.count,
         )
 
 

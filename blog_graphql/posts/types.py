@@ -173,6 +173,11 @@ class Post(Node):
     prefetched_author: strawberry.Private[User | None] = None
 
     @classmethod
+    def with_author(cls, row: AnyRow) -> Post:
+        """From a post card that brought its author's columns along (`WITH_AUTHOR`)."""
+        return cls.from_row(row, User.from_author_columns(row))
+
+    @classmethod
     def from_row(cls, row: models.Post | AnyRow, author: User | None = None) -> Post:
         """From a post card; a row that also holds the body saves a later fetch of it."""
         return cls(

@@ -298,3 +298,32 @@ async def test_the_author_of_a_post_by_slug_is_the_user_as_user_shows_them(call,
         assert shown["author"] == (await users_as_shown(call, [author], viewer))[0]
         assert (shown["author"]["email"] is not None) is (viewer in (admin, author))
     assert shown["author"]["fullName"] == "W"
+
+
+FEED_AUTHORS = (
+    """query($search: String, $author: String) {
+      posts(first: 50, filter: {search: $search, author: $author}) {
+        edges { node { title author { ...Person } } } } }"""
+    + PERSON
+)
+
+
+@pytest.mark.parametrize(
+    "page", [{}, {"search": "lanterns"}, {"author": "Ada"}], ids=["feed", "search", "by-author"]
+)
+async def test_the_authors_of_a_feed_page_are_the_users_as_user_shows_them(call, db, page):
+    # A feed or search page reads its authors in the page's statement (the author filter
+    # looks the name up apart, uncorrelated with those joined authors).
+    ada = await create_user(db, username="ada", full_name="Ada")
+    gone = await create_user(db, is_active=False, full_name="Gone")
+    admin = await create_user(db, is_admin=True)
+    for author in (ada, gone, ada):
+        await create_post(db, author=author, title="Paper lanterns", content="About lanterns.")
+    for viewer in (None, ada, admin):
+        edges = (await call(FEED_AUTHORS, page, user=viewer))["data"]["posts"]["edges"]
+        expected = [ada, gone, ada][::-1] if "author" not in page else [ada, ada]
+        shown = [edge["node"]["author"] for edge in edges]
+        assert len(shown) == len(expected)
+        assert sorted(shown, key=str) == sorted(
+            await users_as_shown(call, expected, viewer), key=str
+        )
