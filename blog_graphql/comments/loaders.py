@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from functools import cache
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, Label, func, select
 
 from blog_graphql.accounts.loaders import WITH_AUTHOR
 from blog_graphql.accounts.models import User
@@ -25,12 +25,14 @@ from blog_graphql.keyset import (
     fetch_pages,
 )
 from blog_graphql.pagination import CursorKey, PageKey
+from blog_graphql.posts.models import Post
 from blog_graphql.statements import Audience, audience_of, viewer_params
 
 COMMENT_COLUMNS = (
     Comment.id, Comment.post_id, Comment.author_id, Comment.parent_id, Comment.content,
     Comment.is_approved, Comment.deleted_at, Comment.created_at, Comment.updated_at,
 )  # fmt: skip
+COMMENT_COUNT = "comment_count"  # the column `live_comment_count` adds to a post's row
 # Threads read oldest first, so a conversation reads top to bottom.
 THREAD_ORDER = Order((Comment.created_at, Comment.id), descending=False)
 THREAD_CURSOR = (datetime, int)
@@ -94,6 +96,14 @@ async def count_live_comments(
     """`Post.commentCount`: comments and replies at every depth, without tombstones."""
     statement = _live_comment_counts(audience_of(viewer), db.dialect)
     return await count_by_parent(db, statement, viewer_params(viewer), post_ids)
+
+
+def live_comment_count(visible: ColumnElement[bool]) -> Label[int]:
+    """`Post.commentCount` as a column of a statement over posts, what `count_live_comments`
+    counts for the post of each row: a post page or feed page reads it with the posts."""
+    live = select(func.count()).select_from(Comment)
+    counted = live.where(visible, Comment.deleted_at.is_(None), Comment.post_id == Post.id)
+    return counted.scalar_subquery().label(COMMENT_COUNT)
 
 
 async def load_comment_with_author(db: Database, comment_id: int) -> tuple[Comment, User] | None:

@@ -12,6 +12,8 @@ from sqlalchemy import BindParameter, ColumnElement, Integer, String, bindparam,
 
 from blog_graphql.accounts.loaders import WITH_AUTHOR
 from blog_graphql.accounts.models import User
+from blog_graphql.comments.access import comments_visible_to, visible_comments
+from blog_graphql.comments.loaders import live_comment_count
 from blog_graphql.db import Database
 from blog_graphql.keyset import LIMIT, AnyRow, AnySelect, Order, fetch_page
 from blog_graphql.pagination import CursorKey, decode_cursor
@@ -69,7 +71,7 @@ async def list_posts(
     db: Database, viewer: User | None, post_filter: PostFilter, first: int, after: str | None
 ) -> PostPage:
     """Newest first (by `feed_at`, then id); search results by rank first. Each row brings
-    its author's columns along (`accounts.loaders.WITH_AUTHOR`)."""
+    its author's columns and comment count along (`_with_author_and_count`)."""
     post_filter = _without_nul(post_filter)
     count = partial(count_posts, db, viewer, post_filter)
     search = check_search(post_filter.search or "")
@@ -113,7 +115,7 @@ async def _search_page(
     query, rank = apply_search(_filtered(post_cards(viewer), post_filter), db.dialect, search)
     order = Order((rank, *FEED_ORDER.columns), descending=True)
     cursor = decode_cursor(after, SEARCH_CURSOR)
-    query = WITH_AUTHOR.joined(query.add_columns(rank.label(RANK)), Post.author_id)
+    query = _with_author_and_count(query.add_columns(rank.label(RANK)), visible_comments(viewer))
     return await fetch_page(db, query, order, first, cursor)
 
 
@@ -211,14 +213,21 @@ def _feed_page(shape: _FeedShape) -> AnySelect:
         query = query.where(FEED_ORDER.after_cursor())
     limit = bindparam(LIMIT, type_=Integer, required=True)
     page = query.order_by(*FEED_ORDER.clauses()).limit(limit)
-    return WITH_AUTHOR.joined(page, Post.author_id)  # its authors too: no read after it
+    return _with_author_and_count(page, comments_visible_to(shape.audience))
 
 
 @cache
 def _post_by_slug(audience: Audience, dialect: str) -> AnySelect:
-    """The post with its body and its author's columns (`accounts.loaders.WITH_AUTHOR`)."""
+    """The post with its body, its author's columns and its comment count."""
     post = cards_visible_to(audience).add_columns(*POST_BODY).where(Post.slug == SLUG)
-    return WITH_AUTHOR.joined(post, Post.author_id)
+    return _with_author_and_count(post, comments_visible_to(audience))
+
+
+def _with_author_and_count(posts: AnySelect, comments_seen: ColumnElement[bool]) -> AnySelect:
+    """Each post with its author's columns (`WITH_AUTHOR`) and its comment count, counting
+    the comments `comments_seen` lets the viewer see: what a card shows, in one statement
+    where the loaders would read each after it."""
+    return WITH_AUTHOR.joined(posts.add_columns(live_comment_count(comments_seen)), Post.author_id)
 
 
 def _search_key(row: AnyRow) -> CursorKey:

@@ -61,7 +61,13 @@ async def tags_of(context: Context, posts: Sequence[Post]) -> list[list[Tag]]:
 
 
 async def comment_counts(context: Context, posts: Sequence[Post]) -> list[int]:
-    return await context.loaders.comment_count.load_many([post.pk for post in posts])
+    """Each post's count: the one its row came with, else from the loader."""
+    to_load = [post.pk for post in posts if post.known_comment_count is None]
+    loaded = iter(await context.loaders.comment_count.load_many(to_load) if to_load else [])
+    return [
+        post.known_comment_count if post.known_comment_count is not None else next(loaded)
+        for post in posts
+    ]
 
 
 async def bodies(context: Context, posts: Sequence[Post]) -> list[AnyRow | models.Post]:
@@ -171,11 +177,16 @@ class Post(Node):
     updated_at: datetime
     # The author, when the post's statement read it too (`post(slug:)`).
     prefetched_author: strawberry.Private[User | None] = None
+    # The comment count, when the post's statement read it too (feed and post pages).
+    known_comment_count: strawberry.Private[int | None] = None
 
     @classmethod
     def with_author(cls, row: AnyRow) -> Post:
-        """From a post card that brought its author's columns along (`WITH_AUTHOR`)."""
-        return cls.from_row(row, User.from_author_columns(row))
+        """From a post card that brought its author's columns and its comment count along
+        (`posts.queries`)."""
+        post = cls.from_row(row, User.from_author_columns(row))
+        post.known_comment_count = row.comment_count
+        return post
 
     @classmethod
     def from_row(cls, row: models.Post | AnyRow, author: User | None = None) -> Post:

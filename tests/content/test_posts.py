@@ -327,3 +327,29 @@ async def test_the_authors_of_a_feed_page_are_the_users_as_user_shows_them(call,
         assert sorted(shown, key=str) == sorted(
             await users_as_shown(call, expected, viewer), key=str
         )
+
+
+COUNTS = """query($search: String) { posts(first: 50, filter: {search: $search}) {
+  edges { node { slug commentCount } } } }"""
+POST_COUNT = """query($s: String!) { post(slug: $s) { commentCount } }"""
+
+
+@pytest.mark.parametrize("page", [{}, {"search": "lanterns"}], ids=["feed", "search"])
+async def test_a_page_counts_the_comments_each_viewer_sees_as_the_loader_does(call, db, page):
+    # Feed and search pages read each post's count in their statement; `post(slug:)` too.
+    # Both must count what the comment-count loader counts: an unapproved comment only for
+    # its author and admins, replies included.
+    ada, bob = await create_user(db), await create_user(db)
+    admin = await create_user(db, is_admin=True)
+    quiet = await create_post(db, author=ada, title="Quiet lanterns", content="lanterns")
+    busy = await create_post(db, author=ada, title="Busy lanterns", content="lanterns")
+    top = await create_comment(db, post=busy, author=ada)
+    await create_comment(db, post=busy, author=ada, parent=top)
+    await create_comment(db, post=busy, author=bob, approved=False)
+    expected = {None: 2, ada: 2, bob: 3, admin: 3}
+    for viewer, busy_count in expected.items():
+        edges = (await call(COUNTS, page, user=viewer))["data"]["posts"]["edges"]
+        counts = {edge["node"]["slug"]: edge["node"]["commentCount"] for edge in edges}
+        assert counts == {quiet.slug: 0, busy.slug: busy_count}
+        shown = (await call(POST_COUNT, {"s": busy.slug}, user=viewer))["data"]["post"]
+        assert shown["commentCount"] == busy_count
