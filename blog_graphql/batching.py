@@ -28,6 +28,8 @@ if TYPE_CHECKING:
 Batch = Callable[..., Awaitable[Sequence[Any]]]
 Resolver = TypeVar("Resolver", bound=Callable[..., Any])
 Value = TypeVar("Value")
+Parent = TypeVar("Parent")
+Key = TypeVar("Key")
 _BATCH = "__batch__"
 
 
@@ -47,6 +49,19 @@ async def one(
     """The field's value for one parent: a batch of one."""
     (value,) = await batch(info.context, [parent], **arguments)
     return value
+
+
+async def known_else_loaded(
+    parents: Sequence[Parent],
+    known: Callable[[Parent], Value | None],
+    key: Callable[[Parent], Key],
+    load: Callable[[list[Key]], Awaitable[Sequence[Value]]],
+) -> list[Value]:
+    """Each parent's value: the one it came with (read in the statement that read it),
+    else loaded, those missing in one `load` of their keys."""
+    to_load = [key(parent) for parent in parents if known(parent) is None]
+    loaded = iter(await load(to_load) if to_load else [])
+    return [value if (value := known(parent)) is not None else next(loaded) for parent in parents]
 
 
 def batch_of(field_def: GraphQLField) -> Batch | None:

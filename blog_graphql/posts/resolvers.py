@@ -35,7 +35,7 @@ class PostQuery:
     @strawberry.field(description="The post at `slug`; null when missing or not visible.")
     async def post(self, info: Info, slug: str) -> Post | None:
         row = await queries.find_post_by_slug(info.context.db, info.context.viewer, slug)
-        return Post.with_author(row) if row else None
+        return Post.from_card(row) if row else None
 
     @strawberry.field(
         description="Newest first by publishedAt (drafts by createdAt), ties by id; with a "
@@ -58,7 +58,7 @@ class PostQuery:
             first=size,
             after=after,
             key=page.key,
-            node=Post.with_author,
+            node=Post.from_card,
             count=page.count,
         )
 

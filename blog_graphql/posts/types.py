@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from functools import partial
+from operator import attrgetter
 from typing import TYPE_CHECKING, Annotated, Protocol
 
 import strawberry
 
 from blog_graphql.accounts.types import User
-from blog_graphql.batching import batched, one
+from blog_graphql.batching import batched, known_else_loaded, one
 from blog_graphql.context import Context, Info
 from blog_graphql.errors import NotFound
 from blog_graphql.keyset import AnyRow
@@ -43,12 +45,12 @@ class Authored(Protocol):
 async def prefetched_authors(context: Context, objects: Sequence[Authored]) -> list[User]:
     """Each one's author: the one it came with (read in the statement that read it, or
     with a live event), else from the user loader."""
-    to_load = [each.author_id for each in objects if each.prefetched_author is None]
-    loaded = iter(await users_by_id(context, to_load) if to_load else [])
-    return [
-        each.prefetched_author if each.prefetched_author is not None else next(loaded)
-        for each in objects
-    ]
+    return await known_else_loaded(
+        objects, _PREFETCHED_AUTHOR, _AUTHOR_ID, partial(users_by_id, context)
+    )
+
+
+_PREFETCHED_AUTHOR, _AUTHOR_ID = attrgetter("prefetched_author"), attrgetter("author_id")
 
 
 async def authors_of(context: Context, posts: Sequence[Post]) -> list[User]:
@@ -62,12 +64,8 @@ async def tags_of(context: Context, posts: Sequence[Post]) -> list[list[Tag]]:
 
 async def comment_counts(context: Context, posts: Sequence[Post]) -> list[int]:
     """Each post's count: the one its row came with, else from the loader."""
-    to_load = [post.pk for post in posts if post.known_comment_count is None]
-    loaded = iter(await context.loaders.comment_count.load_many(to_load) if to_load else [])
-    return [
-        post.known_comment_count if post.known_comment_count is not None else next(loaded)
-        for post in posts
-    ]
+    load = context.loaders.comment_count.load_many
+    return await known_else_loaded(posts, attrgetter("known_comment_count"), attrgetter("pk"), load)
 
 
 async def bodies(context: Context, posts: Sequence[Post]) -> list[AnyRow | models.Post]:
@@ -181,15 +179,18 @@ class Post(Node):
     known_comment_count: strawberry.Private[int | None] = None
 
     @classmethod
-    def with_author(cls, row: AnyRow) -> Post:
+    def from_card(cls, row: AnyRow) -> Post:
         """From a post card that brought its author's columns and its comment count along
         (`posts.queries`)."""
-        post = cls.from_row(row, User.from_author_columns(row))
-        post.known_comment_count = row.comment_count
-        return post
+        return cls.from_row(row, User.from_author_columns(row), row.comment_count)
 
     @classmethod
-    def from_row(cls, row: models.Post | AnyRow, author: User | None = None) -> Post:
+    def from_row(
+        cls,
+        row: models.Post | AnyRow,
+        author: User | None = None,
+        comment_count: int | None = None,
+    ) -> Post:
         """From a post card; a row that also holds the body saves a later fetch of it."""
         return cls(
             pk=row.id,
@@ -203,6 +204,7 @@ class Post(Node):
             created_at=row.created_at,
             updated_at=row.updated_at,
             prefetched_author=author,
+            known_comment_count=comment_count,
         )
 
     @strawberry.field(description="Markdown, as written.")
