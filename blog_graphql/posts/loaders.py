@@ -6,7 +6,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from functools import cache
 
-from sqlalchemy import select
+from sqlalchemy import Label, Text, cast, func, literal_column, select
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 
 from blog_graphql.accounts.models import User
 from blog_graphql.db import Database
@@ -37,6 +38,7 @@ TAG_COLUMNS = (Tag.id, Tag.name, Tag.slug, Tag.color)
 # The feed's order: newest first by `feed_at` (published_at, or created_at for drafts).
 FEED_ORDER = Order((Post.feed_at, Post.id), descending=True)
 FEED_CURSOR = (datetime, int)
+TAG_LIST = "tag_list"  # the column `tag_list` adds to a post's row
 
 
 def feed_key(row: AnyRow) -> CursorKey:
@@ -52,6 +54,28 @@ def post_cards(viewer: User | None) -> AnySelect:
 def cards_visible_to(audience: Audience) -> AnySelect:
     """`post_cards` for a kind of viewer, its id a parameter: for statements built once."""
     return select(*POST_CARD).where(posts_visible_to(audience))
+
+
+def tag_list(dialect: str) -> Label[str]:
+    """`Post.tags` as a column of a statement over posts: each post's tags by name, as the
+    text of a JSON array of `[id, name, slug, color]`, what `load_tags_of_posts` reads for
+    the post of each row. A feed or post page reads them with its posts."""
+    tagged = (
+        select(*TAG_COLUMNS)
+        .join_from(PostTag, Tag, Tag.id == PostTag.tag_id)
+        .where(PostTag.post_id == Post.id)
+        .correlate(Post)
+    )
+    if dialect == "postgresql":
+        each = func.json_build_array(*TAG_COLUMNS)
+        listed = cast(func.json_agg(aggregate_order_by(each, Tag.name, Tag.id)), Text)
+        every = tagged.with_only_columns(func.coalesce(listed, literal_column("'[]'")))
+    else:
+        # SQLite (3.40) has no ORDER BY inside an aggregate; it keeps a subquery's order
+        # for the aggregate over it (a subquery with ORDER BY is never flattened into one).
+        ordered = tagged.order_by(Tag.name, Tag.id).subquery()
+        every = select(func.json_group_array(func.json_array(*ordered.c)))
+    return every.scalar_subquery().label(TAG_LIST)
 
 
 async def load_tags(db: Database, ids: Sequence[int]) -> list[Tag | None]:

@@ -25,6 +25,7 @@ from blog_graphql.posts.loaders import (
     cards_visible_to,
     feed_key,
     post_cards,
+    tag_list,
 )
 from blog_graphql.posts.models import Post, PostTag, Tag
 from blog_graphql.posts.search import apply_search, check_search
@@ -71,7 +72,7 @@ async def list_posts(
     db: Database, viewer: User | None, post_filter: PostFilter, first: int, after: str | None
 ) -> PostPage:
     """Newest first (by `feed_at`, then id); search results by rank first. Each row brings
-    its author's columns and comment count along (`_with_author_and_count`)."""
+    its author's columns, comment count and tags along (`_with_card_parts`)."""
     post_filter = _without_nul(post_filter)
     count = partial(count_posts, db, viewer, post_filter)
     search = check_search(post_filter.search or "")
@@ -115,7 +116,8 @@ async def _search_page(
     query, rank = apply_search(_filtered(post_cards(viewer), post_filter), db.dialect, search)
     order = Order((rank, *FEED_ORDER.columns), descending=True)
     cursor = decode_cursor(after, SEARCH_CURSOR)
-    query = _with_author_and_count(query.add_columns(rank.label(RANK)), visible_comments(viewer))
+    ranked = query.add_columns(rank.label(RANK))
+    query = _with_card_parts(ranked, visible_comments(viewer), db.dialect)
     return await fetch_page(db, query, order, first, cursor)
 
 
@@ -213,21 +215,24 @@ def _feed_page(shape: _FeedShape) -> AnySelect:
         query = query.where(FEED_ORDER.after_cursor())
     limit = bindparam(LIMIT, type_=Integer, required=True)
     page = query.order_by(*FEED_ORDER.clauses()).limit(limit)
-    return _with_author_and_count(page, comments_visible_to(shape.audience))
+    return _with_card_parts(page, comments_visible_to(shape.audience), shape.dialect)
 
 
 @cache
 def _post_by_slug(audience: Audience, dialect: str) -> AnySelect:
-    """The post with its body, its author's columns and its comment count."""
+    """The post with its body, its author's columns, its comment count and its tags."""
     post = cards_visible_to(audience).add_columns(*POST_BODY).where(Post.slug == SLUG)
-    return _with_author_and_count(post, comments_visible_to(audience))
+    return _with_card_parts(post, comments_visible_to(audience), dialect)
 
 
-def _with_author_and_count(posts: AnySelect, comments_seen: ColumnElement[bool]) -> AnySelect:
-    """Each post with its author's columns (`WITH_AUTHOR`) and its comment count, counting
-    the comments `comments_seen` lets the viewer see: what a card shows, in one statement
-    where the loaders would read each after it."""
-    return WITH_AUTHOR.joined(posts.add_columns(live_comment_count(comments_seen)), Post.author_id)
+def _with_card_parts(
+    posts: AnySelect, comments_seen: ColumnElement[bool], dialect: str
+) -> AnySelect:
+    """Each post with its author's columns (`WITH_AUTHOR`), its comment count (counting
+    the comments `comments_seen` lets the viewer see) and its tags: what a card shows, in
+    one statement where the loaders would read each after it."""
+    parts = posts.add_columns(live_comment_count(comments_seen), tag_list(dialect))
+    return WITH_AUTHOR.joined(parts, Post.author_id)
 
 
 def _search_key(row: AnyRow) -> CursorKey:

@@ -8,6 +8,7 @@ from functools import partial
 from operator import attrgetter
 from typing import TYPE_CHECKING, Annotated, Protocol
 
+import orjson
 import strawberry
 
 from blog_graphql.accounts.types import User
@@ -58,7 +59,14 @@ async def authors_of(context: Context, posts: Sequence[Post]) -> list[User]:
 
 
 async def tags_of(context: Context, posts: Sequence[Post]) -> list[list[Tag]]:
-    tags = await context.loaders.tags_of_post.load_many([post.pk for post in posts])
+    """Each post's tags: those its row came with, else from the loader."""
+    return await known_else_loaded(
+        posts, attrgetter("known_tags"), attrgetter("pk"), partial(loaded_tags, context)
+    )
+
+
+async def loaded_tags(context: Context, post_ids: Sequence[int]) -> list[list[Tag]]:
+    tags = await context.loaders.tags_of_post.load_many(post_ids)
     return [[Tag.from_row(row) for row in rows] for rows in tags]
 
 
@@ -146,6 +154,14 @@ class Tag(Node):
             color=row.color,
         )
 
+    @classmethod
+    def listed(cls, tag_list: str) -> list[Tag]:
+        """From the column `posts.loaders.tag_list` brought along with a post's row."""
+        return [
+            cls(pk=pk, name=name, slug=slug, color=color)
+            for pk, name, slug, color in orjson.loads(tag_list)
+        ]
+
     @strawberry.field(description="Posts filed under this tag, newest first.")
     @batched(posts_of_tags)
     async def posts(
@@ -177,12 +193,15 @@ class Post(Node):
     prefetched_author: strawberry.Private[User | None] = None
     # The comment count, when the post's statement read it too (feed and post pages).
     known_comment_count: strawberry.Private[int | None] = None
+    # The tags, when the post's statement read them too (feed and post pages).
+    known_tags: strawberry.Private[list[Tag] | None] = None
 
     @classmethod
     def from_card(cls, row: AnyRow) -> Post:
-        """From a post card that brought its author's columns and its comment count along
-        (`posts.queries`)."""
-        return cls.from_row(row, User.from_author_columns(row), row.comment_count)
+        """From a post card that brought its author's columns, its comment count and its
+        tags along (`posts.queries`)."""
+        author = User.from_author_columns(row)
+        return cls.from_row(row, author, row.comment_count, Tag.listed(row.tag_list))
 
     @classmethod
     def from_row(
@@ -190,6 +209,7 @@ class Post(Node):
         row: models.Post | AnyRow,
         author: User | None = None,
         comment_count: int | None = None,
+        tags: list[Tag] | None = None,
     ) -> Post:
         """From a post card; a row that also holds the body saves a later fetch of it."""
         return cls(
@@ -205,6 +225,7 @@ class Post(Node):
             updated_at=row.updated_at,
             prefetched_author=author,
             known_comment_count=comment_count,
+            known_tags=tags,
         )
 
     @strawberry.field(description="Markdown, as written.")

@@ -21,7 +21,7 @@ from tests.content.helpers import (
     post_id,
     users_as_shown,
 )
-from tests.factories import create_comment, create_post, create_user
+from tests.factories import create_comment, create_post, create_tag, create_user
 
 
 async def create(call, user, **fields):
@@ -353,3 +353,38 @@ async def test_a_page_counts_the_comments_each_viewer_sees_as_the_loader_does(ca
         assert counts == {quiet.slug: 0, busy.slug: busy_count}
         shown = (await call(POST_COUNT, {"s": busy.slug}, user=viewer))["data"]["post"]
         assert shown["commentCount"] == busy_count
+
+
+TAG_FIELDS = "tags { id name slug color }"
+PAGE_TAGS = f"""query($search: String, $tag: String) {{
+  posts(first: 50, filter: {{search: $search, tag: $tag}}) {{
+    edges {{ node {{ slug {TAG_FIELDS} }} }} }} }}"""
+POST_TAGS = f"""query($s: String!) {{ post(slug: $s) {{ {TAG_FIELDS} }} }}"""
+# `User.posts` pages read their tags through the tags loader.
+LOADED_TAGS = f"""query($u: String!) {{ user(username: $u) {{
+  posts(first: 50) {{ edges {{ node {{ slug {TAG_FIELDS} }} }} }} }} }}"""
+
+
+@pytest.mark.parametrize(
+    "page", [{}, {"search": "lanterns"}, {"tag": "zinc"}], ids=["feed", "search", "by-tag"]
+)
+async def test_a_page_reads_each_posts_tags_as_the_loader_does(call, db, page):
+    # Feed, search and post pages read each post's tags in their statement, as JSON: the
+    # same tags, by name, with every character of their names kept, as the loader gives.
+    ada = await create_user(db, username="ada")
+    # Made in an order that is not by name, so ids and names disagree.
+    names = ["zinc", 'Quote "and" back\\slash', "äpfel ✓", "Alpha"]
+    for name in names:
+        await create_tag(db, name=name, slug=f"t-{len(name)}", color="#0a0b0c")
+    bare = await create_post(db, author=ada, title="Bare lanterns", content="lanterns")
+    full = await create_post(db, author=ada, title="Full lanterns", content="lanterns", tags=names)
+    loaded = (await call(LOADED_TAGS, {"u": "ada"}))["data"]["user"]["posts"]["edges"]
+    expected = {edge["node"]["slug"]: edge["node"]["tags"] for edge in loaded}
+    assert expected[bare.slug] == []
+    by_name = [tag["name"] for tag in expected[full.slug]]
+    assert sorted(by_name) == sorted(names) and by_name.index("Alpha") < by_name.index("zinc")
+    edges = (await call(PAGE_TAGS, page))["data"]["posts"]["edges"]
+    shown = {edge["node"]["slug"]: edge["node"]["tags"] for edge in edges}
+    assert shown == (expected if "tag" not in page else {full.slug: expected[full.slug]})
+    for slug, tags in expected.items():
+        assert (await call(POST_TAGS, {"s": slug}))["data"]["post"]["tags"] == tags
