@@ -36,7 +36,7 @@ from graphql import (
     OperationType,
     Undefined,
 )
-from graphql.execution.collect_fields import FieldDetailsList
+from graphql.execution.collect_fields import CollectedFields, FieldDetailsList
 from graphql.execution.executor import CollectedErrors, to_nodes
 from graphql.pyutils import Path
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
@@ -44,9 +44,12 @@ from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types.field import StrawberryField
 
 from blog_graphql.batching import BatchTable, batch_table
+from blog_graphql.collected_fields import CollectedFieldsCache
 from blog_graphql.metrics import PLANNED_FALLBACKS
 from blog_graphql.planned_execution import PlannedRun, Replay
 
+# Fields collected per operation, shared by the requests that send it again.
+COLLECTED_FIELDS = CollectedFieldsCache()
 GRAPHQL_MIN_INT, GRAPHQL_MAX_INT = -(2**31), 2**31 - 1
 # A leaf whose value needs no coercion: the coerced value is the value itself.
 Identity = Callable[[Any], bool]
@@ -162,6 +165,17 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
         self.plain = {} if self.standard_only else plain_reads(self.schema)
         self.batches = {} if self.standard_only else batches(self.schema)
         self.replay = Replay()
+        planned = not self.standard_only and self.operation.operation is OperationType.QUERY
+        self.collected = (
+            COLLECTED_FIELDS.of(self.schema, self.operation, self.fragments) if planned else None
+        )
+
+    def collect_subfields(
+        self, return_type: GraphQLObjectType, field_details_list: FieldDetailsList
+    ) -> CollectedFields:
+        if self.collected is None:
+            return super().collect_subfields(return_type, field_details_list)
+        return self.collected.subfields(return_type, field_details_list, super().collect_subfields)
 
     def execute_operation(self, serially: bool | None = None) -> Any:
         if (

@@ -170,14 +170,19 @@ class PlannedRun:
         root_type = executor.schema.get_root_type(OperationType.QUERY)
         if root_type is None:
             raise Abandon
-        grouped, _defers, _forbidden = collect_fields(
-            executor.schema,
-            executor.fragments,
-            executor.variable_values,
-            root_type,
-            executor.operation,
-            executor.hide_suggestions,
-        )
+        memo = executor.collected
+        grouped = memo.root if memo is not None else None
+        if grouped is None:
+            grouped, _defers, _forbidden = collect_fields(
+                executor.schema,
+                executor.fragments,
+                executor.variable_values,
+                root_type,
+                executor.operation,
+                executor.hide_suggestions,
+            )
+            if memo is not None:
+                memo.keep_root(grouped)
         (data,) = await self.complete_level(root_type, grouped, [executor.root_value], Paths.root())
         return data
 
