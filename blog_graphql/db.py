@@ -172,6 +172,9 @@ class Database:
         self, reads: Sequence[tuple[Executable, Mapping[str, Any]]]
     ) -> list[Sequence[AnyRow]]:
         """The rows of each statement, one after the other on one read connection."""
+        direct = self.direct_reads
+        if direct is not None and (planned := direct.plan(reads)) is not None:
+            return await direct.run(planned, reads)  # statements run before: `direct_reads.py`
         return await greenlet_spawn(self._read_each, reads)
 
     def _read_each(
@@ -181,9 +184,6 @@ class Database:
         # up a session and its ORM compile state cost more than the read. And one greenlet
         # for all of it, where the async API switches into one to check the connection out,
         # another per statement and a third to hand it back: a quarter of a read's CPU.
-        direct = self.direct_reads
-        if direct is not None and (planned := direct.plan(reads)) is not None:
-            return direct.run(planned, reads)  # statements run before: `direct_reads.py`
         with self._read_engine.sync_engine.connect() as connection:
             return [connection.execute(statement, params).all() for statement, params in reads]
 
@@ -204,4 +204,6 @@ class Database:
             await connection.execute(text("SELECT 1"))
 
     async def dispose(self) -> None:
+        if self.direct_reads is not None:
+            await self.direct_reads.release()
         await self.engine.dispose()

@@ -6,7 +6,11 @@ wire: a compiled-cache lookup, an execution context, seven event dispatches, a c
 result. On PostgreSQL, a statement run a second time is compiled here once instead (its
 SQL, its parameters in order, a row type) and run on the pooled connection's asyncpg
 driver. SQLAlchemy still owns the pool (checkout, checkin and their events); only the
-execution is direct.
+execution is direct, awaited on asyncpg as any coroutine is, with no greenlet around it.
+
+Between reads a few connections stay checked out, kept for the next read (`IDLE_KEPT`): a
+checkout and checkin cost about as much CPU as a small read itself. The pool lends the
+rest to everyone else as before, and `release` checks the kept ones back in.
 
 A statement qualifies only where running it directly changes nothing: positional
 parameters with no expansion at run time, and no result column that SQLAlchemy would
@@ -17,6 +21,7 @@ SQLAlchemy's path.
 
 from __future__ import annotations
 
+from asyncio import CancelledError
 from collections import namedtuple
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -27,14 +32,15 @@ from weakref import WeakKeyDictionary
 from asyncpg import PostgresError  # type: ignore[import-untyped]
 from sqlalchemy import Executable, Select
 from sqlalchemy.engine import Dialect, Engine
-from sqlalchemy.pool import Pool
+from sqlalchemy.pool import Pool, PoolProxiedConnection, QueuePool
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.types import TypeEngine
-from sqlalchemy.util import await_only
+from sqlalchemy.util import greenlet_spawn
 
 if TYPE_CHECKING:
     from blog_graphql.db import AnyRow
 
+IDLE_KEPT = 4  # connections kept checked out between reads, at most a quarter of the pool
 Processor = Callable[[Any], Any]
 Reads = Sequence[tuple[Executable, Mapping[str, Any]]]
 
@@ -106,6 +112,14 @@ class DirectReads:
         self.watched = watched  # whether SQLAlchemy statement events have listeners
         self._compiled: WeakKeyDictionary[Executable, DirectRead | None] = WeakKeyDictionary()
         self.runs = 0  # statements run directly: for tests and benchmarks to see the path taken
+        self._idle: list[PoolProxiedConnection] = []  # checked out, kept for the next read
+        size = pool.size() if isinstance(pool, QueuePool) else 0
+        self.keep = min(IDLE_KEPT, size // 4)
+
+    @property
+    def kept(self) -> int:
+        """How many connections are checked out and waiting for the next read."""
+        return len(self._idle)
 
     def plan(
         self, reads: Sequence[tuple[Executable, Mapping[str, Any]]]
@@ -134,25 +148,58 @@ class DirectReads:
         direct = self._compiled[statement] = compile_direct(statement, self.dialect)
         return direct
 
-    def run(self, planned: list[DirectRead], reads: Reads) -> list[Sequence[AnyRow]]:
-        """The rows of each read on one pooled connection (inside SQLAlchemy's greenlet)."""
-        connection = self.pool.connect()
+    async def run(self, planned: list[DirectRead], reads: Reads) -> list[Sequence[AnyRow]]:
+        """The rows of each read, one after the other on one pooled connection."""
+        # A checkout may have to open a connection: SQLAlchemy awaits that in its greenlet.
+        connection = self._idle.pop() if self._idle else await greenlet_spawn(self.pool.connect)
         try:
             driver = connection.driver_connection
             assert driver is not None
             results: list[Sequence[AnyRow]] = []
             self.runs += len(planned)
             for direct, (_statement, params) in zip(planned, reads, strict=True):
-                records = await_only(driver.fetch(direct.sql, *direct.values(params)))
+                records = await driver.fetch(direct.sql, *direct.values(params))
                 results.append(list(map(direct.make_row, records)))
-            return results
         except PostgresError:
-            raise  # the server refused the statement: the connection itself is fine
-        except BaseException:
-            connection.invalidate()  # broken or cancelled mid-statement: never reuse it
+            await self._put_back(connection)  # the server refused a statement: still usable
             raise
-        finally:
-            connection.close()
+        except CancelledError:
+            _give_up(connection)  # cancelled mid-statement: its state is unknown
+            raise
+        except BaseException:
+            _give_up(connection)  # broken: those kept are likely broken too
+            self._give_up_kept()
+            raise
+        await self._put_back(connection)
+        return results
+
+    async def _put_back(self, connection: PoolProxiedConnection) -> None:
+        driver = connection.driver_connection
+        if driver is None or driver.is_closed():
+            _give_up(connection)
+        elif len(self._idle) < self.keep:
+            self._idle.append(connection)
+        else:
+            # A checkin may close the connection (beyond the pool's size): in the greenlet.
+            await greenlet_spawn(connection.close)
+
+    def _give_up_kept(self) -> None:
+        idle, self._idle = self._idle, []
+        for connection in idle:
+            _give_up(connection)
+
+    async def release(self) -> None:
+        """Check the connections kept for reads back in: before the pool is disposed."""
+        idle, self._idle = self._idle, []
+        for connection in idle:
+            await greenlet_spawn(connection.close)
+
+
+def _give_up(connection: PoolProxiedConnection) -> None:
+    """Close the connection and hand its place back to the pool, at once: outside
+    SQLAlchemy's greenlet, invalidating terminates the driver's connection without waiting."""
+    connection.invalidate()
+    connection.close()
 
 
 def statements_watched(engine: Engine) -> Callable[[], bool]:

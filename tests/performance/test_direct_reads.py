@@ -13,7 +13,7 @@ from sqlalchemy import Enum, event, func, literal, select
 from sqlalchemy.pool import QueuePool
 
 from blog_graphql.db import Database
-from blog_graphql.direct_reads import compile_direct
+from blog_graphql.direct_reads import IDLE_KEPT, compile_direct
 from blog_graphql.posts.models import Post
 from tests.conftest import requires_postgres
 from tests.factories import auth_headers, create_post, create_user
@@ -77,11 +77,12 @@ async def test_a_statement_the_server_refuses_leaves_the_connection_in_the_pool(
     await create_post(db, author=author)
     pool, direct = db.engine.sync_engine.pool, db.direct_reads
     assert isinstance(pool, QueuePool) and direct is not None
+    await direct.release()
     for _ in range(3):  # seen, then direct twice
         with pytest.raises(Exception, match="division by zero"):
             await db.read(statement, {})
     assert direct.runs >= 2
-    assert pool.checkedout() == 0
+    assert pool.checkedout() == direct.kept == 1  # kept for the next read, not lost
     assert (await db.read(select(literal(7)), {}))[0][0] == 7
 
 
@@ -90,6 +91,7 @@ async def test_a_read_cancelled_mid_statement_gives_its_connection_up(db: Databa
     pool, direct = db.engine.sync_engine.pool, db.direct_reads
     assert isinstance(pool, QueuePool) and direct is not None
     await db.read(statement, {})  # seen: the next run is direct
+    await direct.release()
     runs = direct.runs
     reading = asyncio.create_task(db.read(statement, {}))
     await asyncio.sleep(0.1)
@@ -97,5 +99,35 @@ async def test_a_read_cancelled_mid_statement_gives_its_connection_up(db: Databa
     with pytest.raises(asyncio.CancelledError):
         await reading
     assert direct.runs == runs + 1
-    assert pool.checkedout() == 0
+    assert pool.checkedout() == direct.kept == 0
     assert (await db.read(statement, {}))[0][1] == 1  # the pool still serves
+
+
+async def test_reads_keep_a_few_connections_and_the_pool_lends_the_rest(db: Database):
+    statement = select(func.pg_sleep(0.05), literal(1))
+    pool, direct = db.engine.sync_engine.pool, db.direct_reads
+    assert isinstance(pool, QueuePool) and direct is not None
+    await db.read(statement, {})  # seen: the next runs are direct
+    await asyncio.gather(*(db.read(statement, {}) for _ in range(10)))
+    assert direct.kept == IDLE_KEPT and pool.checkedout() == IDLE_KEPT
+    author = await create_user(db)  # a write takes a connection of its own
+    assert (await create_post(db, author=author)).id
+    await direct.release()
+    assert direct.kept == 0 and pool.checkedout() == 0
+
+
+async def test_a_kept_connection_the_server_closed_fails_one_read_only(db: Database):
+    statement = select(func.pg_backend_pid())
+    pool, direct = db.engine.sync_engine.pool, db.direct_reads
+    assert isinstance(pool, QueuePool) and direct is not None
+    await db.read(statement, {})  # seen
+    await direct.release()
+    (pid,) = (await db.read(statement, {}))[0]  # direct, its connection kept
+    assert direct.kept == 1
+    async with db.transaction() as session:
+        await session.execute(select(func.pg_terminate_backend(pid)))
+    with pytest.raises(Exception):  # noqa: B017 - asyncpg's error for a lost connection
+        await db.read(statement, {})
+    assert direct.kept == 0 and pool.checkedout() == 0
+    (new_pid,) = (await db.read(statement, {}))[0]
+    assert new_pid != pid
