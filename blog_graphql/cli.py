@@ -159,7 +159,7 @@ def cmd_create_admin(args: argparse.Namespace, settings: Settings) -> None:
     _prepare_embedded_database(settings)
 
     async def run() -> None:
-        db = Database.from_url(settings.database_url)
+        db = Database.from_settings(settings)
         try:
             await service.create_user(
                 db,
@@ -201,7 +201,7 @@ def cmd_seed(args: argparse.Namespace, settings: Settings) -> None:
     _prepare_embedded_database(settings)
 
     async def run() -> float:
-        db = Database.from_url(settings.database_url)
+        db = Database.from_settings(settings)
         try:
             report = await seed(db, size, args.random_seed, settings.bcrypt_rounds)
         finally:

@@ -12,6 +12,7 @@ from blog_graphql.setting_types import check_field_rate_limits, check_networks, 
 
 DEFAULT_DATABASE_URL = "sqlite:///./blog_graphql.db"
 MIN_SECRET_BYTES = 32
+DEFAULT_POOL_SIZE = 20
 # Only for development: a fixed key keeps tokens valid across restarts on a laptop.
 DEVELOPMENT_SECRET_KEY = "development-only-secret-key-change-me-0123456789"
 
@@ -56,6 +57,13 @@ class Settings(BaseSettings):
         DEFAULT_DATABASE_URL,
         description="SQLAlchemy URL of the database: `postgresql://`, `postgres://`, "
         "`postgresql+asyncpg://`, `sqlite:///path` or `sqlite+aiosqlite:///path`.",
+    )
+    database_pool_size: int = Field(
+        DEFAULT_POOL_SIZE,
+        ge=1,
+        le=1000,
+        description="PostgreSQL connections each API or worker process keeps open, none "
+        "beyond: keep processes times this under the server's `max_connections`.",
     )
     redis_url: str | None = Field(
         None, description="Redis for jobs, pub/sub and rate limits; unset: all in-process."

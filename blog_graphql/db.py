@@ -20,7 +20,7 @@ from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 from sqlalchemy.util import greenlet_spawn
 
-from blog_graphql.config import to_async_url
+from blog_graphql.config import DEFAULT_POOL_SIZE, Settings, to_async_url
 from blog_graphql.direct_reads import DirectReads, statements_watched
 
 logger = logging.getLogger("blog_graphql.db")
@@ -85,10 +85,11 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
         engine = create_async_engine(async_url, connect_args={"timeout": 30}, **kwargs)
         event.listen(engine.sync_engine, "connect", _configure_sqlite)
         return engine
-    # Twenty connections kept open, none beyond: an overflow connection is closed as soon
-    # as it is handed back, so under load (a feed request reads on up to four at once) the
-    # pool opened and closed one every other request, a PostgreSQL backend each time.
-    kwargs.setdefault("pool_size", 20)
+    # A fixed number of connections (`DATABASE_POOL_SIZE`), none beyond: an overflow
+    # connection is closed as soon as it is handed back, so under load (a feed request reads
+    # on up to four at once) the pool opened and closed one every other request, a
+    # PostgreSQL backend each time.
+    kwargs.setdefault("pool_size", DEFAULT_POOL_SIZE)
     kwargs.setdefault("max_overflow", 0)
     return create_async_engine(async_url, **kwargs)
 
@@ -153,6 +154,10 @@ class Database:
     @classmethod
     def from_url(cls, url: str, **kwargs: Any) -> Database:
         return cls(create_engine(url, **kwargs))
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Database:
+        return cls.from_url(settings.database_url, pool_size=settings.database_pool_size)
 
     @property
     def dialect(self) -> str:

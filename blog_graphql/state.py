@@ -29,7 +29,7 @@ class AppState:
 
     @classmethod
     def create(cls, settings: Settings) -> AppState:
-        return cls(settings=settings, db=Database.from_url(settings.database_url))
+        return cls(settings=settings, db=Database.from_settings(settings))
 
     @property
     def lockout(self) -> LoginLockout:

@@ -71,7 +71,7 @@ class WorkerRuntime(Middleware):
         # Before, not after: worker threads take messages as soon as they start, which is
         # before the "after boot" hooks run. AsyncIO's loop (earlier in the list) is up.
         global _runtime
-        self._db = Database.from_url(self.settings.database_url)
+        self._db = Database.from_settings(self.settings)
         _runtime = self
         _run_on_worker_loop(self._start_background())
 

@@ -91,7 +91,7 @@ def _run(settings: Settings, use: Callable[[Database], Awaitable[T]]) -> T:
     _prepare_embedded_database(settings)
 
     async def run() -> T:
-        db = Database.from_url(settings.database_url)
+        db = Database.from_settings(settings)
         try:
             return await use(db)
         finally:

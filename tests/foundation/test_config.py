@@ -3,6 +3,7 @@
 import pytest
 
 from blog_graphql.config import ConfigError, load_settings
+from blog_graphql.db import Database
 
 
 def load(**values: object):
@@ -30,6 +31,8 @@ def test_every_accepted_database_url_spelling_maps_to_an_async_driver():
         ({"access_token_expire_minutes": "0"}, "ACCESS_TOKEN_EXPIRE_MINUTES"),
         ({"comment_moderation": "sometimes"}, "COMMENT_MODERATION"),
         ({"environment": "staging"}, "ENVIRONMENT"),
+        ({"database_pool_size": "0"}, "DATABASE_POOL_SIZE"),
+        ({"database_pool_size": "many"}, "DATABASE_POOL_SIZE"),
     ],
 )
 def test_a_bad_value_names_its_variable_in_one_line(values, variable):
@@ -60,3 +63,16 @@ def test_lists_come_comma_separated_and_defaults_follow_the_contract(monkeypatch
     assert settings.comment_moderation == "post"
     assert settings.rate_limit_enabled is True
     assert settings.graphiql_enabled is True
+
+
+@pytest.mark.parametrize("url", ["postgresql://postgres@127.0.0.1/test", "sqlite:///pool.db"])
+async def test_each_process_keeps_database_pool_size_connections_at_most(url):
+    # Building the engine connects to nothing: the pool's size is what is checked.
+    db = Database.from_settings(load(database_url=url, database_pool_size="7"))
+    try:
+        pool = db.engine.sync_engine.pool
+        assert pool.size() == 7  # type: ignore[attr-defined]
+        if url.startswith("postgresql"):  # and none beyond (SQLite's writes are serial anyway)
+            assert pool._max_overflow == 0  # type: ignore[attr-defined]
+    finally:
+        await db.dispose()
