@@ -4,7 +4,7 @@ and rows by id, and counts per parent, with statements built once (see blog_grap
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, TypeAlias
@@ -14,6 +14,7 @@ from sqlalchemy import (
     Integer,
     Select,
     SQLColumnExpression,
+    Subquery,
     bindparam,
     func,
     select,
@@ -120,6 +121,9 @@ class Pages:
     order: Order
     dialect: str
     along: Along | None = None
+    # Columns worked out for the rows a page keeps only (correlated subqueries, say), from
+    # the numbered rows: not for every row of every parent before the pages are cut.
+    adding: Callable[[Subquery], Sequence[ColumnElement[Any]]] | None = None
 
     @cached_property
     def first(self) -> AnySelect:
@@ -143,6 +147,8 @@ class Pages:
         row_number = numbered.c[ROW_NUMBER]
         limit = bindparam(LIMIT, type_=Integer, required=True)
         page = select(numbered).where(row_number <= limit)
+        if self.adding is not None:
+            page = page.add_columns(*self.adding(numbered))
         if self.along is not None:
             page = self.along.joined(page, numbered.c[self.along.key])
         return page.order_by(numbered.c[PARENT], row_number)

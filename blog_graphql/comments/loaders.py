@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from functools import cache
 
-from sqlalchemy import ColumnElement, Label, func, select
+from sqlalchemy import ColumnElement, Label, SQLColumnExpression, func, select
 
 from blog_graphql.accounts.loaders import WITH_AUTHOR
 from blog_graphql.accounts.models import User
@@ -98,11 +98,14 @@ async def count_live_comments(
     return await count_by_parent(db, statement, viewer_params(viewer), post_ids)
 
 
-def live_comment_count(visible: ColumnElement[bool]) -> Label[int]:
-    """`Post.commentCount` as a column of a statement over posts, what `count_live_comments`
-    counts for the post of each row: a post page or feed page reads it with the posts."""
+def live_comment_count(
+    visible: ColumnElement[bool], post_id: SQLColumnExpression[int] = Post.id
+) -> Label[int]:
+    """`Post.commentCount` as a column of a statement over posts (their ids `post_id`),
+    what `count_live_comments` counts for the post of each row: a page of posts reads it
+    with the posts."""
     live = select(func.count()).select_from(Comment)
-    counted = live.where(visible, Comment.deleted_at.is_(None), Comment.post_id == Post.id)
+    counted = live.where(visible, Comment.deleted_at.is_(None), Comment.post_id == post_id)
     return counted.scalar_subquery().label(COMMENT_COUNT)
 
 

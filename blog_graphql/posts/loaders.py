@@ -5,11 +5,25 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 from functools import cache
+from typing import Any
 
-from sqlalchemy import Label, Text, cast, func, literal_column, select
+from sqlalchemy import (
+    ColumnElement,
+    Label,
+    SQLColumnExpression,
+    Subquery,
+    Text,
+    cast,
+    func,
+    literal_column,
+    select,
+)
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 
+from blog_graphql.accounts.loaders import WITH_AUTHOR
 from blog_graphql.accounts.models import User
+from blog_graphql.comments.access import comments_visible_to
+from blog_graphql.comments.loaders import live_comment_count
 from blog_graphql.db import Database
 from blog_graphql.keyset import (
     PARENTS,
@@ -56,15 +70,25 @@ def cards_visible_to(audience: Audience) -> AnySelect:
     return select(*POST_CARD).where(posts_visible_to(audience))
 
 
-def tag_list(dialect: str) -> Label[str]:
-    """`Post.tags` as a column of a statement over posts: each post's tags by name, as the
-    text of a JSON array of `[id, name, slug, color]`, what `load_tags_of_posts` reads for
-    the post of each row. A feed or post page reads them with its posts."""
+def card_parts(
+    comments_seen: ColumnElement[bool], dialect: str, post_id: SQLColumnExpression[int] = Post.id
+) -> list[ColumnElement[Any]]:
+    """What a post card shows beside the post's own columns and its author (`WITH_AUTHOR`),
+    as columns of a statement over posts (their ids `post_id`): the comment count, counting
+    the comments `comments_seen` lets the viewer see, and the tags. A page of posts reads
+    them in its statement where the loaders would read each after it (`Post.from_card`)."""
+    return [live_comment_count(comments_seen, post_id), tag_list(dialect, post_id)]
+
+
+def tag_list(dialect: str, post_id: SQLColumnExpression[int] = Post.id) -> Label[str]:
+    """`Post.tags` as a column of a statement over posts (their ids `post_id`): each post's
+    tags by name, as the text of a JSON array of `[id, name, slug, color]`, what
+    `load_tags_of_posts` reads for the post of each row."""
     tagged = (
         select(*TAG_COLUMNS)
         .join_from(PostTag, Tag, Tag.id == PostTag.tag_id)
-        .where(PostTag.post_id == Post.id)
-        .correlate(Post)
+        .where(PostTag.post_id == post_id)
+        .correlate_except(PostTag, Tag)
     )
     if dialect == "postgresql":
         each = func.json_build_array(*TAG_COLUMNS)
@@ -164,12 +188,23 @@ def _cards_of_tags(audience: Audience) -> AnySelect:
 
 @cache
 def _posts_of_authors(audience: Audience, dialect: str) -> Pages:
-    return Pages(cards_visible_to(audience), Post.author_id, FEED_ORDER, dialect)
+    return _card_pages(cards_visible_to(audience), Post.author_id, audience, dialect)
 
 
 @cache
 def _posts_of_tags(audience: Audience, dialect: str) -> Pages:
-    return Pages(_cards_of_tags(audience), PostTag.tag_id, FEED_ORDER, dialect)
+    return _card_pages(_cards_of_tags(audience), PostTag.tag_id, audience, dialect)
+
+
+def _card_pages(
+    cards: AnySelect, parent: SQLColumnExpression[int], audience: Audience, dialect: str
+) -> Pages:
+    """Pages of post cards, newest first, each with its author and `card_parts`."""
+
+    def parts(numbered: Subquery) -> list[ColumnElement[Any]]:
+        return card_parts(comments_visible_to(audience), dialect, numbered.c.id)
+
+    return Pages(cards, parent, FEED_ORDER, dialect, along=WITH_AUTHOR, adding=parts)
 
 
 @cache

@@ -13,7 +13,6 @@ from sqlalchemy import BindParameter, ColumnElement, Integer, String, bindparam,
 from blog_graphql.accounts.loaders import WITH_AUTHOR
 from blog_graphql.accounts.models import User
 from blog_graphql.comments.access import comments_visible_to, visible_comments
-from blog_graphql.comments.loaders import live_comment_count
 from blog_graphql.db import Database
 from blog_graphql.keyset import LIMIT, AnyRow, AnySelect, Order, fetch_page
 from blog_graphql.pagination import CursorKey, decode_cursor
@@ -22,10 +21,10 @@ from blog_graphql.posts.loaders import (
     FEED_CURSOR,
     FEED_ORDER,
     POST_BODY,
+    card_parts,
     cards_visible_to,
     feed_key,
     post_cards,
-    tag_list,
 )
 from blog_graphql.posts.models import Post, PostTag, Tag
 from blog_graphql.posts.search import apply_search, check_search
@@ -231,8 +230,9 @@ def _with_card_parts(
     """Each post with its author's columns (`WITH_AUTHOR`), its comment count (counting
     the comments `comments_seen` lets the viewer see) and its tags: what a card shows, in
     one statement where the loaders would read each after it."""
-    parts = posts.add_columns(live_comment_count(comments_seen), tag_list(dialect))
-    return WITH_AUTHOR.joined(parts, Post.author_id)
+    return WITH_AUTHOR.joined(
+        posts.add_columns(*card_parts(comments_seen, dialect)), Post.author_id
+    )
 
 
 def _search_key(row: AnyRow) -> CursorKey:

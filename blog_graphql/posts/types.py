@@ -134,7 +134,7 @@ async def _post_pages(
 ) -> list[Connection[Post]]:
     return await nested_connections(
         pages, counts, parents=parents,
-        first=first, after=after, shape=FEED_CURSOR, key=feed_key, node=Post.from_row,
+        first=first, after=after, shape=FEED_CURSOR, key=feed_key, node=Post.from_card,
     )  # fmt: skip
 
 

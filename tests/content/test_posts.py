@@ -355,36 +355,68 @@ async def test_a_page_counts_the_comments_each_viewer_sees_as_the_loader_does(ca
         assert shown["commentCount"] == busy_count
 
 
-TAG_FIELDS = "tags { id name slug color }"
-PAGE_TAGS = f"""query($search: String, $tag: String) {{
-  posts(first: 50, filter: {{search: $search, tag: $tag}}) {{
-    edges {{ node {{ slug {TAG_FIELDS} }} }} }} }}"""
-POST_TAGS = f"""query($s: String!) {{ post(slug: $s) {{ {TAG_FIELDS} }} }}"""
-# `User.posts` pages read their tags through the tags loader.
-LOADED_TAGS = f"""query($u: String!) {{ user(username: $u) {{
-  posts(first: 50) {{ edges {{ node {{ slug {TAG_FIELDS} }} }} }} }} }}"""
-
-
-@pytest.mark.parametrize(
-    "page", [{}, {"search": "lanterns"}, {"tag": "zinc"}], ids=["feed", "search", "by-tag"]
+CARD_FIELDS = "slug commentCount tags { id name slug color } author { ...Person }"
+# Every kind of page that lists posts, each reading its cards in its own statement.
+CARD_PAGES = {
+    "feed": f"""{{ posts(first: 50) {{ edges {{ node {{ {CARD_FIELDS} }} }} }} }}""",
+    "search": f"""{{ posts(first: 50, filter: {{search: "lanterns"}}) {{
+      edges {{ node {{ {CARD_FIELDS} }} }} }} }}""",
+    "by-tag": f"""{{ posts(first: 50, filter: {{tag: "zinc"}}) {{
+      edges {{ node {{ {CARD_FIELDS} }} }} }} }}""",
+    "user's posts": f"""{{ user(username: "ada") {{ posts(first: 50) {{
+      edges {{ node {{ {CARD_FIELDS} }} }} }} }} }}""",
+    "tag's posts": f"""query($tag: ID!) {{ node(id: $tag) {{ ... on Tag {{ posts(first: 50) {{
+      edges {{ node {{ {CARD_FIELDS} }} }} }} }} }} }}""",
+}
+CARD_PAGES = {name: query + PERSON for name, query in CARD_PAGES.items()}
+POST_CARD = f"""query($s: String!) {{ post(slug: $s) {{ id {CARD_FIELDS} }} }}""" + PERSON
+# `node(id:)` reads a post alone; its tags, count and author come through the loaders.
+LOADED_CARD = (
+    f"""query($id: ID!) {{ node(id: $id) {{ ... on Post {{ {CARD_FIELDS} }} }} }}""" + PERSON
 )
-async def test_a_page_reads_each_posts_tags_as_the_loader_does(call, db, page):
-    # Feed, search and post pages read each post's tags in their statement, as JSON: the
-    # same tags, by name, with every character of their names kept, as the loader gives.
-    ada = await create_user(db, username="ada")
+
+
+def cards_of(data):
+    """Every post card of a page's answer, by slug."""
+    if isinstance(data, dict):
+        if "commentCount" in data:
+            return {data["slug"]: data}
+        return {slug: card for value in data.values() for slug, card in cards_of(value).items()}
+    if isinstance(data, list):
+        return {slug: card for value in data for slug, card in cards_of(value).items()}
+    return {}
+
+
+@pytest.mark.parametrize("page", list(CARD_PAGES))
+async def test_a_page_reads_each_posts_card_as_the_loaders_do(call, db, page):
+    # Pages of posts read each post's tags (as JSON), comment count and author in their
+    # own statement: the same tags, by name, with every character of their names kept,
+    # the same count and the same author, for each viewer, as the loaders give.
+    ada, bob = await create_user(db, username="ada", full_name="Ada"), await create_user(db)
+    admin = await create_user(db, is_admin=True)
     # Made in an order that is not by name, so ids and names disagree.
     names = ["zinc", 'Quote "and" back\\slash', "äpfel ✓", "Alpha"]
-    for name in names:
-        await create_tag(db, name=name, slug=f"t-{len(name)}", color="#0a0b0c")
+    tags = [
+        await create_tag(db, name=name, slug=f"t-{len(name)}", color="#0a0b0c") for name in names
+    ]
+    tag_of_page = {"tag": encode_id("Tag", tags[0].id)}  # zinc's, for the tag's own page
     bare = await create_post(db, author=ada, title="Bare lanterns", content="lanterns")
     full = await create_post(db, author=ada, title="Full lanterns", content="lanterns", tags=names)
-    loaded = (await call(LOADED_TAGS, {"u": "ada"}))["data"]["user"]["posts"]["edges"]
-    expected = {edge["node"]["slug"]: edge["node"]["tags"] for edge in loaded}
-    assert expected[bare.slug] == []
-    by_name = [tag["name"] for tag in expected[full.slug]]
-    assert sorted(by_name) == sorted(names) and by_name.index("Alpha") < by_name.index("zinc")
-    edges = (await call(PAGE_TAGS, page))["data"]["posts"]["edges"]
-    shown = {edge["node"]["slug"]: edge["node"]["tags"] for edge in edges}
-    assert shown == (expected if "tag" not in page else {full.slug: expected[full.slug]})
-    for slug, tags in expected.items():
-        assert (await call(POST_TAGS, {"s": slug}))["data"]["post"]["tags"] == tags
+    await create_comment(db, post=full, author=bob, approved=False)
+    await create_comment(db, post=full, author=ada)
+    for viewer in (None, bob, admin):
+        expected = {}
+        for post in (bare, full):
+            shown = (await call(POST_CARD, {"s": post.slug}, user=viewer))["data"]["post"]
+            loaded = await call(LOADED_CARD, {"id": shown.pop("id")}, user=viewer)
+            expected[post.slug] = loaded["data"]["node"]
+            assert shown == expected[post.slug]
+        by_name = [tag["name"] for tag in expected[full.slug]["tags"]]
+        assert sorted(by_name) == sorted(names) and by_name.index("Alpha") < by_name.index("zinc")
+        assert expected[bare.slug]["tags"] == []
+        assert expected[full.slug]["commentCount"] == (2 if viewer in (bob, admin) else 1)
+        answer = await call(CARD_PAGES[page], tag_of_page, user=viewer)
+        assert "errors" not in answer, answer
+        cards = cards_of(answer["data"])
+        tagged = page in ("by-tag", "tag's posts")
+        assert cards == (expected if not tagged else {full.slug: expected[full.slug]})

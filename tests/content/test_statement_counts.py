@@ -111,3 +111,31 @@ async def test_a_post_page_runs_the_same_statements_however_many_comments(
     # The auth check, the post with its author, comment count and tags, then per level of
     # the thread one page of comments with their authors.
     assert small_count == large_count <= 1 + 1 + 2
+
+
+# An author's page and a tag's page: posts as the feed shows them, under another object.
+NESTED_PAGES = """query($username: String!) {
+  user(username: $username) { posts(first: 20) { edges { node { ...Card } } } }
+  tags { name posts(first: 5) { edges { node { ...Card } } } }
+}
+fragment Card on Post { title author { username } tags { name } commentCount }"""
+
+
+async def test_post_pages_under_a_user_or_tag_read_their_cards_in_one_statement(
+    client, db, sql_log
+):
+    readers = await make_feed(db, 20)
+    author = (await graphql(client, FEED, {"first": 1}))["data"]["posts"]["edges"][0]
+    username = author["node"]["author"]["username"]
+    sql_log.clear()
+
+    body = await graphql(client, NESTED_PAGES, {"username": username})
+
+    assert "errors" not in body, body
+    users_posts = body["data"]["user"]["posts"]["edges"]
+    assert users_posts and all(edge["node"]["commentCount"] == len(readers) for edge in users_posts)
+    tagged = [edge for tag in body["data"]["tags"] for edge in tag["posts"]["edges"]]
+    assert len(tagged) > len(body["data"]["tags"]) and all(edge["node"]["tags"] for edge in tagged)
+    # The user, the user's page of cards; the tags, their pages of cards: with authors,
+    # tags and comment counts in the pages' statements.
+    assert len(sql_log.statements()) == 4
