@@ -12,9 +12,9 @@ from sqlalchemy import BindParameter, ColumnElement, Integer, String, bindparam,
 
 from blog_graphql.accounts.loaders import WITH_AUTHOR
 from blog_graphql.accounts.models import User
-from blog_graphql.comments.access import comments_visible_to, visible_comments
+from blog_graphql.comments.access import comments_visible_to
 from blog_graphql.db import Database
-from blog_graphql.keyset import LIMIT, AnyRow, AnySelect, Order, fetch_page
+from blog_graphql.keyset import LIMIT, AnyRow, AnySelect, Order
 from blog_graphql.pagination import CursorKey, decode_cursor
 from blog_graphql.posts.access import visible_posts
 from blog_graphql.posts.loaders import (
@@ -24,10 +24,9 @@ from blog_graphql.posts.loaders import (
     card_parts,
     cards_visible_to,
     feed_key,
-    post_cards,
 )
 from blog_graphql.posts.models import Post, PostTag, Tag
-from blog_graphql.posts.search import apply_search, check_search
+from blog_graphql.posts.search import apply_search, check_search, search_params, searched
 from blog_graphql.statements import Audience, audience_of, viewer_params
 
 SEARCH_CURSOR = (float, datetime, int)
@@ -75,10 +74,7 @@ async def list_posts(
     post_filter = _without_nul(post_filter)
     count = partial(count_posts, db, viewer, post_filter)
     search = check_search(post_filter.search or "")
-    if search:
-        rows = await _search_page(db, viewer, post_filter, search, first, after)
-        return PostPage(rows=rows, key=_search_key, count=count)
-    cursor = decode_cursor(after, FEED_CURSOR)
+    cursor = decode_cursor(after, SEARCH_CURSOR if search else FEED_CURSOR)
     shape = _FeedShape(
         audience=audience_of(viewer),
         dialect=db.dialect,
@@ -86,12 +82,17 @@ async def list_posts(
         by_author=post_filter.author is not None,
         by_tag=post_filter.tag is not None,
         after=cursor is not None,
+        searched=bool(search),
     )
     params = {**viewer_params(viewer), **_filter_params(post_filter), LIMIT: first + 1}
     if cursor is not None:
-        params |= FEED_ORDER.cursor_params(cursor)
-    rows = await db.read(_feed_page(shape), params)
-    return PostPage(rows=rows, key=feed_key, count=count)
+        params |= FEED_ORDER.cursor_params(cursor)  # by position: a search's too
+    if not search:
+        rows = await db.read(_feed_page(shape), params)
+        return PostPage(rows=rows, key=feed_key, count=count)
+    searching = search_params(db.dialect, search)
+    rows = await db.read(_feed_page(shape), params | searching) if searching else []
+    return PostPage(rows=rows, key=_search_key, count=count)
 
 
 async def count_posts(db: Database, viewer: User | None, post_filter: PostFilter) -> int:
@@ -100,24 +101,6 @@ async def count_posts(db: Database, viewer: User | None, post_filter: PostFilter
     query, _rank = _matching(everything, db, post_filter)
     async with db.session() as session:
         return int(await session.scalar(query) or 0)
-
-
-async def _search_page(
-    db: Database,
-    viewer: User | None,
-    post_filter: PostFilter,
-    search: str,
-    first: int,
-    after: str | None,
-) -> Sequence[AnyRow]:
-    """Best matches first. Built for each request: how a search is bound depends on its
-    text on SQLite, and searches are rarer than feed pages."""
-    query, rank = apply_search(_filtered(post_cards(viewer), post_filter), db.dialect, search)
-    order = Order((rank, *FEED_ORDER.columns), descending=True)
-    cursor = decode_cursor(after, SEARCH_CURSOR)
-    ranked = query.add_columns(rank.label(RANK))
-    query = _with_card_parts(ranked, visible_comments(viewer), db.dialect)
-    return await fetch_page(db, query, order, first, cursor)
 
 
 def _matching(
@@ -198,11 +181,13 @@ class _FeedShape:
     by_author: bool
     by_tag: bool
     after: bool
+    searched: bool  # best matches first (`search_params` binds the search)
 
 
 @cache
 def _feed_page(shape: _FeedShape) -> AnySelect:
-    """A feed page's statement, built once per shape (see blog_graphql.statements)."""
+    """A feed or search page's statement, built once per shape (see
+    blog_graphql.statements)."""
     query = _narrowed(
         cards_visible_to(shape.audience),
         published=shape.published,
@@ -210,10 +195,15 @@ def _feed_page(shape: _FeedShape) -> AnySelect:
         tag_name=TAG_NAME if shape.by_tag else None,
         tag_slug=TAG_SLUG if shape.by_tag else None,
     )
+    order = FEED_ORDER
+    if shape.searched:
+        query, rank = searched(query, shape.dialect)
+        query = query.add_columns(rank.label(RANK))
+        order = Order((rank, *FEED_ORDER.columns), descending=True)
     if shape.after:
-        query = query.where(FEED_ORDER.after_cursor())
+        query = query.where(order.after_cursor())
     limit = bindparam(LIMIT, type_=Integer, required=True)
-    page = query.order_by(*FEED_ORDER.clauses()).limit(limit)
+    page = query.order_by(*order.clauses()).limit(limit)
     return _with_card_parts(page, comments_visible_to(shape.audience), shape.dialect)
 
 

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Float,
+    String,
     bindparam,
     false,
     func,
@@ -45,19 +46,41 @@ def check_search(text: str) -> str:
     return text
 
 
+# The search, bound when a statement built once runs (`search_params` gives the values).
+SEARCH_TEXT = bindparam("search_text", type_=String, required=True)
+FTS_QUERY = bindparam("fts_query", type_=String, required=True)
+
+
+def searched(query: AnySelect, dialect: str) -> tuple[AnySelect, ColumnElement[float]]:
+    """`query` narrowed to posts matching the bound search, and their rank (higher is
+    better)."""
+    if dialect == "postgresql":
+        tsquery = func.websearch_to_tsquery(literal_column("'english'::regconfig"), SEARCH_TEXT)
+        rank = func.ts_rank(_SEARCH_VECTOR, tsquery, type_=Float)
+        return query.where(_SEARCH_VECTOR.op("@@")(tsquery)), rank
+    matches = literal_column("posts_fts").op("MATCH")(FTS_QUERY)
+    return query.join(_FTS, _FTS.c.rowid == Post.id).where(matches), _FTS_RANK
+
+
+def search_params(dialect: str, text: str) -> dict[str, str] | None:
+    """The values of a `searched` statement's search; None where nothing in `text` can
+    match (on SQLite, text with nothing searchable, such as only punctuation)."""
+    if dialect == "postgresql":
+        return {SEARCH_TEXT.key: text}
+    expression = fts5_query(text)
+    return {FTS_QUERY.key: expression} if expression is not None else None
+
+
 def apply_search(
     query: AnySelect, dialect: str, text: str
 ) -> tuple[AnySelect, ColumnElement[float]]:
-    """`query` narrowed to posts matching `text`, and their rank (higher is better)."""
-    if dialect == "postgresql":
-        tsquery = func.websearch_to_tsquery(literal_column("'english'::regconfig"), text)
-        rank = func.ts_rank(_SEARCH_VECTOR, tsquery, type_=Float)
-        return query.where(_SEARCH_VECTOR.op("@@")(tsquery)), rank
-    expression = fts5_query(text)
-    if expression is None:  # nothing searchable, such as only punctuation
+    """`query` narrowed to posts matching `text`, its values in the statement, and their
+    rank (higher is better)."""
+    params = search_params(dialect, text)
+    if params is None:
         return query.where(false()), literal(0.0, Float)
-    matches = literal_column("posts_fts").op("MATCH")(bindparam("fts_query", expression))
-    return query.join(_FTS, _FTS.c.rowid == Post.id).where(matches), _FTS_RANK
+    query, rank = searched(query, dialect)
+    return query.params(params), rank
 
 
 def fts5_query(text: str) -> str | None:

@@ -97,3 +97,24 @@ def test_web_search_becomes_quoted_fts5_terms():
     assert fts5_query('NEAR(x) "y') == '"NEAR x" AND "y"'
     assert fts5_query("title:python") == '"title python"'
     assert fts5_query("-alone") is None and fts5_query("!!! ???") is None
+
+
+PAGED = """query($q: String, $after: String) {
+  posts(first: 1, after: $after, filter: {search: $q}) {
+    pageInfo { hasNextPage endCursor } edges { cursor node { title } } } }"""
+
+
+async def test_search_results_page_by_rank_with_cursors(call, library):
+    titles, after = [], None
+    while True:
+        posts = (await call(PAGED, {"q": "python", "after": after}))["data"]["posts"]
+        titles += [edge["node"]["title"] for edge in posts["edges"]]
+        assert posts["pageInfo"]["endCursor"] == posts["edges"][-1]["cursor"]
+        if not posts["pageInfo"]["hasNextPage"]:
+            break
+        after = posts["pageInfo"]["endCursor"]
+    assert titles == ["Python in practice", "Notes", "Remarks"]
+
+
+async def test_a_search_of_nothing_searchable_finds_nothing(call, library):
+    assert await search(call, "!!! ...") == []
