@@ -59,9 +59,10 @@ async def known_else_loaded(
 ) -> list[Value]:
     """Each parent's value: the one it came with (read in the statement that read it),
     else loaded, those missing in one `load` of their keys."""
-    to_load = [key(parent) for parent in parents if known(parent) is None]
+    values = list(map(known, parents))
+    to_load = [key(parent) for parent, value in zip(parents, values, strict=True) if value is None]
     loaded = iter(await load(to_load) if to_load else [])
-    return [value if (value := known(parent)) is not None else next(loaded) for parent in parents]
+    return [value if value is not None else next(loaded) for value in values]
 
 
 def batch_of(field_def: GraphQLField) -> Batch | None:

@@ -61,8 +61,12 @@ async def authors_of(context: Context, posts: Sequence[Post]) -> list[User]:
 async def tags_of(context: Context, posts: Sequence[Post]) -> list[list[Tag]]:
     """Each post's tags: those its row came with, else from the loader."""
     return await known_else_loaded(
-        posts, attrgetter("known_tags"), attrgetter("pk"), partial(loaded_tags, context)
+        posts, _listed_tags, attrgetter("pk"), partial(loaded_tags, context)
     )
+
+
+def _listed_tags(post: Post) -> list[Tag] | None:
+    return Tag.listed(post.tag_list) if post.tag_list is not None else None
 
 
 async def loaded_tags(context: Context, post_ids: Sequence[int]) -> list[list[Tag]]:
@@ -193,15 +197,16 @@ class Post(Node):
     prefetched_author: strawberry.Private[User | None] = None
     # The comment count, when the post's statement read it too (feed and post pages).
     known_comment_count: strawberry.Private[int | None] = None
-    # The tags, when the post's statement read them too (feed and post pages).
-    known_tags: strawberry.Private[list[Tag] | None] = None
+    # The tags, when the post's statement read them too (pages of posts): the JSON of
+    # `posts.loaders.tag_list`, read only where the tags are asked for.
+    tag_list: strawberry.Private[str | None] = None
 
     @classmethod
     def from_card(cls, row: AnyRow) -> Post:
         """From a post card that brought its author's columns, its comment count and its
         tags along (`posts.queries`)."""
         author = User.from_author_columns(row)
-        return cls.from_row(row, author, row.comment_count, Tag.listed(row.tag_list))
+        return cls.from_row(row, author, row.comment_count, row.tag_list)
 
     @classmethod
     def from_row(
@@ -209,7 +214,7 @@ class Post(Node):
         row: models.Post | AnyRow,
         author: User | None = None,
         comment_count: int | None = None,
-        tags: list[Tag] | None = None,
+        tag_list: str | None = None,
     ) -> Post:
         """From a post card; a row that also holds the body saves a later fetch of it."""
         return cls(
@@ -225,7 +230,7 @@ class Post(Node):
             updated_at=row.updated_at,
             prefetched_author=author,
             known_comment_count=comment_count,
-            known_tags=tags,
+            tag_list=tag_list,
         )
 
     @strawberry.field(description="Markdown, as written.")
