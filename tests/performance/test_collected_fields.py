@@ -3,6 +3,7 @@ lets its variables change what is collected."""
 
 import pytest
 from graphql.execution import executor
+from graphql.execution.collect_fields import collect_fields, collect_subfields
 
 from blog_graphql import planned_execution
 from tests.conftest import graphql
@@ -21,10 +22,9 @@ def collections(monkeypatch):
 
         return collect_and_count
 
-    monkeypatch.setattr(executor, "collect_subfields", counting(executor.collect_subfields))
-    monkeypatch.setattr(
-        planned_execution, "collect_fields", counting(planned_execution.collect_fields)
-    )
+    # Where graphql-core's executor and the planned run look the two functions up.
+    monkeypatch.setattr(executor, "collect_subfields", counting(collect_subfields))
+    monkeypatch.setattr(planned_execution, "collect_fields", counting(collect_fields))
     return counted
 
 
