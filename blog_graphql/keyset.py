@@ -25,7 +25,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 from blog_graphql.db import AnyRow as AnyRow  # where the loaders and types take it from
 from blog_graphql.db import Database
 from blog_graphql.pagination import CursorKey, PageKey
-from blog_graphql.statements import NO_PARAMS, in_list
+from blog_graphql.statements import in_list
 
 # SQLAlchemy 2.1 types selects by their column types; this takes any columns.
 AnySelect: TypeAlias = Select[*tuple[Any, ...]]
@@ -48,11 +48,6 @@ class Order:
 
     def clauses(self) -> list[ColumnElement[Any]]:
         return [column.desc() if self.descending else column.asc() for column in self.columns]
-
-    def after(self, key: CursorKey) -> ColumnElement[bool]:
-        """Rows strictly after `key`: a row-value comparison that an index can serve."""
-        row = tuple_(*self.columns)
-        return row < key if self.descending else row > key
 
     def after_cursor(self) -> ColumnElement[bool]:
         """Rows strictly after the cursor bound by `cursor_params`, in a statement built once."""
@@ -81,16 +76,6 @@ async def fetch_by_id(
     rows = await db.read(statement, {**params, IDS: list(ids)})
     by_id = {row.id: row for row in rows}
     return [by_id.get(id_) for id_ in ids]
-
-
-async def fetch_page(
-    db: Database, query: AnySelect, order: Order, first: int, after: CursorKey | None
-) -> Sequence[AnyRow]:
-    """The first `first + 1` rows after `after` (the extra row tells there are more), of a
-    query built for this request (its values in it)."""
-    if after is not None:
-        query = query.where(order.after(after))
-    return await db.read(query.order_by(*order.clauses()).limit(first + 1), NO_PARAMS)
 
 
 @dataclass(frozen=True)

@@ -38,7 +38,7 @@ from blog_graphql.keyset import (
     fetch_pages,
 )
 from blog_graphql.pagination import CursorKey, PageKey
-from blog_graphql.posts.access import posts_visible_to, visible_posts
+from blog_graphql.posts.access import posts_visible_to
 from blog_graphql.posts.models import Post, PostTag, Tag
 from blog_graphql.statements import NO_PARAMS, Audience, audience_of, in_list, viewer_params
 
@@ -60,13 +60,9 @@ def feed_key(row: AnyRow) -> CursorKey:
     return (row.feed_at, row.id)
 
 
-def post_cards(viewer: User | None) -> AnySelect:
-    """Every post the viewer may see, as cards: the start of every post listing."""
-    return select(*POST_CARD).where(visible_posts(viewer))
-
-
 def cards_visible_to(audience: Audience) -> AnySelect:
-    """`post_cards` for a kind of viewer, its id a parameter: for statements built once."""
+    """Every post a kind of viewer may see, as cards (the viewer's id a parameter): the
+    start of every post listing, its (possibly 100 kB) body left out."""
     return select(*POST_CARD).where(posts_visible_to(audience))
 
 
