@@ -31,9 +31,9 @@ import orjson
 from sqlalchemy import event, text
 
 from blog_graphql.app import create_app
-from blog_graphql.config import load_settings
-from blog_graphql.gc_tuning import tune_for_serving
+from blog_graphql.config.settings import load_settings
 from blog_graphql.schema import build_schema
+from blog_graphql.server.gc_tuning import tune_for_serving
 from blog_graphql.state import AppState
 
 QUERIES = Path(__file__).parent / "queries"

@@ -32,15 +32,15 @@ from pathlib import Path
 import httpx
 from websockets.asyncio.client import connect
 
-from blog_graphql import migrate
 from blog_graphql.accounts.models import User
 from blog_graphql.accounts.passwords import hash_password_sync
 from blog_graphql.accounts.sessions import open_session
 from blog_graphql.comments.events import post_channel
-from blog_graphql.config import load_settings
-from blog_graphql.db import Database
-from blog_graphql.ids import encode_id
+from blog_graphql.config.settings import load_settings
+from blog_graphql.db import migrate
+from blog_graphql.db.database import Database
 from blog_graphql.posts import service as posts
+from blog_graphql.relay.ids import encode_id
 from tests.live_server import clean_environment, live_server
 
 REPO = Path(__file__).resolve().parents[1]

@@ -28,8 +28,8 @@ from bench.database import plain_dsn
 from bench.run import DEFAULT_DATABASE
 from bench.workload import body, load_queries, pick_variables
 from blog_graphql.app import create_app
-from blog_graphql.config import Settings
-from blog_graphql.logs import configure_logging
+from blog_graphql.config.settings import Settings
+from blog_graphql.observability.logs import configure_logging
 
 Poster = Callable[[bytes, int], Awaitable[None]]
 

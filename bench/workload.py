@@ -15,7 +15,7 @@ from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]
 
-from blog_graphql.seed import WORDS
+from blog_graphql.cli.seed import WORDS
 
 BENCH = Path(__file__).resolve().parent
 APP_QUERIES = BENCH / "queries"

@@ -1,5 +1,5 @@
 """`python -m blog_graphql` is the `blog-graphql` command."""
 
-from blog_graphql.cli import main
+from blog_graphql.cli.main import main
 
 main()

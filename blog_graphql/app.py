@@ -11,17 +11,18 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import Route, WebSocketRoute
 
-from blog_graphql import jobs, observability
-from blog_graphql.access_log import AccessLogMiddleware
-from blog_graphql.config import Settings, get_settings
-from blog_graphql.health import healthz, readyz
+from blog_graphql.config.settings import Settings, get_settings
+from blog_graphql.http.access_log import AccessLogMiddleware
 from blog_graphql.http.graphiql import GraphiQLPage, graphiql_assets
+from blog_graphql.http.health import healthz, readyz
+from blog_graphql.http.metrics_endpoint import metrics_endpoint
 from blog_graphql.http.middleware import http_middleware
-from blog_graphql.metrics_endpoint import metrics_endpoint
+from blog_graphql.http.shutdown import DrainWebSockets
+from blog_graphql.http.view import BlogGraphQL
+from blog_graphql.jobs import broker as jobs
+from blog_graphql.observability import wiring as observability
 from blog_graphql.schema import build_schema
-from blog_graphql.shutdown import DrainWebSockets
 from blog_graphql.state import AppState
-from blog_graphql.view import BlogGraphQL
 
 
 def create_app(

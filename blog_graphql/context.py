@@ -6,25 +6,27 @@ import uuid
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, partial
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import strawberry
 from starlette.requests import Request
 from starlette.websockets import WebSocket
 
-from blog_graphql import observability
 from blog_graphql.accounts.loaders import load_users
 from blog_graphql.accounts.models import User
 from blog_graphql.comments import loaders as comments
-from blog_graphql.config import Settings
-from blog_graphql.db import Database
-from blog_graphql.keyset import AnyRow
+from blog_graphql.config.settings import Settings
+from blog_graphql.db.database import Database
+from blog_graphql.db.keyset import AnyRow
+from blog_graphql.engine.loading import BatchLoader
 from blog_graphql.live.sockets import LiveSocket
-from blog_graphql.loading import BatchLoader
-from blog_graphql.pagination import PageKey
+from blog_graphql.observability import wiring as observability
 from blog_graphql.posts import loaders as posts
 from blog_graphql.posts.models import Tag
-from blog_graphql.state import AppState
+from blog_graphql.relay.pagination import PageKey
+
+if TYPE_CHECKING:  # the state holds domain services; a request only reads it
+    from blog_graphql.state import AppState
 
 
 def new_request_id() -> str:

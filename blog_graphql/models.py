@@ -2,7 +2,7 @@
 
 from blog_graphql.accounts.models import AuthSession, LoginFailure, OneTimeToken, User
 from blog_graphql.comments.models import Comment
-from blog_graphql.db import Base
+from blog_graphql.db.database import Base
 from blog_graphql.emails.models import OutboxEmail
 from blog_graphql.posts.models import Post, PostTag, Tag
 

@@ -8,12 +8,12 @@ from strawberry.tools import merge_types
 from blog_graphql.accounts.resolvers import AccountMutation, AccountQuery
 from blog_graphql.comments.resolvers import CommentMutation
 from blog_graphql.comments.subscriptions import CommentSubscription
-from blog_graphql.config import Settings
+from blog_graphql.config.settings import Settings
 from blog_graphql.context import Info
-from blog_graphql.hardening import hardened_schema
-from blog_graphql.node import Node, resolve_node
+from blog_graphql.guards.extensions import hardened_schema
+from blog_graphql.guards.ratelimit import RateLimiter
 from blog_graphql.posts.resolvers import PostMutation, PostQuery
-from blog_graphql.ratelimit import RateLimiter
+from blog_graphql.relay.node import Node, resolve_node
 
 
 @strawberry.type

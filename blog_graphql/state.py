@@ -6,10 +6,10 @@ from dataclasses import dataclass, field
 
 from blog_graphql.accounts.lockout import LoginLockout, create_lockout
 from blog_graphql.comments.live import CommentFeed
-from blog_graphql.config import Settings
-from blog_graphql.db import Database
+from blog_graphql.config.settings import Settings
+from blog_graphql.db.database import Database
+from blog_graphql.guards.ratelimit import RateLimiter
 from blog_graphql.live.hub import LiveHub
-from blog_graphql.ratelimit import RateLimiter
 
 
 @dataclass

@@ -6,8 +6,8 @@ from typing import Any
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from blog_graphql.config import get_settings
-from blog_graphql.db import create_engine
+from blog_graphql.config.settings import get_settings
+from blog_graphql.db.database import create_engine
 from blog_graphql.models import Base
 
 # Objects created by raw SQL in migrations for one backend only (full-text search).

@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import event
 
 from blog_graphql.app import create_app
-from blog_graphql.config import Settings, load_settings
-from blog_graphql.db import Database
+from blog_graphql.config.settings import Settings, load_settings
+from blog_graphql.db.database import Database
 from blog_graphql.state import AppState
 from tests import databases
 from tests.smtp import mailbox, smtp_server  # noqa: F401 (fixtures for every test)

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from sqlalchemy import make_url, text
 
-from blog_graphql import migrate
-from blog_graphql.db import Database, create_engine
+from blog_graphql.db import migrate
+from blog_graphql.db.database import Database, create_engine
 from blog_graphql.models import Base
 
 TABLES = ", ".join(table.name for table in Base.metadata.sorted_tables)

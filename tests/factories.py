@@ -12,8 +12,8 @@ from blog_graphql.accounts.sessions import open_session
 from blog_graphql.comments import service as comments_service
 from blog_graphql.comments.events import NO_EVENTS, CommentEvents
 from blog_graphql.comments.models import Comment
-from blog_graphql.config import Settings
-from blog_graphql.db import Database
+from blog_graphql.config.settings import Settings
+from blog_graphql.db.database import Database
 from blog_graphql.posts import service as posts_service
 from blog_graphql.posts.models import Post, Tag
 from blog_graphql.posts.service import NewPost

@@ -28,10 +28,10 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
-from blog_graphql import jobs
-from blog_graphql.config import Settings
-from blog_graphql.db import Database
-from blog_graphql.workers import InProcessWorker
+from blog_graphql.config.settings import Settings
+from blog_graphql.db.database import Database
+from blog_graphql.jobs import broker as jobs
+from blog_graphql.jobs.workers import InProcessWorker
 
 TRANSIENT_REPLY = "451 4.7.1 Greylisted, please try again later"
 PERMANENT_REPLY = "550 5.1.1 No such mailbox here"

@@ -9,8 +9,8 @@ from sqlalchemy import ColumnElement, select
 
 from blog_graphql.accounts.models import AuthSession, User
 from blog_graphql.accounts.tokens import decode_token
-from blog_graphql.config import Settings
-from blog_graphql.db import Database, utcnow
+from blog_graphql.config.settings import Settings
+from blog_graphql.db.database import Database, utcnow
 from blog_graphql.errors import Unauthenticated
 
 BEARER = "bearer "

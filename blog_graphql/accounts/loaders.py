@@ -8,9 +8,9 @@ from functools import cache
 from sqlalchemy import select
 
 from blog_graphql.accounts.models import User
-from blog_graphql.db import Database
-from blog_graphql.keyset import Along, AnyRow, AnySelect, by_ids, fetch_by_id
-from blog_graphql.statements import NO_PARAMS
+from blog_graphql.db.database import Database
+from blog_graphql.db.keyset import AnyRow, AnySelect, JoinedColumns, by_ids, fetch_by_id
+from blog_graphql.db.statements import NO_PARAMS
 
 # What the API shows of a user: plain rows, not ORM objects (no identity map, no password
 # hash), since a feed reads a hundred of them.
@@ -22,7 +22,7 @@ USER_COLUMNS = (
 # a page of comments, or a post by slug, reads its authors in its own statement rather
 # than through the loader after it; `User.from_author_columns` reads them. Unfiltered,
 # as `load_users` is.
-WITH_AUTHOR = Along(
+WITH_AUTHOR = JoinedColumns(
     "author_id", User.id, tuple(column.label(f"author_{column.key}") for column in USER_COLUMNS[1:])
 )
 

@@ -20,7 +20,7 @@ from sqlalchemy import ColumnElement, Executable, and_, case, delete, literal, o
 from sqlalchemy.dialects import postgresql, sqlite
 
 from blog_graphql.accounts.models import LoginFailure
-from blog_graphql.db import Database, UTCDateTime, utcnow
+from blog_graphql.db.database import Database, UTCDateTime, utcnow
 
 logger = logging.getLogger("blog_graphql.accounts.lockout")
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, func
 from sqlalchemy.orm import Mapped, mapped_column
 
-from blog_graphql.db import Base, UTCDateTime, utcnow
+from blog_graphql.db.database import Base, UTCDateTime, utcnow
 
 
 class User(Base):

@@ -11,7 +11,7 @@ from sqlalchemy import delete, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from blog_graphql.accounts.models import OneTimeToken
-from blog_graphql.db import utcnow
+from blog_graphql.db.database import utcnow
 from blog_graphql.errors import InvalidInput
 
 Purpose = Literal["verify_email", "reset_password"]

@@ -12,7 +12,7 @@ from blog_graphql.accounts.one_time_tokens import RESET_PASSWORD, VERIFY_EMAIL
 from blog_graphql.accounts.passwords import hash_password, password_problem, verify_password
 from blog_graphql.accounts.service import queue_verification
 from blog_graphql.accounts.validation import raise_problems
-from blog_graphql.db import Database
+from blog_graphql.db.database import Database
 from blog_graphql.emails import outbox
 
 WRONG_PASSWORD = "The current password is not correct."

@@ -7,12 +7,12 @@ from typing import cast
 import strawberry
 
 from blog_graphql.accounts import recovery, service, signin
+from blog_graphql.accounts.permissions import IsAdmin, IsAuthenticated, signed_in_user
 from blog_graphql.accounts.types import AuthPayload, LoginInput, RegisterInput, UpdateMeInput, User
 from blog_graphql.context import Info
-from blog_graphql.ids import decode_id
-from blog_graphql.node import register_node
-from blog_graphql.pagination import Connection, build_connection, decode_cursor, page_size
-from blog_graphql.permissions import IsAdmin, IsAuthenticated, signed_in_user
+from blog_graphql.relay.ids import decode_id
+from blog_graphql.relay.node import register_node
+from blog_graphql.relay.pagination import Connection, build_connection, decode_cursor, page_size
 
 
 @register_node("User")

@@ -20,7 +20,7 @@ from blog_graphql.accounts.validation import (
     raise_problems,
     text_problem,
 )
-from blog_graphql.db import Database
+from blog_graphql.db.database import Database
 from blog_graphql.emails import outbox
 from blog_graphql.errors import Conflict, Forbidden, NotFound
 

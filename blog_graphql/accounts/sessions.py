@@ -11,8 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from blog_graphql.accounts.models import AuthSession, User
 from blog_graphql.accounts.tokens import Claims, TokenPair, issue_token_pair, new_token_id
-from blog_graphql.config import Settings
-from blog_graphql.db import utcnow
+from blog_graphql.config.settings import Settings
+from blog_graphql.db.database import utcnow
 
 # Why a session ended, kept in `auth_sessions.revoked_reason` for operators.
 LOGOUT = "logout"

@@ -11,8 +11,8 @@ from blog_graphql.accounts.lockout import LoginLockout, account_key, unknown_nam
 from blog_graphql.accounts.models import User
 from blog_graphql.accounts.passwords import verify_password_or_dummy
 from blog_graphql.accounts.tokens import TokenPair, decode_token
-from blog_graphql.config import Settings
-from blog_graphql.db import Database
+from blog_graphql.config.settings import Settings
+from blog_graphql.db.database import Database
 from blog_graphql.errors import RateLimited, Unauthenticated
 
 BAD_CREDENTIALS = "Invalid login or password."

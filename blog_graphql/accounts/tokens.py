@@ -9,8 +9,8 @@ from typing import Any, Literal
 
 import jwt
 
-from blog_graphql.config import Settings
-from blog_graphql.db import utcnow
+from blog_graphql.config.settings import Settings
+from blog_graphql.db.database import utcnow
 from blog_graphql.errors import Unauthenticated
 
 ALGORITHM = "HS256"

@@ -10,13 +10,13 @@ from typing import TYPE_CHECKING, Annotated, Any
 import strawberry
 
 from blog_graphql.accounts import models
+from blog_graphql.accounts.permissions import is_owner_or_admin
 from blog_graphql.accounts.signin import SignedIn
-from blog_graphql.batching import batched, one
 from blog_graphql.context import Context, Info
-from blog_graphql.keyset import AnyRow
-from blog_graphql.node import Node
-from blog_graphql.pagination import Connection
-from blog_graphql.permissions import is_owner_or_admin
+from blog_graphql.db.keyset import AnyRow
+from blog_graphql.engine import batched, one
+from blog_graphql.relay.node import Node
+from blog_graphql.relay.pagination import Connection
 
 if TYPE_CHECKING:
     from blog_graphql.posts.types import Post
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 async def posts_of(
     context: Context, users: Sequence[User], first: int | None = None, after: str | None = None
 ) -> list[Connection[Post]]:
-    """The batch twin of `User.posts` (`batching.py`)."""
+    """The batch resolver of `User.posts` (`batching.py`)."""
     # Posts depend on accounts, not the reverse: this backward edge imports late.
     from blog_graphql.posts.types import posts_of_authors
 

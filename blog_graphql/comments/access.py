@@ -6,9 +6,9 @@ from sqlalchemy import ColumnElement, and_, or_, select, true
 
 from blog_graphql.accounts.models import User
 from blog_graphql.comments.models import Comment
+from blog_graphql.db.statements import VIEWER_ID, Audience, ViewerId, audience_of
 from blog_graphql.posts import access as posts_access
 from blog_graphql.posts.models import Post
-from blog_graphql.statements import VIEWER_ID, Audience, ViewerId, audience_of
 
 
 def visible_comments(viewer: User | None) -> ColumnElement[bool]:

@@ -19,16 +19,16 @@ from functools import partial
 from typing import Any
 
 from blog_graphql.accounts.models import User
+from blog_graphql.accounts.permissions import is_owner_or_admin
 from blog_graphql.comments import events
 from blog_graphql.comments.loaders import load_comment_with_author
 from blog_graphql.comments.models import Comment
-from blog_graphql.db import Database
+from blog_graphql.db.database import Database
 from blog_graphql.errors import NotFound
 from blog_graphql.live import closecodes
 from blog_graphql.live.hub import LiveHub
 from blog_graphql.live.pubsub import Event, Subscriber
 from blog_graphql.live.sockets import LiveSocket
-from blog_graphql.permissions import is_owner_or_admin
 from blog_graphql.posts.queries import post_is_visible
 
 logger = logging.getLogger("blog_graphql.comments.live")

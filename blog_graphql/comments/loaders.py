@@ -12,8 +12,8 @@ from blog_graphql.accounts.loaders import WITH_AUTHOR
 from blog_graphql.accounts.models import User
 from blog_graphql.comments.access import comments_visible_to, visible_comments
 from blog_graphql.comments.models import Comment
-from blog_graphql.db import Database
-from blog_graphql.keyset import (
+from blog_graphql.db.database import Database
+from blog_graphql.db.keyset import (
     AnyRow,
     AnySelect,
     Order,
@@ -24,9 +24,9 @@ from blog_graphql.keyset import (
     fetch_by_id,
     fetch_pages,
 )
-from blog_graphql.pagination import CursorKey, PageKey
+from blog_graphql.db.statements import Audience, audience_of, viewer_params
 from blog_graphql.posts.models import Post
-from blog_graphql.statements import Audience, audience_of, viewer_params
+from blog_graphql.relay.pagination import CursorKey, PageKey
 
 COMMENT_COLUMNS = (
     Comment.id, Comment.post_id, Comment.author_id, Comment.parent_id, Comment.content,

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import strawberry
 
+from blog_graphql.accounts.permissions import IsAdmin, IsAuthenticated, signed_in_user
 from blog_graphql.comments import service
 from blog_graphql.comments.types import Comment
 from blog_graphql.context import Info
-from blog_graphql.ids import decode_id
-from blog_graphql.node import register_node
-from blog_graphql.permissions import IsAdmin, IsAuthenticated, signed_in_user
+from blog_graphql.relay.ids import decode_id
+from blog_graphql.relay.node import register_node
 
 
 @register_node("Comment")

@@ -20,7 +20,7 @@ from blog_graphql.comments import notifications
 from blog_graphql.comments.access import visible_comments
 from blog_graphql.comments.events import CommentEvents, EventKind
 from blog_graphql.comments.models import Comment
-from blog_graphql.db import Database, after_commit, utcnow
+from blog_graphql.db.database import Database, after_commit, utcnow
 from blog_graphql.errors import Forbidden, InvalidInput, NotFound
 from blog_graphql.posts import access as posts_access
 from blog_graphql.posts.models import Post

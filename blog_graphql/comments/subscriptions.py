@@ -12,12 +12,12 @@ from contextlib import aclosing
 
 import strawberry
 
+from blog_graphql.accounts.permissions import IsAdmin
 from blog_graphql.accounts.types import User
 from blog_graphql.comments.live import Change
 from blog_graphql.comments.types import Comment, CommentEvent, CommentEventKind
 from blog_graphql.context import Info
-from blog_graphql.ids import decode_id, encode_id
-from blog_graphql.permissions import IsAdmin
+from blog_graphql.relay.ids import decode_id, encode_id
 
 
 def event_comment(info: Info, change: Change) -> Comment | None:

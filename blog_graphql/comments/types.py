@@ -9,17 +9,17 @@ from enum import Enum
 import strawberry
 
 from blog_graphql.accounts.types import User
-from blog_graphql.batching import batched, one
 from blog_graphql.comments import models
 from blog_graphql.comments.loaders import THREAD_CURSOR, thread_key
 from blog_graphql.context import Context, Info
+from blog_graphql.db.keyset import AnyRow
+from blog_graphql.engine import batched, one
 from blog_graphql.errors import NotFound
-from blog_graphql.keyset import AnyRow
-from blog_graphql.node import Node
-from blog_graphql.pagination import Connection, PageLoader, nested_connections
 from blog_graphql.posts.types import Post, prefetched_authors
+from blog_graphql.relay.node import Node
+from blog_graphql.relay.pagination import Connection, PageLoader, nested_connections
 
-# The batch twins of the fields below (`batching.py`).
+# The batch resolvers of the fields below (`batching.py`).
 
 
 async def authors_of(context: Context, comments: Sequence[Comment]) -> list[User]:

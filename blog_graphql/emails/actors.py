@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import dramatiq
 
-from blog_graphql import jobs
 from blog_graphql.emails import relay, sending
+from blog_graphql.jobs import broker as jobs
 
 # Unexpected errors (a database outage, a bug) get Dramatiq's own retries, this many.
 UNEXPECTED_ERROR_RETRIES = 20

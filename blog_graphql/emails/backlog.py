@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 
-from blog_graphql.db import Database
+from blog_graphql.db.database import Database
 from blog_graphql.emails.models import ENQUEUED, PENDING, OutboxEmail
 
 WAITING = (PENDING, ENQUEUED)

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from blog_graphql.db import Base, UTCDateTime, utcnow
+from blog_graphql.db.database import Base, UTCDateTime, utcnow
 
 PENDING = "pending"  # committed, not yet handed to the broker
 ENQUEUED = "enqueued"  # handed to the broker, not yet confirmed sent

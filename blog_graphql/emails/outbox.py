@@ -13,11 +13,11 @@ from typing import Any
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from blog_graphql import jobs
-from blog_graphql.db import Database, after_commit, utcnow
+from blog_graphql.db.database import Database, after_commit, utcnow
 from blog_graphql.emails import templates
 from blog_graphql.emails.models import ENQUEUED, PENDING, UNFINISHED, OutboxEmail
-from blog_graphql.request_info import bound_request_id, current_request_id
+from blog_graphql.jobs import broker as jobs
+from blog_graphql.observability.request_info import bound_request_id, current_request_id
 
 logger = logging.getLogger("blog_graphql.emails")
 

@@ -9,8 +9,8 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from blog_graphql.config import Settings
-from blog_graphql.db import Database, utcnow
+from blog_graphql.config.settings import Settings
+from blog_graphql.db.database import Database, utcnow
 from blog_graphql.emails import outbox
 from blog_graphql.emails.models import UNFINISHED, OutboxEmail
 from blog_graphql.emails.outbox import CONFIRM_TIMEOUT, EmailRef

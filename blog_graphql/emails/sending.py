@@ -10,8 +10,8 @@ from typing import Any, Literal
 
 from sqlalchemy import update
 
-from blog_graphql.config import Settings
-from blog_graphql.db import Database, utcnow
+from blog_graphql.config.settings import Settings
+from blog_graphql.db.database import Database, utcnow
 from blog_graphql.emails import smtp, templates
 from blog_graphql.emails.models import ENQUEUED, FAILED, SENT, UNFINISHED, OutboxEmail
 from blog_graphql.emails.outbox import CONFIRM_TIMEOUT

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from blog_graphql.db import Database, utcnow
+from blog_graphql.db.database import Database, utcnow
 from blog_graphql.emails.models import FAILED, PENDING, OutboxEmail
 from blog_graphql.emails.outbox import EmailRef
 

@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from email.message import EmailMessage
 from email.utils import formatdate, parseaddr
 
-from blog_graphql.config import Settings
+from blog_graphql.config.settings import Settings
 from blog_graphql.emails.templates import RenderedEmail
 
 logger = logging.getLogger("blog_graphql.emails")

@@ -1,1 +1,1 @@
-"""The HTTP side of the app: GraphQL over HTTP, middleware, client addresses, GraphiQL."""
+"""The edge: GraphQL over HTTP and WebSocket, middleware, the access log, probes, /metrics."""

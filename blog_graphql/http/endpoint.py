@@ -20,7 +20,6 @@ from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOpe
 from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
 
-from blog_graphql import request_info
 from blog_graphql.errors import BAD_REQUEST, INTERNAL_SERVER_ERROR, RateLimited
 from blog_graphql.http.protocol import (
     GRAPHQL_RESPONSE_JSON,
@@ -31,7 +30,8 @@ from blog_graphql.http.protocol import (
     read_params,
     wants_html,
 )
-from blog_graphql.operation_observer import record_errors
+from blog_graphql.observability import request_info
+from blog_graphql.observability.operation_observer import record_errors
 
 ContextFactory = Callable[[Request], Awaitable[Any]]
 PageRenderer = Callable[[Request], Response]

@@ -14,10 +14,10 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from blog_graphql.config import Settings
+from blog_graphql.config.setting_types import IPNetwork, parse_networks
+from blog_graphql.config.settings import Settings
 from blog_graphql.errors import BAD_REQUEST
-from blog_graphql.http import client
-from blog_graphql.setting_types import IPNetwork, parse_networks
+from blog_graphql.guards import client
 
 REQUEST_ID_HEADER = "X-Request-ID"
 REQUEST_ID_HEADER_RAW = REQUEST_ID_HEADER.lower().encode()

@@ -7,8 +7,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
-from blog_graphql.config import Settings
-from blog_graphql.db import Database
+from blog_graphql.config.settings import Settings
+from blog_graphql.db.database import Database
 from blog_graphql.live.pubsub import Broker, InProcessBroker, PubSub, Receiver, Subscriber
 from blog_graphql.live.sockets import LiveSocket, LiveSockets
 

@@ -22,7 +22,7 @@ from itertools import islice
 
 from blog_graphql.accounts.authentication import live_session_ids
 from blog_graphql.accounts.tokens import Claims
-from blog_graphql.db import Database, utcnow
+from blog_graphql.db.database import Database, utcnow
 from blog_graphql.live import closecodes
 
 logger = logging.getLogger("blog_graphql.live.sockets")

@@ -5,10 +5,10 @@ from __future__ import annotations
 from sqlalchemy import ColumnElement, or_, true
 
 from blog_graphql.accounts.models import User
+from blog_graphql.accounts.permissions import is_owner_or_admin
+from blog_graphql.db.statements import VIEWER_ID, Audience, ViewerId, audience_of
 from blog_graphql.errors import Forbidden
-from blog_graphql.permissions import is_owner_or_admin
 from blog_graphql.posts.models import Post
-from blog_graphql.statements import VIEWER_ID, Audience, ViewerId, audience_of
 
 
 def visible_posts(viewer: User | None) -> ColumnElement[bool]:

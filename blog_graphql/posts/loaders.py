@@ -24,8 +24,8 @@ from blog_graphql.accounts.loaders import WITH_AUTHOR
 from blog_graphql.accounts.models import User
 from blog_graphql.comments.access import comments_visible_to
 from blog_graphql.comments.loaders import live_comment_count
-from blog_graphql.db import Database
-from blog_graphql.keyset import (
+from blog_graphql.db.database import Database
+from blog_graphql.db.keyset import (
     PARENTS,
     AnyRow,
     AnySelect,
@@ -37,10 +37,10 @@ from blog_graphql.keyset import (
     fetch_by_id,
     fetch_pages,
 )
-from blog_graphql.pagination import CursorKey, PageKey
+from blog_graphql.db.statements import NO_PARAMS, Audience, audience_of, in_list, viewer_params
 from blog_graphql.posts.access import posts_visible_to
 from blog_graphql.posts.models import Post, PostTag, Tag
-from blog_graphql.statements import NO_PARAMS, Audience, audience_of, in_list, viewer_params
+from blog_graphql.relay.pagination import CursorKey, PageKey
 
 # What a post card needs; the (possibly 100 kB) body is fetched only where it is asked for.
 POST_CARD = (

@@ -13,9 +13,9 @@ from sqlalchemy import BindParameter, ColumnElement, Integer, String, bindparam,
 from blog_graphql.accounts.loaders import WITH_AUTHOR
 from blog_graphql.accounts.models import User
 from blog_graphql.comments.access import comments_visible_to
-from blog_graphql.db import Database
-from blog_graphql.keyset import LIMIT, AnyRow, AnySelect, Order
-from blog_graphql.pagination import CursorKey, decode_cursor
+from blog_graphql.db.database import Database
+from blog_graphql.db.keyset import LIMIT, AnyRow, AnySelect, Order
+from blog_graphql.db.statements import Audience, audience_of, viewer_params
 from blog_graphql.posts.access import visible_posts
 from blog_graphql.posts.loaders import (
     FEED_CURSOR,
@@ -27,7 +27,7 @@ from blog_graphql.posts.loaders import (
 )
 from blog_graphql.posts.models import Post, PostTag, Tag
 from blog_graphql.posts.search import apply_search, check_search, search_params, searched
-from blog_graphql.statements import Audience, audience_of, viewer_params
+from blog_graphql.relay.pagination import CursorKey, decode_cursor
 
 SEARCH_CURSOR = (float, datetime, int)
 RANK = "rank"

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import strawberry
 
+from blog_graphql.accounts.permissions import IsAuthenticated, signed_in_user
 from blog_graphql.context import Info
-from blog_graphql.ids import decode_id
-from blog_graphql.node import register_node
-from blog_graphql.pagination import build_connection, page_size
-from blog_graphql.permissions import IsAuthenticated, signed_in_user
 from blog_graphql.posts import queries, service
 from blog_graphql.posts.inputs import CreatePostInput, PostFilter, UpdatePostInput
 from blog_graphql.posts.types import Post, PostConnection, Tag
+from blog_graphql.relay.ids import decode_id
+from blog_graphql.relay.node import register_node
+from blog_graphql.relay.pagination import build_connection, page_size
 
 
 @register_node("Tag")

@@ -24,8 +24,8 @@ from sqlalchemy import (
 )
 from sqlalchemy import column as sql_column
 
+from blog_graphql.db.keyset import AnySelect
 from blog_graphql.errors import InvalidInput
-from blog_graphql.keyset import AnySelect
 from blog_graphql.posts.models import Post
 
 MAX_SEARCH_LENGTH = 200

@@ -12,15 +12,15 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from blog_graphql.accounts.models import User
-from blog_graphql.db import Database, utcnow
+from blog_graphql.db.database import Database, utcnow
+from blog_graphql.db.keyset import AnyRow
+from blog_graphql.db.statements import NO_PARAMS
 from blog_graphql.errors import Conflict, InvalidInput, NotFound
-from blog_graphql.keyset import AnyRow
 from blog_graphql.posts.access import ensure_may_change, visible_posts
 from blog_graphql.posts.markdown import make_excerpt, render_markdown
 from blog_graphql.posts.models import Post, PostTag, Tag
 from blog_graphql.posts.slugs import base_slug, unique_slug
 from blog_graphql.posts.tagging import clean_tag_names, tags_named
-from blog_graphql.statements import NO_PARAMS
 
 MAX_TITLE_LENGTH = 200
 MAX_CONTENT_LENGTH = 100_000

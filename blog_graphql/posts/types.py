@@ -12,20 +12,18 @@ import orjson
 import strawberry
 
 from blog_graphql.accounts.types import User
-from blog_graphql.batching import batched, known_else_loaded, one
 from blog_graphql.context import Context, Info
+from blog_graphql.db.keyset import AnyRow
+from blog_graphql.engine import batched, one, preloaded_or_loaded
 from blog_graphql.errors import NotFound
-from blog_graphql.keyset import AnyRow
-from blog_graphql.node import Node
-from blog_graphql.pagination import Connection, PageLoader, nested_connections
 from blog_graphql.posts import models
 from blog_graphql.posts.loaders import FEED_CURSOR, feed_key
+from blog_graphql.relay.node import Node
+from blog_graphql.relay.pagination import Connection, PageLoader, nested_connections
 
 if TYPE_CHECKING:
     from blog_graphql.comments.types import Comment
-
-
-# The batch twins of the fields below (`batching.py`): each field's value for many
+# The batch resolvers of the fields below (`batching.py`): each field's value for many
 # parents at once, through the request's loaders.
 
 
@@ -46,7 +44,7 @@ class Authored(Protocol):
 async def prefetched_authors(context: Context, objects: Sequence[Authored]) -> list[User]:
     """Each one's author: the one it came with (read in the statement that read it, or
     with a live event), else from the user loader."""
-    return await known_else_loaded(
+    return await preloaded_or_loaded(
         objects, _PREFETCHED_AUTHOR, _AUTHOR_ID, partial(users_by_id, context)
     )
 
@@ -60,7 +58,7 @@ async def authors_of(context: Context, posts: Sequence[Post]) -> list[User]:
 
 async def tags_of(context: Context, posts: Sequence[Post]) -> list[list[Tag]]:
     """Each post's tags: those its row came with, else from the loader."""
-    return await known_else_loaded(
+    return await preloaded_or_loaded(
         posts, _listed_tags, attrgetter("pk"), partial(loaded_tags, context)
     )
 
@@ -77,7 +75,9 @@ async def loaded_tags(context: Context, post_ids: Sequence[int]) -> list[list[Ta
 async def comment_counts(context: Context, posts: Sequence[Post]) -> list[int]:
     """Each post's count: the one its row came with, else from the loader."""
     load = context.loaders.comment_count.load_many
-    return await known_else_loaded(posts, attrgetter("known_comment_count"), attrgetter("pk"), load)
+    return await preloaded_or_loaded(
+        posts, attrgetter("known_comment_count"), attrgetter("pk"), load
+    )
 
 
 async def bodies(context: Context, posts: Sequence[Post]) -> list[AnyRow | models.Post]:

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import blog_graphql.db
+from blog_graphql.db import database
 
 revision: str = "0001"
 down_revision: str | None = None
@@ -31,9 +31,9 @@ def upgrade() -> None:
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("last_error", sa.Text(), nullable=True),
         sa.Column("request_id", sa.String(length=64), nullable=True),
-        sa.Column("created_at", blog_graphql.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("enqueued_at", blog_graphql.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("sent_at", blog_graphql.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", database.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("enqueued_at", database.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("sent_at", database.UTCDateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_email_outbox")),
         sa.UniqueConstraint("idempotency_key", name=op.f("uq_email_outbox_idempotency_key")),
     )
@@ -44,8 +44,8 @@ def upgrade() -> None:
         "login_failures",
         sa.Column("login_key", sa.String(length=330), nullable=False),
         sa.Column("failures", sa.Integer(), nullable=False),
-        sa.Column("window_started_at", blog_graphql.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("locked_until", blog_graphql.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("window_started_at", database.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("locked_until", database.UTCDateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("login_key", name=op.f("pk_login_failures")),
     )
     op.create_table(
@@ -54,7 +54,7 @@ def upgrade() -> None:
         sa.Column("name", sa.String(length=50), nullable=False),
         sa.Column("slug", sa.String(length=60), nullable=False),
         sa.Column("color", sa.String(length=7), nullable=False),
-        sa.Column("created_at", blog_graphql.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", database.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_tags")),
         sa.UniqueConstraint("slug", name=op.f("uq_tags_slug")),
     )
@@ -70,8 +70,8 @@ def upgrade() -> None:
         sa.Column("is_active", sa.Boolean(), nullable=False),
         sa.Column("is_admin", sa.Boolean(), nullable=False),
         sa.Column("email_verified", sa.Boolean(), nullable=False),
-        sa.Column("created_at", blog_graphql.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", blog_graphql.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", database.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", database.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_users")),
     )
     op.create_index(
@@ -85,10 +85,10 @@ def upgrade() -> None:
         sa.Column("id", sa.String(length=32), nullable=False),
         sa.Column("user_id", sa.Integer(), nullable=False),
         sa.Column("refresh_jti", sa.String(length=32), nullable=False),
-        sa.Column("created_at", blog_graphql.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("refreshed_at", blog_graphql.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("expires_at", blog_graphql.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("revoked_at", blog_graphql.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", database.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("refreshed_at", database.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("expires_at", database.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("revoked_at", database.UTCDateTime(timezone=True), nullable=True),
         sa.Column("revoked_reason", sa.String(length=50), nullable=True),
         sa.Column("user_agent", sa.String(length=300), nullable=True),
         sa.Column("client_address", sa.String(length=64), nullable=True),
@@ -107,9 +107,9 @@ def upgrade() -> None:
         sa.Column("user_id", sa.Integer(), nullable=False),
         sa.Column("purpose", sa.String(length=20), nullable=False),
         sa.Column("token_hash", sa.String(length=64), nullable=False),
-        sa.Column("created_at", blog_graphql.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("expires_at", blog_graphql.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("used_at", blog_graphql.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", database.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", database.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("used_at", database.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["user_id"],
             ["users.id"],
@@ -132,10 +132,10 @@ def upgrade() -> None:
         sa.Column("content", sa.Text(), nullable=False),
         sa.Column("content_html", sa.Text(), nullable=False),
         sa.Column("published", sa.Boolean(), nullable=False),
-        sa.Column("published_at", blog_graphql.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("feed_at", blog_graphql.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("created_at", blog_graphql.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", blog_graphql.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("published_at", database.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("feed_at", database.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", database.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", database.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["author_id"], ["users.id"], name=op.f("fk_posts_author_id_users"), ondelete="CASCADE"
         ),
@@ -154,9 +154,9 @@ def upgrade() -> None:
         sa.Column("parent_id", sa.Integer(), nullable=True),
         sa.Column("content", sa.Text(), nullable=False),
         sa.Column("is_approved", sa.Boolean(), nullable=False),
-        sa.Column("deleted_at", blog_graphql.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("created_at", blog_graphql.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", blog_graphql.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("deleted_at", database.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", database.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", database.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["author_id"],
             ["users.id"],

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import blog_graphql.db
+from blog_graphql.db import database
 
 revision: str = "0002"
 down_revision: str | None = "0001"
@@ -21,10 +21,10 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     with op.batch_alter_table("email_outbox") as batch_op:
         batch_op.add_column(
-            sa.Column("next_attempt_at", blog_graphql.db.UTCDateTime(timezone=True), nullable=True)
+            sa.Column("next_attempt_at", database.UTCDateTime(timezone=True), nullable=True)
         )
         batch_op.add_column(
-            sa.Column("sending_until", blog_graphql.db.UTCDateTime(timezone=True), nullable=True)
+            sa.Column("sending_until", database.UTCDateTime(timezone=True), nullable=True)
         )
         batch_op.create_index(
             "ix_email_outbox_status_next_attempt", ["status", "next_attempt_at"], unique=False

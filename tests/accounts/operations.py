@@ -8,7 +8,7 @@ import httpx
 from sqlalchemy import select
 
 from blog_graphql.accounts.models import AuthSession
-from blog_graphql.db import Database
+from blog_graphql.db.database import Database
 from blog_graphql.emails.models import OutboxEmail
 from tests.conftest import graphql
 from tests.factories import DEFAULT_PASSWORD

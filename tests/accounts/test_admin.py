@@ -2,7 +2,7 @@
 
 import pytest
 
-from blog_graphql.ids import encode_id
+from blog_graphql.relay.ids import encode_id
 from tests.accounts.operations import auth_sessions, error_of, is_signed_in, login, sign_in
 from tests.conftest import graphql
 from tests.factories import auth_headers, create_user

@@ -12,7 +12,7 @@ from sqlalchemy import select, update
 from blog_graphql.accounts.lockout import REDIS_PREFIX, account_key, unknown_name_key
 from blog_graphql.accounts.models import LoginFailure
 from blog_graphql.app import create_app
-from blog_graphql.db import Database, utcnow
+from blog_graphql.db.database import Database, utcnow
 from blog_graphql.state import AppState
 from tests.accounts.operations import REQUEST_RESET, RESET, error_of, login, outbox, sign_in
 from tests.conftest import TEST_REDIS_URL, graphql, requires_redis

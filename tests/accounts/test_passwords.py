@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select, update
 
 from blog_graphql.accounts.models import OneTimeToken
-from blog_graphql.db import utcnow
+from blog_graphql.db.database import utcnow
 from tests.accounts.operations import (
     CHANGE_PASSWORD,
     REGISTER,

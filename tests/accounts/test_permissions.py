@@ -4,9 +4,9 @@ import pytest
 import strawberry
 from strawberry.permission import PermissionExtension
 
+from blog_graphql.accounts.permissions import IsAdmin, IsAuthenticated, IsOwnerOrAdmin
 from blog_graphql.context import Context
 from blog_graphql.errors import MaskUnexpectedErrors
-from blog_graphql.permissions import IsAdmin, IsAuthenticated, IsOwnerOrAdmin
 from tests.factories import create_user
 
 

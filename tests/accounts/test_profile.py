@@ -4,7 +4,7 @@ import pytest
 from sqlalchemy import select
 
 from blog_graphql.accounts.models import User
-from blog_graphql.ids import encode_id
+from blog_graphql.relay.ids import encode_id
 from tests.accounts.operations import ME, UPDATE_ME, VERIFY, error_of, outbox
 from tests.conftest import graphql
 from tests.factories import auth_headers, create_user

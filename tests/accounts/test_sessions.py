@@ -6,7 +6,7 @@ from datetime import timedelta
 from sqlalchemy import select, update
 
 from blog_graphql.accounts.models import AuthSession, User
-from blog_graphql.db import utcnow
+from blog_graphql.db.database import utcnow
 from tests.accounts.operations import (
     LOGOUT,
     auth_sessions,

@@ -8,7 +8,7 @@ import jwt
 import pytest
 
 from blog_graphql.accounts.tokens import encode_token
-from blog_graphql.config import Settings
+from blog_graphql.config.settings import Settings
 from tests.accounts.operations import auth_sessions, error_of, refresh, sign_in
 from tests.factories import create_user
 

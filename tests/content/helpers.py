@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from blog_graphql.ids import encode_id
+from blog_graphql.relay.ids import encode_id
 
 
 def error_code(body: dict[str, Any]) -> str:

@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from blog_graphql.app import create_app
 from blog_graphql.comments.models import Comment
-from blog_graphql.ids import decode_id, encode_id
+from blog_graphql.relay.ids import decode_id, encode_id
 from blog_graphql.state import AppState
 from tests.conftest import graphql
 from tests.content.helpers import (

@@ -5,9 +5,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from blog_graphql.pagination import encode_cursor
 from blog_graphql.posts import service as posts_service
 from blog_graphql.posts.models import Post
+from blog_graphql.relay.pagination import encode_cursor
 from tests.content.helpers import error_code, error_fields
 from tests.factories import create_comment, create_post, create_user
 

@@ -6,9 +6,9 @@ import pytest
 from sqlalchemy import func, select
 
 from blog_graphql.comments.models import Comment
-from blog_graphql.ids import encode_id
 from blog_graphql.posts import service as posts_service
 from blog_graphql.posts.models import Post, PostTag, Tag
+from blog_graphql.relay.ids import encode_id
 from tests.content.helpers import (
     CREATE_POST,
     DELETE_POST,

@@ -9,8 +9,8 @@ from functools import partial
 
 import pytest
 
-from blog_graphql.cli import main
-from blog_graphql.config import get_settings
+from blog_graphql.cli.main import main
+from blog_graphql.config.settings import get_settings
 
 
 @dataclass(frozen=True)

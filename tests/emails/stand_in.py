@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy import select
 
 from blog_graphql.accounts.models import User
-from blog_graphql.db import Database
+from blog_graphql.db.database import Database
 from blog_graphql.emails.models import OutboxEmail
 from blog_graphql.emails.outbox import queue_email
 from tests.factories import password_hash

@@ -8,13 +8,13 @@ from datetime import timedelta
 import pytest
 from dramatiq.middleware import Middleware
 
-from blog_graphql import jobs
-from blog_graphql.db import utcnow
+from blog_graphql.db.database import utcnow
 from blog_graphql.emails.actors import send_email
 from blog_graphql.emails.models import ENQUEUED, FAILED, PENDING, SENT, OutboxEmail
 from blog_graphql.emails.outbox import CONFIRM_TIMEOUT, HANDOVER_GRACE, queue_email
 from blog_graphql.emails.relay import relay_due_emails
 from blog_graphql.emails.templates import TemplateError
+from blog_graphql.jobs import broker as jobs
 from tests.emails.stand_in import ActionFailed, add_unsent_row, only_row, outbox_rows, sign_up
 from tests.smtp import TRANSIENT_REPLY
 

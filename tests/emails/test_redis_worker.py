@@ -10,9 +10,9 @@ import dramatiq
 import pytest
 import redis
 
-from blog_graphql import jobs
 from blog_graphql.emails.models import ENQUEUED, FAILED, PENDING, SENT
 from blog_graphql.emails.relay import relay_due_emails
+from blog_graphql.jobs import broker as jobs
 from tests.conftest import TEST_REDIS_URL, requires_redis
 from tests.emails.stand_in import only_row, sign_up, statuses, wait_for_statuses
 from tests.live_server import clean_environment

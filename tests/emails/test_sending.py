@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from sqlalchemy import update
 
-from blog_graphql.db import utcnow
+from blog_graphql.db.database import utcnow
 from blog_graphql.emails import sending
 from blog_graphql.emails.models import ENQUEUED, FAILED, SENT, OutboxEmail
 from blog_graphql.emails.outbox import queue_email

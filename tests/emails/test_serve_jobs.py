@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import signal
 
-from blog_graphql.db import utcnow
+from blog_graphql.db.database import utcnow
 from blog_graphql.emails.models import PENDING, SENT
 from tests.emails.stand_in import add_unsent_row, wait_for_statuses
 from tests.live_server import clean_environment, live_server

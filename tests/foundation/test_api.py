@@ -1,6 +1,6 @@
 """The first slice of the schema end to end: tags, users, node refetching, probes."""
 
-from blog_graphql.ids import encode_id
+from blog_graphql.relay.ids import encode_id
 from tests.conftest import graphql
 from tests.factories import create_tag, create_user
 

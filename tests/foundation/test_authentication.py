@@ -8,7 +8,7 @@ from sqlalchemy import select, update
 
 from blog_graphql.accounts.models import AuthSession, User
 from blog_graphql.accounts.tokens import encode_token
-from blog_graphql.db import utcnow
+from blog_graphql.db.database import utcnow
 from tests.conftest import graphql
 from tests.factories import auth_headers, create_user
 

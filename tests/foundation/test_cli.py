@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from blog_graphql.accounts.models import User
 from blog_graphql.comments.models import Comment
-from blog_graphql.db import Database
+from blog_graphql.db.database import Database
 from blog_graphql.posts.models import Post, PostTag, Tag
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -2,8 +2,8 @@
 
 import pytest
 
-from blog_graphql.config import ConfigError, load_settings
-from blog_graphql.db import Database
+from blog_graphql.config.settings import ConfigError, load_settings
+from blog_graphql.db.database import Database
 
 
 def load(**values: object):

@@ -11,7 +11,7 @@ import strawberry
 from strawberry.extensions import SchemaExtension
 from strawberry.types import ExecutionContext
 
-from blog_graphql.extension_hooks import PlannedHooksRunner
+from blog_graphql.engine.extension_hooks import PlannedHooksRunner
 
 
 class Boom(Exception):

@@ -11,8 +11,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect, make_url
 
-from blog_graphql import migrate
-from blog_graphql.db import create_engine
+from blog_graphql.db import migrate
+from blog_graphql.db.database import create_engine
 from blog_graphql.models import Base
 from tests import databases
 from tests.conftest import TEST_DATABASE_URL, requires_postgres

@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 import pytest
 
 from blog_graphql.errors import InvalidInput
-from blog_graphql.pagination import build_connection, decode_cursor, encode_cursor, page_size
+from blog_graphql.relay.pagination import build_connection, decode_cursor, encode_cursor, page_size
 
 
 def test_page_size_defaults_to_20_and_refuses_out_of_range():

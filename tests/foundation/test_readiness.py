@@ -3,7 +3,7 @@
 import httpx
 
 from blog_graphql.app import create_app
-from blog_graphql.config import load_settings
+from blog_graphql.config.settings import load_settings
 from blog_graphql.state import AppState
 
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from sqlalchemy import select, text
 
 from blog_graphql.accounts.models import User
-from blog_graphql.db import Database
+from blog_graphql.db.database import Database
 
 
 async def test_a_timestamp_reads_back_in_utc_whatever_the_session_zone(db: Database) -> None:

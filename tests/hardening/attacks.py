@@ -8,8 +8,8 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from blog_graphql.db import Database
-from blog_graphql.ids import encode_id
+from blog_graphql.db.database import Database
+from blog_graphql.relay.ids import encode_id
 from tests.factories import auth_headers, create_comment, create_post, create_user
 
 # Every table an attack could change; login_failures is left to the lockout tests, which

@@ -9,9 +9,9 @@ import httpx
 import pytest
 
 from blog_graphql.app import create_app
-from blog_graphql.config import load_settings
-from blog_graphql.db import Database
-from blog_graphql.ratelimit import RateLimiter
+from blog_graphql.config.settings import load_settings
+from blog_graphql.db.database import Database
+from blog_graphql.guards.ratelimit import RateLimiter
 from blog_graphql.state import AppState
 
 ClientFactory = Callable[..., httpx.AsyncClient]

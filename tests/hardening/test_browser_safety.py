@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from blog_graphql.config import ConfigError, load_settings
+from blog_graphql.config.settings import ConfigError, load_settings
 from blog_graphql.http import graphiql
 
 PRODUCTION = {"environment": "production", "secret_key": "s" * 32}

@@ -6,7 +6,7 @@ import httpx
 import pytest
 from graphql import build_schema, get_operation_ast, parse
 
-from blog_graphql.query_limits import Measure, count_tokens, measure_operation
+from blog_graphql.guards.query_limits import Measure, count_tokens, measure_operation
 from tests.conftest import graphql
 
 # A test-only schema shaped like the contract's connections, so the measure is checked on

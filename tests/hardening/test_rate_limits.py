@@ -5,10 +5,10 @@ from typing import Any
 
 import httpx
 
-from blog_graphql.config import load_settings
-from blog_graphql.http.client import client_address
-from blog_graphql.ratelimit import RateLimiter, root_field_counts
-from blog_graphql.setting_types import parse_networks
+from blog_graphql.config.setting_types import parse_networks
+from blog_graphql.config.settings import load_settings
+from blog_graphql.guards.client import client_address
+from blog_graphql.guards.ratelimit import RateLimiter, root_field_counts
 from tests.conftest import TEST_REDIS_URL, graphql, requires_redis
 from tests.factories import auth_headers, create_user
 

@@ -9,8 +9,8 @@ from sqlalchemy import update
 from blog_graphql.accounts.models import AuthSession, User
 from blog_graphql.accounts.sessions import open_session
 from blog_graphql.accounts.tokens import decode_token, encode_token
-from blog_graphql.config import Settings
-from blog_graphql.db import Database, utcnow
+from blog_graphql.config.settings import Settings
+from blog_graphql.db.database import Database, utcnow
 
 
 async def revoke_sessions(db: Database, user_id: int) -> None:

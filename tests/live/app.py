@@ -18,13 +18,13 @@ from starlette.applications import Starlette
 from strawberry.tools import merge_types
 
 from blog_graphql.app import create_app
-from blog_graphql.config import get_settings
+from blog_graphql.config.settings import get_settings
 from blog_graphql.context import Info
-from blog_graphql.db import after_commit
-from blog_graphql.gc_tuning import tune_for_serving
-from blog_graphql.hardening import hardened_schema
+from blog_graphql.db.database import after_commit
+from blog_graphql.guards.extensions import hardened_schema
 from blog_graphql.posts.models import Tag
 from blog_graphql.schema import Mutation, Query, Subscription
+from blog_graphql.server.gc_tuning import tune_for_serving
 from blog_graphql.state import AppState
 
 READY = "ready"

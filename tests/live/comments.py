@@ -8,8 +8,8 @@ from typing import Any
 import httpx
 
 from blog_graphql.comments.events import post_channel
-from blog_graphql.ids import encode_id
 from blog_graphql.posts.models import Post
+from blog_graphql.relay.ids import encode_id
 from tests.live.clients import GraphQLSocket
 from tests.live_server import LiveServer
 

@@ -6,8 +6,8 @@ import argparse
 
 import uvicorn
 
-from blog_graphql.cli import uvicorn_options
-from blog_graphql.config import get_settings
+from blog_graphql.cli.main import uvicorn_options
+from blog_graphql.config.settings import get_settings
 
 
 def main() -> None:

@@ -8,9 +8,9 @@ import asyncio
 import pytest
 
 from blog_graphql.accounts.tokens import decode_token
-from blog_graphql.ids import encode_id
 from blog_graphql.live import closecodes
 from blog_graphql.live.sockets import LiveSockets
+from blog_graphql.relay.ids import encode_id
 from tests.factories import DEFAULT_PASSWORD, auth_headers, create_post, create_user
 from tests.live.accounts import revoke_sessions, short_lived_authorization
 from tests.live.clients import PROTOCOLS, graphql_socket

@@ -13,9 +13,9 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from blog_graphql import tracing
-from blog_graphql.config import Settings
-from blog_graphql.logs import configure_logging, remove_handler
+from blog_graphql.config.settings import Settings
+from blog_graphql.observability import tracing
+from blog_graphql.observability.logs import configure_logging, remove_handler
 from tests.emails.test_redis_worker import redis_url, use_redis, worker_env  # noqa: F401 (fixtures)
 
 

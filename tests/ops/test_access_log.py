@@ -2,8 +2,13 @@
 
 import io
 
-from blog_graphql.config import load_settings
-from blog_graphql.logs import build_formatter, configure_logging, get_logger, remove_handler
+from blog_graphql.config.settings import load_settings
+from blog_graphql.observability.logs import (
+    build_formatter,
+    configure_logging,
+    get_logger,
+    remove_handler,
+)
 from tests.conftest import graphql
 from tests.factories import auth_headers, create_user
 

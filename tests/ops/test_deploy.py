@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 from ruamel.yaml import YAML
 
-from blog_graphql.cli import build_parser
-from blog_graphql.config import Settings
+from blog_graphql.cli.main import build_parser
+from blog_graphql.config.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = ROOT / "docker-compose.yml"

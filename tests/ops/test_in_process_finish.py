@@ -6,7 +6,7 @@ import threading
 import dramatiq
 from dramatiq.brokers.stub import StubBroker
 
-from blog_graphql.workers import InProcessWorker
+from blog_graphql.jobs.workers import InProcessWorker
 
 QUEUE = "finish_ops"
 

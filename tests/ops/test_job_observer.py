@@ -11,9 +11,9 @@ from dramatiq.brokers.stub import StubBroker
 from dramatiq.middleware import Retries
 from prometheus_client import REGISTRY
 
-from blog_graphql import tracing
-from blog_graphql.job_observer import JobObserver
-from blog_graphql.request_info import bound_request_id
+from blog_graphql.observability import tracing
+from blog_graphql.observability.job_observer import JobObserver
+from blog_graphql.observability.request_info import bound_request_id
 
 QUEUE = "observed"
 

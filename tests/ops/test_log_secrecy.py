@@ -11,12 +11,12 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from blog_graphql import jobs
 from blog_graphql.accounts import one_time_tokens
 from blog_graphql.app import create_app
-from blog_graphql.logs import get_logger
-from blog_graphql.redaction import REDACTED, Redactor, redact_text
-from blog_graphql.workers import InProcessWorker
+from blog_graphql.jobs import broker as jobs
+from blog_graphql.jobs.workers import InProcessWorker
+from blog_graphql.observability.logs import get_logger
+from blog_graphql.observability.redaction import REDACTED, Redactor, redact_text
 from tests.factories import auth_headers, create_user
 
 PASSWORD = "Sup3r-Secret-Pw"

@@ -6,12 +6,12 @@ from prometheus_client import REGISTRY
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import func, select, text, update
 
-from blog_graphql import metrics
 from blog_graphql.app import create_app
-from blog_graphql.config import load_settings
+from blog_graphql.config.settings import load_settings
 from blog_graphql.emails.models import ENQUEUED, OutboxEmail
 from blog_graphql.emails.outbox import queue_email
-from blog_graphql.ids import encode_id
+from blog_graphql.observability import metrics
+from blog_graphql.relay.ids import encode_id
 from blog_graphql.state import AppState
 from tests.conftest import graphql
 from tests.factories import create_user

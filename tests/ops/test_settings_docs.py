@@ -4,9 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from blog_graphql import settings_docs
-from blog_graphql.cli import main
-from blog_graphql.config import Settings
+from blog_graphql.cli.main import main
+from blog_graphql.config import settings_docs
+from blog_graphql.config.settings import Settings
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 

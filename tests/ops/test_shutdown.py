@@ -19,7 +19,7 @@ import websockets
 from websockets.typing import Subprotocol
 
 from blog_graphql.emails.models import ENQUEUED, SENT
-from blog_graphql.ids import encode_id
+from blog_graphql.relay.ids import encode_id
 from tests.emails.stand_in import outbox_rows, sign_up, wait_for_statuses
 from tests.factories import create_post, create_user
 from tests.live_server import LiveServer, clean_environment, live_server

@@ -3,10 +3,10 @@
 import httpx
 import pytest
 
-from blog_graphql import tracing
 from blog_graphql.app import create_app
-from blog_graphql.config import ConfigError, load_settings
-from blog_graphql.ids import encode_id
+from blog_graphql.config.settings import ConfigError, load_settings
+from blog_graphql.observability import tracing
+from blog_graphql.relay.ids import encode_id
 from tests.factories import create_tag, create_user
 
 TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"

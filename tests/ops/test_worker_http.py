@@ -5,8 +5,8 @@ from contextlib import contextmanager
 
 import httpx
 
-from blog_graphql import metrics
-from blog_graphql.worker_http import WorkerHTTP
+from blog_graphql.http.worker_http import WorkerHTTP
+from blog_graphql.observability import metrics
 from tests.live_server import free_port
 
 TOKEN = "metrics-token-0123456789"

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 
 from blog_graphql.emails.models import SENT
-from blog_graphql.request_info import bound_request_id
+from blog_graphql.observability.request_info import bound_request_id
 from tests.conftest import requires_redis
 from tests.emails.stand_in import sign_up, wait_for_statuses
 from tests.emails.test_redis_worker import drained

@@ -2,7 +2,7 @@
 
 import pytest
 
-from blog_graphql.config import Settings
+from blog_graphql.config.settings import Settings
 
 
 @pytest.fixture

@@ -1,4 +1,7 @@
-"""BatchLoader keeps aiodataloader's contract while waiting on one future per batch."""
+"""BatchLoader keeps aiodataloader's contract while waiting on one future per batch.
+
+The last test runs one script on both and compares what each answered and read.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +9,9 @@ import asyncio
 from typing import Any
 
 import pytest
+from aiodataloader import DataLoader
 
-from blog_graphql.loading import BatchLoader
+from blog_graphql.engine.loading import BatchLoader
 
 
 class Squares:
@@ -18,9 +22,11 @@ class Squares:
         self.fail_with = fail_with
         self.release = asyncio.Event()
         self.release.set()
+        self.called = asyncio.Event()  # set once a batch has started
 
     async def load(self, keys: list[int]) -> list[int | Exception]:
         self.batches.append(keys)
+        self.called.set()
         await self.release.wait()
         if self.fail_with is not None:
             raise self.fail_with
@@ -100,7 +106,7 @@ async def test_a_cancelled_caller_leaves_the_others_waiting_on_its_keys_their_va
 
     cancelled = asyncio.create_task(ask([1, 2]))
     patient = asyncio.create_task(ask([2, 1]))
-    await asyncio.sleep(0.01)  # both wait on the batch, which waits on `release`
+    await squares.called.wait()  # both wait on the batch, which waits on `release`
     cancelled.cancel()
     squares.release.set()
     assert await patient == [4, 1]
@@ -126,7 +132,7 @@ async def test_a_key_cleared_while_loading_still_answers_its_callers() -> None:
     squares.release.clear()
     loader = BatchLoader(squares.load)
     waiting = loader.load(3)
-    await asyncio.sleep(0.01)
+    await squares.called.wait()
     loader.clear(3)
     squares.release.set()
     assert await waiting == 9
@@ -137,3 +143,32 @@ async def test_a_key_cleared_while_loading_still_answers_its_callers() -> None:
 async def test_load_needs_a_key() -> None:
     with pytest.raises(TypeError, match="must be called with a value"):
         BatchLoader(Squares().load).load(None)  # type: ignore[arg-type]
+
+
+async def script(loader: Any) -> list[Any]:
+    """Loads, cached keys, errors, priming and clearing; what each step answered."""
+    answers: list[Any] = []
+
+    async def ask(future: Any) -> None:
+        try:
+            answers.append(await future)
+        except Exception as error:
+            answers.append(f"{type(error).__name__}: {error}")
+
+    await ask(loader.load_many([3, 1, 3]))
+    await ask(loader.load(-2))
+    await ask(loader.load_many([1, 4, -2]))
+    loader.prime(10, 0)
+    await ask(loader.load_many([10, 5]))
+    loader.clear(10)
+    await ask(loader.load(10))
+    loader.clear_all()
+    await ask(loader.load_many([1, 2]))
+    return answers
+
+
+async def test_it_answers_and_reads_as_aiodataloaders_data_loader() -> None:
+    ours, theirs = Squares(), Squares()
+    assert await script(BatchLoader(ours.load)) == await script(DataLoader(theirs.load))
+    assert ours.batches == theirs.batches
+    assert ours.batches == [[3, 1], [-2], [4], [5], [10], [1, 2]]

@@ -5,7 +5,7 @@ import pytest
 from graphql.execution import executor
 from graphql.execution.collect_fields import collect_fields, collect_subfields
 
-from blog_graphql import planned_execution
+from blog_graphql.engine import planned_execution
 from tests.conftest import graphql
 from tests.performance.world import bench_queries, build_world
 

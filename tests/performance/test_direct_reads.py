@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import Enum, event, func, literal, select
 from sqlalchemy.pool import QueuePool
 
-from blog_graphql.db import Database
-from blog_graphql.direct_reads import IDLE_KEPT, compile_direct
+from blog_graphql.db.database import Database
+from blog_graphql.db.direct_reads import IDLE_KEPT, compile_direct
 from blog_graphql.posts.models import Post
 from tests.conftest import requires_postgres
 from tests.factories import auth_headers, create_post, create_user

@@ -14,7 +14,7 @@ from prometheus_client import REGISTRY
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from blog_graphql.app import create_app
-from blog_graphql.execution import FastExecutionContext
+from blog_graphql.engine.execution import FastExecutionContext
 from blog_graphql.schema import build_schema
 from tests.conftest import graphql
 from tests.factories import auth_headers
@@ -74,16 +74,22 @@ def planned_fallbacks() -> float:
     return REGISTRY.get_sample_value("blog_graphql_planned_execution_fallbacks_total") or 0.0
 
 
+def planned_queries() -> float:
+    return REGISTRY.get_sample_value("blog_graphql_planned_queries_total") or 0.0
+
+
 @pytest.mark.parametrize("viewer", VIEWERS)
 async def test_the_bench_queries_take_the_planned_path(client, db, settings, viewer):
     world = await build_world(db)
     users = {"reader": world.readers[1], "writer": world.writer, "admin": world.admin}
     headers = await auth_headers(db, settings, users[viewer]) if viewer in users else None
-    before = planned_fallbacks()
+    before, planned_before = planned_fallbacks(), planned_queries()
     for name, query in bench_queries().items():
         body = await graphql(client, query, world.variables(), headers=headers)
         assert "errors" not in body and body["data"], name
     assert planned_fallbacks() == before
+    # Each answered by the planned executor: an engine quietly switched off fails here.
+    assert planned_queries() == planned_before + len(bench_queries())
 
 
 async def test_a_query_with_an_error_runs_again_on_the_standard_executor(client, db):

@@ -10,9 +10,9 @@ from blog_graphql.accounts.models import User
 from blog_graphql.comments import service as comments_service
 from blog_graphql.comments.events import NO_EVENTS
 from blog_graphql.comments.models import Comment
-from blog_graphql.db import Database
-from blog_graphql.ids import encode_id
+from blog_graphql.db.database import Database
 from blog_graphql.posts.models import Post
+from blog_graphql.relay.ids import encode_id
 from tests.factories import create_comment, create_post, create_user
 
 BENCH_QUERIES = Path(__file__).parents[2] / "bench" / "queries"

@@ -1,0 +1,1 @@
+"""Configuration: settings from the environment, their notations, and their reference table."""

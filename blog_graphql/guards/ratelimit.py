@@ -1,0 +1,202 @@
+"""Rate limits per client, per user and per sensitive root field, counted per operation.
+
+Budgets live in `limits` storage: Redis when REDIS_URL is set (shared by every instance),
+process memory otherwise. Every operation costs one from its client address's budget and,
+when signed in, one from its user's; each occurrence of a watched root field (`login`,
+`addComment`, ...) costs one from that field's budget, so aliases cannot multiply tries.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections import Counter
+from collections.abc import AsyncIterator, Collection, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, cast
+
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    InlineFragmentNode,
+    SelectionSetNode,
+    get_operation_ast,
+)
+from limits import RateLimitItem
+from limits.aio.storage import MemoryStorage, RedisStorage, Storage
+from limits.aio.strategies import MovingWindowRateLimiter
+from redis.asyncio import ConnectionPool
+from starlette.requests import HTTPConnection
+from strawberry.extensions import SchemaExtension
+
+from blog_graphql.config.setting_types import parse_field_rate_limits, parse_rate_limit
+from blog_graphql.config.settings import Settings
+from blog_graphql.errors import RateLimited
+from blog_graphql.guards.client import UNKNOWN, address_of
+
+logger = logging.getLogger("blog_graphql.ratelimit")
+KEY_PREFIX = "blog_graphql:rate"
+REDIS_TIMEOUT_SECONDS = 1.0
+
+
+@dataclass
+class RateLimiter:
+    """Named budgets over one storage; `check` answers the seconds to wait, or None."""
+
+    storage: Storage
+    per_client: list[RateLimitItem]
+    per_user: list[RateLimitItem]
+    per_field: dict[str, list[RateLimitItem]]
+    pool: ConnectionPool | None = None
+    strategy: MovingWindowRateLimiter = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.strategy = MovingWindowRateLimiter(self.storage)
+
+    @classmethod
+    def from_settings(cls, settings: Settings, key_prefix: str = KEY_PREFIX) -> RateLimiter:
+        storage: Storage
+        pool = None
+        if settings.redis_url:
+            pool = ConnectionPool.from_url(
+                settings.redis_url,
+                socket_timeout=REDIS_TIMEOUT_SECONDS,
+                socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
+            )
+            storage = RedisStorage(
+                "async+redis://",
+                implementation="redispy",
+                key_prefix=key_prefix,
+                connection_pool=cast(Any, pool),  # passed through to redis-py
+            )
+        else:
+            storage = MemoryStorage()
+        return cls(
+            storage=storage,
+            per_client=parse_rate_limit(settings.rate_limit_client),
+            per_user=parse_rate_limit(settings.rate_limit_user),
+            per_field=parse_field_rate_limits(settings.rate_limit_fields),
+            pool=pool,
+        )
+
+    @property
+    def watched_fields(self) -> Collection[str]:
+        return self.per_field.keys()
+
+    async def check_operation(self, client: str, user: str | None) -> int | None:
+        """One operation from `client` (and `user`, when signed in)."""
+        wait = await self._spend(self.per_client, ("client", client))
+        if wait is None and user is not None:
+            wait = await self._spend(self.per_user, ("user", user))
+        return wait
+
+    async def check_fields(self, counts: Mapping[str, int], identity: str) -> int | None:
+        """`counts[name]` occurrences of each watched root field, for one identity."""
+        for name, count in counts.items():
+            wait = await self._spend(self.per_field.get(name, []), ("field", name, identity), count)
+            if wait is not None:
+                return wait
+        return None
+
+    async def _spend(
+        self, items: Sequence[RateLimitItem], key: tuple[str, ...], cost: int = 1
+    ) -> int | None:
+        try:
+            for item in items:
+                if not await self.strategy.hit(item, *key, cost=cost):
+                    return await self._wait(item, key)
+        except Exception as error:  # a budget store that is down must not take the API down
+            logger.warning("rate limits unavailable, allowing: %s", type(error).__name__)
+        return None
+
+    async def _wait(self, item: RateLimitItem, key: tuple[str, ...]) -> int:
+        stats = await self.strategy.get_window_stats(item, *key)
+        return max(1, math.ceil(stats.reset_time - time.time()))
+
+    async def close(self) -> None:
+        timer = getattr(self.storage, "timer", None)
+        if timer is not None:
+            timer.cancel()  # MemoryStorage's expiry task would outlive the event loop
+        if self.pool is not None:
+            await self.pool.aclose()
+
+
+def root_field_counts(
+    document: DocumentNode, operation_name: str | None, watched: Collection[str]
+) -> Counter[str]:
+    """How often each watched field is asked for at the root, aliases and fragments included."""
+    counts: Counter[str] = Counter()
+    operation = get_operation_ast(document, operation_name)
+    if operation is None or not watched:
+        return counts
+    fragments = {
+        definition.name.value: definition
+        for definition in document.definitions
+        if isinstance(definition, FragmentDefinitionNode)
+    }
+    pending: list[tuple[SelectionSetNode, frozenset[str]]] = [
+        (operation.selection_set, frozenset())
+    ]
+    while pending:
+        selection_set, spread = pending.pop()
+        for selection in selection_set.selections:
+            if isinstance(selection, FieldNode) and selection.name.value in watched:
+                counts[selection.name.value] += 1
+            elif isinstance(selection, InlineFragmentNode):
+                pending.append((selection.selection_set, spread))
+            elif isinstance(selection, FragmentSpreadNode):
+                name = selection.name.value
+                if name in fragments and name not in spread:  # cycles: a validation error
+                    pending.append((fragments[name].selection_set, spread | {name}))
+    return counts
+
+
+def viewer_key(context: object) -> str | None:
+    """The signed-in user's id (`context.viewer`, a user row or an id), None when anonymous."""
+    viewer = getattr(context, "viewer", None)
+    if viewer is None:
+        return None
+    return str(getattr(viewer, "id", viewer))
+
+
+def client_key(context: object) -> str:
+    request = getattr(context, "request", None)
+    return address_of(request) if isinstance(request, HTTPConnection) else UNKNOWN
+
+
+class RateLimit(SchemaExtension):
+    """Spends the budgets of each operation; refuses it with RATE_LIMITED once one is empty."""
+
+    def __init__(self, *, limiter: RateLimiter) -> None:
+        self.limiter = limiter
+        self.refusal: int | None = None
+
+    async def on_operation(self) -> AsyncIterator[None]:
+        context = self.execution_context.context
+        self.refusal = await self.limiter.check_operation(client_key(context), viewer_key(context))
+        yield
+
+    async def on_validate(self) -> AsyncIterator[None]:
+        context = self.execution_context
+        if self.refusal is not None and context.pre_execution_errors is None:
+            # Set before validation: Strawberry skips it and answers this error alone.
+            context.pre_execution_errors = [RateLimited(self.refusal).as_graphql_error()]
+        yield
+
+    async def on_execute(self) -> AsyncIterator[None]:
+        # Only operations that passed validation and the query limits spend field budgets.
+        context = self.execution_context
+        document = context.graphql_document
+        if document is not None:
+            counts = root_field_counts(
+                document, context.operation_name, self.limiter.watched_fields
+            )
+            user = viewer_key(context.context)
+            identity = f"user:{user}" if user else f"client:{client_key(context.context)}"
+            wait = await self.limiter.check_fields(counts, identity) if counts else None
+            if wait is not None:
+                raise RateLimited(wait)  # Strawberry answers it as a pre-execution error
+        yield

@@ -1,0 +1,1 @@
+"""Logs, metrics, traces and redaction; `wiring` plugs them into the app and the database."""

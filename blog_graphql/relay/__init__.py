@@ -1,0 +1,1 @@
+"""Relay plumbing every domain shares: global ids, the `Node` interface, cursor connections."""

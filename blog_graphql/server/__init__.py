@@ -1,0 +1,1 @@
+"""A serving process: the app factory uvicorn's workers call, GC tuning, graceful shutdown."""
