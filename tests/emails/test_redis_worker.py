@@ -19,6 +19,7 @@ from tests.live_server import clean_environment
 from tests.live_worker import live_worker
 from tests.smtp import PERMANENT_REPLY
 from tests.tcp_proxy import tcp_proxy
+from tests.waiting import eventually
 
 pytestmark = requires_redis
 WAIT_SECONDS = 30.0
@@ -139,11 +140,9 @@ async def test_a_second_sigterm_ends_every_worker_process(worker_env, tmp_path):
         worker.terminate_every_process()  # and again: now "stop at once"
 
         assert await asyncio.to_thread(worker.wait) in (0, 1)
-        for _ in range(int(WAIT_SECONDS / 0.05)):
-            if worker.group_is_gone():
-                break
-            await asyncio.sleep(0.05)
-        assert worker.group_is_gone(), "a worker process outlived its parent"
+        await eventually(
+            worker.group_is_gone, within=WAIT_SECONDS, what="every worker process ending"
+        )
 
 
 async def test_a_permanent_failure_is_dead_lettered_listed_and_retried(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import httpx
@@ -12,6 +11,7 @@ from blog_graphql.posts.models import Post
 from blog_graphql.relay.ids import encode_id
 from tests.live.clients import GraphQLSocket
 from tests.live_server import LiveServer
+from tests.waiting import eventually
 
 COMMENT_ADDED = (
     "subscription($post: ID!) "
@@ -37,7 +37,7 @@ MODERATE_COMMENT = (
     "{ moderateComment(id: $id, approved: $approved) { id } }"
 )
 # Long enough for a loaded CI machine, short enough to fail instead of hang.
-LISTENING_ATTEMPTS = 400
+LISTENING_SECONDS = 20.0
 
 
 def post_id(post: Post) -> str:
@@ -73,19 +73,20 @@ def add_comment(
 
 
 async def listening(
-    server: LiveServer, channel: str, count: int, attempts: int = LISTENING_ATTEMPTS
+    server: LiveServer, channel: str, count: int, within: float = LISTENING_SECONDS
 ) -> None:
     """Wait until `count` subscribers of `channel` on `server` will hear what comes next."""
     query = "query($c: String!) { listening(channel: $c) }"
     async with httpx.AsyncClient(timeout=30) as http:
-        for _ in range(attempts):
-            response = await http.post(
-                f"{server.url}/graphql", json={"query": query, "variables": {"c": channel}}
-            )
-            if response.json()["data"]["listening"] >= count:
-                return
-            await asyncio.sleep(0.05)
-    raise AssertionError(f"fewer than {count} subscribers ever listened to {channel}")
+
+        async def enough() -> bool:
+            body = {"query": query, "variables": {"c": channel}}
+            response = await http.post(f"{server.url}/graphql", json=body)
+            return bool(response.json()["data"]["listening"] >= count)
+
+        await eventually(
+            enough, within=within, interval=0.05, what=f"{count} subscribers of {channel}"
+        )
 
 
 async def watch_post(

@@ -12,6 +12,7 @@ from blog_graphql.live.hub import LiveHub
 from blog_graphql.live.pubsub import InProcessBroker, PubSub
 from blog_graphql.live.sockets import LiveSockets
 from tests.factories import create_comment, create_post, create_user
+from tests.waiting import eventually
 
 
 def in_process_feed(db) -> tuple[CommentFeed, PubSub]:
@@ -23,11 +24,10 @@ def in_process_feed(db) -> tuple[CommentFeed, PubSub]:
 async def first_changes(pubsub: PubSub, streams, channel: str):
     """Start every stream; once all listen, the tasks that await their first change."""
     firsts = [asyncio.create_task(anext(stream)) for stream in streams]
-    for _ in range(500):
-        if pubsub.listening(channel) == len(firsts):
-            return firsts
-        await asyncio.sleep(0.01)
-    raise AssertionError("the subscribers never all listened")
+    await eventually(
+        lambda: pubsub.listening(channel) == len(firsts), what="every subscriber listening"
+    )
+    return firsts
 
 
 async def test_a_thousand_subscribers_of_one_post_cost_one_load_per_event(db, sql_log):

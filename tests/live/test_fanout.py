@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 
 import pytest
@@ -15,6 +14,7 @@ from tests.live.clients import PROTOCOLS, graphql_socket, subscribe_echo
 from tests.live.comments import COMMENT_ADDED, add_comment, listening, post_id, watch_post
 from tests.live.conftest import publish
 from tests.live.redis_server import private_redis
+from tests.waiting import eventually
 
 pytestmark = requires_redis
 
@@ -26,15 +26,6 @@ def subscriptions_in_redis(url: str, channel: str) -> int:
         return int(client.pubsub_numsub(channel)[0][1])
     finally:
         client.close()
-
-
-async def eventually(check, expected, attempts: int = 200):
-    """Poll `check()` until it returns `expected` (an observable count, not a clock)."""
-    for _ in range(attempts):
-        if (value := check()) == expected:
-            return value
-        await asyncio.sleep(0.05)
-    return check()
 
 
 @pytest.mark.parametrize("protocol", PROTOCOLS)
@@ -75,7 +66,9 @@ async def test_one_redis_subscription_per_instance_and_channel_whatever_the_subs
             await subscribe_echo(a2, "1", "busy")
             await subscribe_echo(b1, "1", "busy")
             while_open = subscriptions_in_redis(redis_url, channel)
-        after_close = await eventually(lambda: subscriptions_in_redis(redis_url, channel), 0)
+        after_close = await eventually(
+            lambda: subscriptions_in_redis(redis_url, channel) == 0, what="Redis unsubscribed"
+        ) and subscriptions_in_redis(redis_url, channel)
     assert while_open == 2  # five subscribers, two instances
     assert after_close == 0  # the last local subscriber leaving unsubscribes
 
@@ -119,7 +112,7 @@ async def subscribe_once_redis_is_back(stack, server, protocol, post, attempts=2
         await socket.init()
         await socket.subscribe("1", COMMENT_ADDED, post=post_id(post))
         try:
-            await listening(server, post_channel(post.id), 1, attempts=60)
+            await listening(server, post_channel(post.id), 1, within=3.0)
             return socket
         except AssertionError:
             assert await socket.close_code() == 1012

@@ -13,6 +13,7 @@ from blog_graphql.live.pubsub import InProcessBroker, PubSub
 from blog_graphql.live.redis_broker import RedisBroker
 from tests.conftest import requires_redis
 from tests.live.redis_server import PrivateRedis
+from tests.waiting import eventually
 
 
 def in_process_hub(queue_size: int = 4) -> PubSub:
@@ -93,7 +94,7 @@ async def test_a_killed_redis_connection_interrupts_subscribers_then_reconnects(
     try:
         async with hub.subscribe("c", recorder(drops)):
             await kill_listener(inspector, f"{prefix}home")
-            await wait_until(lambda: drops == [closecodes.STREAM_INTERRUPTED])
+            await eventually(lambda: drops == [closecodes.STREAM_INTERRUPTED])
         async with hub.subscribe("c", recorder(drops)) as again:
             await hub.publish("c", {"n": 2})
             assert await anext(again) == {"n": 2}
@@ -112,20 +113,11 @@ async def kill_listener(inspector: aioredis.Redis, home_channel: str) -> None:
 
 
 async def wait_for_numsub(inspector: aioredis.Redis, channel: str, expected: int) -> int:
-    for _ in range(200):
-        count = int((await inspector.pubsub_numsub(channel))[0][1])
-        if count == expected:
-            return count
-        await asyncio.sleep(0.01)
-    return count
+    async def numsub_is_expected() -> bool:
+        return int((await inspector.pubsub_numsub(channel))[0][1]) == expected
 
-
-async def wait_until(check, attempts: int = 500) -> None:
-    for _ in range(attempts):
-        if check():
-            return
-        await asyncio.sleep(0.01)
-    pytest.fail("condition never became true")
+    await eventually(numsub_is_expected, what=f"{expected} Redis subscribers of {channel}")
+    return expected
 
 
 async def test_a_failed_join_is_retried_by_the_next_subscriber(tmp_path):

@@ -3,7 +3,6 @@
 PostgreSQL and Redis are reached through TCP proxies the test takes down and brings back.
 """
 
-import asyncio
 from collections.abc import AsyncIterator
 from urllib.parse import urlsplit
 
@@ -14,6 +13,7 @@ from blog_graphql.app import create_app
 from blog_graphql.state import AppState
 from tests.conftest import TEST_DATABASE_URL, TEST_REDIS_URL, requires_postgres, requires_redis
 from tests.tcp_proxy import TcpProxy, tcp_proxy
+from tests.waiting import eventually
 
 pytestmark = [requires_postgres, requires_redis]
 
@@ -47,13 +47,13 @@ async def readiness(client: httpx.AsyncClient) -> tuple[int, object]:
     return response.status_code, response.json()
 
 
-async def recovers(client: httpx.AsyncClient, attempts: int = 100) -> bool:
+async def recovers(client: httpx.AsyncClient) -> bool:
     """Ready again without anyone's help (a stale pooled connection may fail one probe)."""
-    for _ in range(attempts):
-        if (await readiness(client))[0] == 200:
-            return True
-        await asyncio.sleep(0.1)
-    return False
+
+    async def ready() -> bool:
+        return (await readiness(client))[0] == 200
+
+    return bool(await eventually(ready, interval=0.1, what="readiness after the outage"))
 
 
 async def test_readyz_names_the_database_while_it_is_down_and_recovers(proxied):

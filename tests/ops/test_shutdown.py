@@ -23,6 +23,7 @@ from blog_graphql.relay.ids import encode_id
 from tests.emails.stand_in import outbox_rows, sign_up, wait_for_statuses
 from tests.factories import create_post, create_user
 from tests.live_server import LiveServer, clean_environment, live_server
+from tests.waiting import eventually
 
 EMAILS = 20
 CLIENTS = 6
@@ -204,11 +205,11 @@ async def test_sigterm_loses_no_email_the_in_process_worker_had_or_had_yet_to_se
             for name in names[:-2]:
                 assert await register(http, name)  # its welcome email is queued
         await asyncio.to_thread(hold.wait_until_started)
-        assert await eventually(lambda: queued_count(db), at_least=EMAILS - 2)
+        assert await reaches(lambda: queued_count(db), at_least=EMAILS - 2)
 
         server.process.send_signal(signal.SIGTERM)  # one email in flight, the rest queued
         # Held until HTTP is drained and the app shuts down, its worker with it.
-        assert await eventually(lambda: shutting_down(server), at_least=1)
+        assert await reaches(lambda: shutting_down(server), at_least=1)
         hold.release()
         assert await asyncio.to_thread(server.process.wait, 60) is not None
         logs = server.logs()
@@ -244,9 +245,8 @@ async def shutting_down(server: LiveServer) -> int:
     return int("Waiting for application shutdown" in server.logs())
 
 
-async def eventually(count, at_least: int, attempts: int = 600) -> bool:
-    for _ in range(attempts):
-        if await count() >= at_least:
-            return True
-        await asyncio.sleep(0.05)
-    return False
+async def reaches(count, at_least: int) -> bool:
+    async def enough() -> bool:
+        return bool(await count() >= at_least)
+
+    return bool(await eventually(enough, within=30, what=f"a count of {at_least}"))

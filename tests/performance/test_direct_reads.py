@@ -9,7 +9,7 @@ import asyncio
 from typing import Any
 
 import pytest
-from sqlalchemy import Enum, event, func, literal, select
+from sqlalchemy import Enum, event, func, literal, select, text
 from sqlalchemy.pool import QueuePool
 
 from blog_graphql.db.database import Database
@@ -19,6 +19,7 @@ from tests.conftest import requires_postgres
 from tests.factories import auth_headers, create_post, create_user
 from tests.performance.documents import documents
 from tests.performance.world import build_world
+from tests.waiting import eventually
 
 pytestmark = requires_postgres
 VIEWERS = ["anonymous", "reader", "admin"]
@@ -86,6 +87,17 @@ async def test_a_statement_the_server_refuses_leaves_the_connection_in_the_pool(
     assert (await db.read(select(literal(7)), {}))[0][0] == 7
 
 
+async def sleeping_backends(db: Database) -> int:
+    """Server processes running a `pg_sleep` statement other than this query."""
+    async with db.transaction() as session:
+        found = await session.scalar(
+            select(func.count())
+            .where(text("query LIKE '%pg_sleep%' AND state = 'active' AND pid <> pg_backend_pid()"))
+            .select_from(text("pg_stat_activity"))
+        )
+    return int(found or 0)
+
+
 async def test_a_read_cancelled_mid_statement_gives_its_connection_up(db: Database):
     statement = select(func.pg_sleep(0.3), literal(1))
     pool, direct = db.engine.sync_engine.pool, db.direct_reads
@@ -94,7 +106,7 @@ async def test_a_read_cancelled_mid_statement_gives_its_connection_up(db: Databa
     await direct.release()
     runs = direct.runs
     reading = asyncio.create_task(db.read(statement, {}))
-    await asyncio.sleep(0.1)
+    await eventually(lambda: sleeping_backends(db), what="the statement reaching the server")
     reading.cancel()
     with pytest.raises(asyncio.CancelledError):
         await reading
