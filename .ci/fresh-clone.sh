@@ -47,10 +47,12 @@ trap stop EXIT
 started="$(date +%s.%N)"
 git clone -q "$repo" "$workdir/clone"
 git -C "$workdir/clone" checkout -q "$(git -C "$repo" rev-parse HEAD)"
-# Its own process group (setsid), so the whole tree (uv, then the server) stops together.
+# The machine's environment (its CA bundle, say) with the stock PATH and none of the
+# project's settings. Its own process group (setsid), so uv and the server stop together.
 (
   cd "$workdir/clone"
-  exec env -i HOME="$HOME" PATH="$stock_path" LANG=C.UTF-8 setsid ./dev serve --port "$port"
+  exec env -u VIRTUAL_ENV -u UV -u PYTHONPATH -u DATABASE_URL -u REDIS_URL -u ENVIRONMENT \
+    PATH="$stock_path" setsid ./dev serve --port "$port"
 ) >"$workdir/serve.log" 2>&1 &
 server=$!
 
