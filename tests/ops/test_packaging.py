@@ -37,7 +37,7 @@ def wheel(tmp_path_factory) -> Path:
         capture_output=True,
     )
     (built,) = out.glob("blog_graphql-*.whl")
-    return built
+    return Path(built)
 
 
 def tracked_migrations() -> set[str]:
