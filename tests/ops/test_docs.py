@@ -3,6 +3,7 @@
 Also the README's promise of two set-up commands, and the `./dev` script they run.
 """
 
+import json
 import re
 import subprocess
 from pathlib import Path
@@ -171,3 +172,59 @@ def test_dev_serve_leaves_the_developer_tools_out():
     script = (ROOT / "dev").read_text()
     assert 'exec "$uv" run --frozen --no-dev blog-graphql serve "$@"' in script
     assert 'exec "$uv" run --frozen pytest "$@"' in script
+
+
+# --- the Apollo Client and urql recipes compile ---------------------------------------
+
+TS_CHECK = Path(__file__).parent / "docs_ts"
+TS_FENCE = re.compile(r"^```(ts|tsx)\n(.*?)^```", re.MULTILINE | re.DOTALL)
+# A block that other blocks import opens with its file name: `// auth.ts`.
+FILE_NAME = re.compile(r"\A// (\w+\.tsx?)\n")
+
+
+def write_recipe_modules(page: Path, folder: Path) -> list[Path]:
+    folder.mkdir(parents=True)
+    written = []
+    for number, (language, code) in enumerate(TS_FENCE.findall(page.read_text())):
+        named = FILE_NAME.match(code)
+        path = folder / (named[1] if named else f"block{number}.{language}")
+        path.write_text(code)
+        written.append(path)
+    return written
+
+
+@pytest.mark.parametrize("recipe", ["apollo.md", "urql.md"])
+def test_the_client_recipes_type_check_against_their_libraries(recipe, tmp_path):
+    """tsc over every TypeScript block, with the libraries of docs_ts/package-lock.json."""
+    tsc = TS_CHECK / "node_modules" / ".bin" / "tsc"
+    assert tsc.exists(), "run `npm ci` in tests/ops/docs_ts (.ci/run does)"
+    modules = write_recipe_modules(ROOT / "docs" / "clients" / recipe, tmp_path / "recipes")
+    assert len(modules) >= 4
+    (tmp_path / "node_modules").symlink_to(TS_CHECK / "node_modules")
+    config = {
+        "extends": str(TS_CHECK / "tsconfig.json"),
+        "include": [str(TS_CHECK / "env.d.ts"), "recipes/*"],
+    }
+    (tmp_path / "tsconfig.json").write_text(json.dumps(config))
+    result = subprocess.run(
+        [str(tsc), "-p", str(tmp_path)], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_type_check_does_catch_a_wrong_library_call(tmp_path):
+    (tmp_path / "recipes").mkdir()
+    (tmp_path / "recipes" / "wrong.ts").write_text(
+        'import { createClient } from "urql";\ncreateClient({ uri: "/graphql" });\n'
+    )
+    (tmp_path / "node_modules").symlink_to(TS_CHECK / "node_modules")
+    config = {"extends": str(TS_CHECK / "tsconfig.json"), "include": ["recipes/*"]}
+    (tmp_path / "tsconfig.json").write_text(json.dumps(config))
+    result = subprocess.run(
+        [str(TS_CHECK / "node_modules" / ".bin" / "tsc"), "-p", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode != 0
+    assert "'uri' does not exist" in result.stdout
