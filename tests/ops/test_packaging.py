@@ -110,3 +110,9 @@ def test_serving_needs_none_of_the_developer_tools():
     pinned = {line.split("==")[0] for line in runtime.splitlines() if "==" in line}
     assert "uvicorn" in pinned
     assert not pinned & set(DEV_TOOLS)
+
+
+def test_the_image_installs_none_of_the_developer_tools():
+    syncs = [line for line in (ROOT / "Dockerfile").read_text().splitlines() if "uv sync" in line]
+    assert len(syncs) == 2
+    assert all("--no-dev" in line and "--frozen" in line for line in syncs)
