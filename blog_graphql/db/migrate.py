@@ -9,12 +9,26 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
+import blog_graphql
+
+PACKAGE_DIR = Path(blog_graphql.__file__).resolve().parent
+
+
+def find_migrations_dir(package_dir: Path = PACKAGE_DIR) -> Path:
+    """The wheel's copy inside the package, else the checkout's top-level `migrations/`.
+
+    An installed wheel (pip, pipx, `uv tool install`) has no top-level folder beside the
+    package, only the copy the build puts into it (pyproject.toml, `force-include`).
+    """
+    for candidate in (package_dir / "migrations", package_dir.parent / "migrations"):
+        if (candidate / "env.py").is_file():
+            return candidate
+    raise FileNotFoundError(f"no Alembic migrations in or beside {package_dir}")
 
 
 def alembic_config(url: str | None = None) -> Config:
     config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.set_main_option("script_location", str(find_migrations_dir()))
     if url:
         config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     return config

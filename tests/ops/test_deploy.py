@@ -6,6 +6,7 @@ settings); the Dockerfile goes through hadolint. `.ci/run` also runs the Caddy p
 in front of two real instances (tests/ops/check_proxy.py).
 """
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -97,3 +98,127 @@ def test_the_image_health_check_asks_the_port_every_role_serves():
     for name, spec in app_services().items():
         if spec["command"][0] == "serve":
             assert spec["command"][-2:] == ["--port", "8000"], name
+
+
+# --- the compose file as `docker compose config` would render it --------------------
+# Docker is not installed here, so this follows the Compose Specification's rules:
+# `${VAR}`, `${VAR:-default}` and `${VAR:?error}` take their value from the shell or
+# `.env`; an `environment` entry with no value is passed through from there, or left
+# unset in the container.
+
+VARIABLE = re.compile(r"\$\{(?P<name>\w+)(?::(?P<op>[-?])(?P<arg>[^}]*))?\}")
+
+
+def interpolate(text: str, dotenv: dict[str, str]) -> str:
+    def value(match: re.Match[str]) -> str:
+        found = dotenv.get(match["name"], "")
+        if found or match["op"] is None:
+            return found
+        if match["op"] == "?":
+            raise ValueError(match["arg"])
+        return match["arg"]
+
+    return VARIABLE.sub(value, text)
+
+
+def rendered_environment(service: str, dotenv: dict[str, str]) -> dict[str, str]:
+    environment = compose()["services"][service]["environment"]
+    rendered = {}
+    for name, raw in environment.items():
+        if raw is None:
+            if name in dotenv:
+                rendered[name] = dotenv[name]
+        else:
+            rendered[name] = interpolate(str(raw), dotenv)
+    return rendered
+
+
+def settings_of(service: str, dotenv: dict[str, str]) -> Settings:
+    # The container's environment alone: validated as is, with no .env file and nothing
+    # from this process's environment.
+    environment = rendered_environment(service, dotenv)
+    return Settings.model_validate({name.lower(): value for name, value in environment.items()})
+
+
+def published_ports(service: str, dotenv: dict[str, str]) -> list[str]:
+    spec = compose()["services"][service]
+    return [interpolate(str(port), dotenv) for port in spec.get("ports", [])]
+
+
+SECRET_ONLY = {"SECRET_KEY": "k" * 64}
+
+
+def test_every_helper_port_is_published_on_loopback_only():
+    services = compose()["services"]
+    helpers = [name for name, spec in services.items() if spec.get("ports") and name != "proxy"]
+    assert {"mailpit", "api-dev"} <= set(helpers)
+    for name in helpers:
+        for port in published_ports(name, SECRET_ONLY):
+            assert port.startswith("127.0.0.1:"), (name, port)
+    assert published_ports("mailpit", SECRET_ONLY) == ["127.0.0.1:8025:8025"]
+    assert published_ports("mailpit", {"MAILPIT_PORT": "9025"}) == ["127.0.0.1:9025:8025"]
+    # The proxy is the stack's front door; nothing else is reachable from outside.
+    assert published_ports("proxy", SECRET_ONLY) == ["8080:80"]
+    for name in ("postgres", "redis", "api-1", "api-2", "worker", "migrate"):
+        assert "ports" not in services[name], name
+
+
+def test_the_development_profile_serves_graphiql_and_introspection_on_loopback():
+    services = compose()["services"]
+    assert services["api-dev"]["profiles"] == ["development"]
+    # A plain `docker compose up` starts exactly what it did: only api-dev is in a profile.
+    assert [name for name, spec in services.items() if "profiles" in spec] == ["api-dev"]
+    assert published_ports("api-dev", SECRET_ONLY) == ["127.0.0.1:8000:8000"]
+    dev = settings_of("api-dev", SECRET_ONLY)
+    assert dev.environment == "development"
+    assert dev.graphiql_enabled and dev.introspection_enabled
+    # Same database, Redis and mail as the production instances.
+    assert dev.database_url == settings_of("api-1", SECRET_ONLY).database_url
+    assert dev.redis_url == "redis://redis:6379/0"
+    production = settings_of("api-1", SECRET_ONLY)
+    assert production.is_production
+    assert not production.graphiql_enabled and not production.introspection_enabled
+
+
+def test_without_an_env_file_the_stack_keeps_the_apps_defaults():
+    for service in ("api-1", "api-2", "worker", "migrate", "api-dev"):
+        settings = settings_of(service, SECRET_ONLY)
+        assert settings.smtp_host == "mailpit" and settings.smtp_port == 1025, service
+        assert settings.smtp_user is None and not settings.smtp_tls
+        assert settings.comment_moderation == "post"
+        assert settings.rate_limit_enabled
+        assert settings.rate_limit_fields == Settings.model_fields["rate_limit_fields"].default
+    with pytest.raises(ValueError, match="set SECRET_KEY"):
+        rendered_environment("api-1", {})
+
+
+def test_smtp_moderation_cors_and_rate_limits_pass_through_from_dotenv():
+    dotenv = {
+        **SECRET_ONLY,
+        "SMTP_HOST": "smtp.example.com",
+        "SMTP_PORT": "465",
+        "SMTP_USER": "mailer",
+        "SMTP_PASSWORD": "s3cret",
+        "SMTP_TLS": "true",
+        "EMAILS_FROM": "Blog <blog@example.com>",
+        "COMMENT_MODERATION": "pre",
+        "CORS_ORIGINS": "https://app.example.com,https://admin.example.com",
+        "RATE_LIMIT_ENABLED": "false",
+        "RATE_LIMIT_CLIENT": "100/minute",
+        "RATE_LIMIT_USER": "50/minute",
+        "RATE_LIMIT_FIELDS": "login=5/minute",
+    }
+    for service in ("api-1", "api-2", "worker", "api-dev"):
+        settings = settings_of(service, dotenv)
+        assert (settings.smtp_host, settings.smtp_port) == ("smtp.example.com", 465), service
+        assert (settings.smtp_user, settings.smtp_tls) == ("mailer", True)
+        assert settings.smtp_password is not None
+        assert settings.emails_from == "Blog <blog@example.com>"
+        assert settings.comment_moderation == "pre"
+        assert settings.cors_origins == ["https://app.example.com", "https://admin.example.com"]
+        assert not settings.rate_limit_enabled
+        assert (settings.rate_limit_client, settings.rate_limit_user) == (
+            "100/minute",
+            "50/minute",
+        )
+        assert settings.rate_limit_fields == "login=5/minute"
