@@ -58,7 +58,9 @@ class HealthProbe:
                 self.stopped.wait(0.02)
 
 
-async def timed(http: httpx.AsyncClient, query: str, variables: dict[str, Any]) -> tuple:
+async def timed(
+    http: httpx.AsyncClient, query: str, variables: dict[str, Any]
+) -> tuple[Any, float]:
     started = time.perf_counter()
     response = await http.post("/graphql", json={"query": query, "variables": variables})
     return response.json(), time.perf_counter() - started
@@ -92,7 +94,9 @@ async def test_a_costly_post_is_written_and_renamed_quickly_while_healthz_answer
             await asyncio.to_thread(prober.join)
 
     assert created == {
-        "data": {"createPost": {"id": post_id, "title": "Heavy", "slug": "heavy", "published": True}}
+        "data": {
+            "createPost": {"id": post_id, "title": "Heavy", "slug": "heavy", "published": True}
+        }
     }
     assert renamed == {"data": {"updatePost": {"title": "Renamed"}}}
     assert found.json() == {"data": {"posts": {"edges": [{"node": {"title": "Renamed"}}]}}}
