@@ -18,6 +18,7 @@ from blog_graphql.document_cache import CacheDocuments, DocumentCache
 from blog_graphql.errors import MaskUnexpectedErrors
 from blog_graphql.execution import FastExecutionContext
 from blog_graphql.extension_hooks import PlannedHooksRunner, any_resolves
+from blog_graphql.guards.control_characters import RefuseControlCharacters
 from blog_graphql.observability import schema_extensions
 from blog_graphql.operation_context import OperationContext
 from blog_graphql.query_limits import MeasureCache, QueryLimiter, QueryLimits
@@ -108,6 +109,7 @@ def hardening_extensions(
         extensions.append(partial(RateLimit, limiter=rate_limiter))
     limits = QueryLimits.from_settings(settings)
     extensions.append(partial(QueryLimiter, limits=limits, measures=MeasureCache()))
+    extensions.append(RefuseControlCharacters)
     if not settings.introspection_enabled:
         extensions.append(DisableIntrospection)
     # Last: it reuses what the guards above let through, and never skips one of them.

@@ -1,0 +1,1 @@
+"""Guards every operation passes before it runs: limits, budgets, hostile values."""
