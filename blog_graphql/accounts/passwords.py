@@ -10,6 +10,7 @@ import bcrypt
 MIN_BYTES = 8
 MAX_BYTES = 72  # bcrypt's limit; longer input is refused, never truncated
 PASSWORD_RULES = "Use 8 to 72 bytes with an upper-case letter, a lower-case letter and a digit."
+WRONG_PASSWORD = "The current password is not correct."
 
 
 def password_problem(password: str) -> str | None:

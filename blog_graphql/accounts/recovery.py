@@ -5,17 +5,21 @@ from __future__ import annotations
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from blog_graphql.accounts import one_time_tokens, sessions
+from blog_graphql.accounts import mail_cap, one_time_tokens, sessions
 from blog_graphql.accounts.lockout import LoginLockout, account_key
 from blog_graphql.accounts.models import User
 from blog_graphql.accounts.one_time_tokens import RESET_PASSWORD, VERIFY_EMAIL
-from blog_graphql.accounts.passwords import hash_password, password_problem, verify_password
+from blog_graphql.accounts.passwords import (
+    WRONG_PASSWORD,
+    hash_password,
+    password_problem,
+    verify_password,
+)
 from blog_graphql.accounts.service import queue_verification
-from blog_graphql.accounts.validation import raise_problems
+from blog_graphql.accounts.validation import INVALID_EMAIL, normalized_email, raise_problems
 from blog_graphql.db.database import Database
 from blog_graphql.emails import outbox
-
-WRONG_PASSWORD = "The current password is not correct."
+from blog_graphql.errors import InvalidInput
 
 
 async def change_password(
@@ -45,16 +49,21 @@ async def change_password(
 async def request_password_reset(db: Database, *, email: str) -> None:
     """Email a reset link to an active account with this address; nothing otherwise.
 
-    The caller answers `true` either way. The email itself is sent by the worker from
-    the outbox, so the request never waits on SMTP for a real account.
+    The caller answers `true` either way, also when the address had its share of
+    account emails this hour. Only an address that is not one is BAD_USER_INPUT. The
+    email itself is sent by the worker from the outbox, so the request never waits on
+    SMTP for a real account.
     """
+    address = normalized_email(email)
+    if address is None:
+        raise InvalidInput({"email": INVALID_EMAIL})
     async with db.transaction() as session:
         user = await session.scalar(
             select(User).where(
-                func.lower(User.email) == func.lower(email.strip()), User.is_active.is_(True)
+                func.lower(User.email) == func.lower(address), User.is_active.is_(True)
             )
         )
-        if user is None:
+        if user is None or not await mail_cap.may_email(session, user.email):
             return
         token = one_time_tokens.issue_token(session, user_id=user.id, purpose=RESET_PASSWORD)
         outbox.queue_email(
@@ -103,7 +112,7 @@ async def request_email_verification(db: Database, *, user: User) -> None:
     if user.email_verified:
         return
     async with db.transaction() as session:
-        queue_verification(session, user, template="verify_email")
+        await queue_verification(session, user, template="verify_email")
 
 
 async def _set_password(

@@ -99,8 +99,9 @@ class AccountMutation:
     @strawberry.mutation(description="Change your profile.", permission_classes=[IsAuthenticated])
     async def update_me(self, info: Info, input: UpdateMeInput) -> User:
         row = await service.update_profile(
-            info.context.db, user=signed_in_user(info), changes=input.changes()
-        )
+            info.context.db, user=signed_in_user(info), changes=input.changes(),
+            current_password=input.current_password or None,
+        )  # fmt: skip
         return User.from_row(row)
 
     @strawberry.mutation(

@@ -8,24 +8,26 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from blog_graphql.accounts import one_time_tokens, sessions
+from blog_graphql.accounts import mail_cap, one_time_tokens, sessions
 from blog_graphql.accounts.models import User
-from blog_graphql.accounts.passwords import hash_password
+from blog_graphql.accounts.passwords import WRONG_PASSWORD, hash_password, verify_password
 from blog_graphql.accounts.validation import (
+    INVALID_EMAIL,
     MAX_BIO_LENGTH,
     MAX_FULL_NAME_LENGTH,
     check_new_account,
     clean_text,
-    email_problem,
+    normalized_email,
     raise_problems,
     text_problem,
 )
 from blog_graphql.db.database import Database
 from blog_graphql.emails import outbox
-from blog_graphql.errors import Conflict, Forbidden, NotFound
+from blog_graphql.errors import Conflict, Forbidden, InvalidInput, NotFound
 
 EMAIL_TAKEN = "This email is already taken."
 USERNAME_TAKEN = "This username is already taken."
+PASSWORD_NEEDED = "Enter your current password to change your email address."
 
 
 async def find_user_by_username(db: Database, username: str) -> User | None:
@@ -51,7 +53,8 @@ async def create_user(
 
     With `welcome` (registration), a welcome email carries the verification link.
     """
-    email, username = email.strip(), username.strip()
+    # Stored in email-validator's normal form; a bad address stays as given, for the check.
+    email, username = normalized_email(email) or email, username.strip()
     full_name, bio = clean_text(full_name), clean_text(bio)
     check_new_account(email, username, password, full_name, bio)
     # Hash before the duplicate check: a taken name answers CONFLICT (API.md says so)
@@ -66,14 +69,17 @@ async def create_user(
             session.add(user)
             await session.flush()
             if welcome:
-                queue_verification(session, user, template="welcome")
+                await queue_verification(session, user, template="welcome")
     except IntegrityError:  # the unique indexes decide, also between racing requests
         raise Conflict(await _taken_fields(db, email, username)) from None
     return user
 
 
-def queue_verification(session: AsyncSession, user: User, *, template: str) -> None:
-    """A fresh verification token, emailed to the user's address after commit."""
+async def queue_verification(session: AsyncSession, user: User, *, template: str) -> None:
+    """A fresh verification token, emailed to the user's address after commit (unless the
+    address had its share of account emails this hour: then, silently, nothing)."""
+    if not await mail_cap.may_email(session, user.email):
+        return
     token = one_time_tokens.issue_token(
         session, user_id=user.id, purpose=one_time_tokens.VERIFY_EMAIL
     )
@@ -97,26 +103,54 @@ async def _taken_fields(db: Database, email: str, username: str) -> dict[str, st
     return fields | ({"username": USERNAME_TAKEN} if usernames or not fields else {})
 
 
-async def update_profile(db: Database, *, user: User, changes: Mapping[str, str | None]) -> User:
-    """Change email, full name or bio (only the keys given); a new email is re-verified."""
+async def update_profile(
+    db: Database,
+    *,
+    user: User,
+    changes: Mapping[str, str | None],
+    current_password: str | None = None,
+) -> User:
+    """Change email, full name or bio (only the keys given).
+
+    A new email needs the current password (a stolen access token alone must not move
+    the account, and its password resets, to another mailbox); it is re-verified, and
+    the old address is told.
+    """
     values = _checked_profile(changes)
     if not values:
         return user
     new_email = values.get("email")
     email_changed = isinstance(new_email, str) and new_email.lower() != user.email.lower()
     if email_changed:
+        await _check_current_password(user, current_password)
         values["email_verified"] = False
     try:
         async with db.transaction() as session:
             updated = await _update_user(session, user.id, values)
             if email_changed:
-                await one_time_tokens.discard_tokens(
-                    session, user_id=user.id, purpose=one_time_tokens.VERIFY_EMAIL
-                )
-                queue_verification(session, updated, template="verify_email")
+                await _queue_email_change(session, updated, old_address=user.email)
     except IntegrityError:
         raise Conflict({"email": EMAIL_TAKEN}) from None
     return updated
+
+
+async def _check_current_password(user: User, current_password: str | None) -> None:
+    if current_password is None:
+        raise InvalidInput({"currentPassword": PASSWORD_NEEDED})
+    if not await verify_password(current_password, user.password_hash):
+        raise InvalidInput({"currentPassword": WRONG_PASSWORD})
+
+
+async def _queue_email_change(session: AsyncSession, user: User, *, old_address: str) -> None:
+    """A verification link to the new address, and a notice to the old one."""
+    await one_time_tokens.discard_tokens(
+        session, user_id=user.id, purpose=one_time_tokens.VERIFY_EMAIL
+    )
+    await queue_verification(session, user, template="verify_email")
+    if await mail_cap.may_email(session, old_address):
+        outbox.queue_email(
+            session, template="email_changed", to=old_address, context={"username": user.username}
+        )
 
 
 PROFILE_TEXT = (("fullName", "full_name", MAX_FULL_NAME_LENGTH), ("bio", "bio", MAX_BIO_LENGTH))
@@ -127,8 +161,8 @@ def _checked_profile(changes: Mapping[str, str | None]) -> dict[str, object]:
     values: dict[str, object] = {}
     problems: dict[str, str | None] = {}
     if "email" in changes:
-        email = (changes["email"] or "").strip()
-        values["email"], problems["email"] = email, email_problem(email)
+        email = normalized_email(changes["email"])
+        values["email"], problems["email"] = email, None if email else INVALID_EMAIL
     for field, column, limit in PROFILE_TEXT:
         if field in changes:
             text = clean_text(changes[field])

@@ -11,6 +11,7 @@ from blog_graphql.accounts.lockout import LoginLockout, account_key, unknown_nam
 from blog_graphql.accounts.models import User
 from blog_graphql.accounts.passwords import verify_password_or_dummy
 from blog_graphql.accounts.tokens import TokenPair, decode_token
+from blog_graphql.accounts.validation import normalized_email
 from blog_graphql.config.settings import Settings
 from blog_graphql.db.database import Database
 from blog_graphql.errors import RateLimited, Unauthenticated
@@ -36,6 +37,12 @@ class Client:
 async def find_by_login(db: Database, login: str) -> User | None:
     """The account named by `login`: an email if it has an '@' (usernames cannot)."""
     column = User.email if "@" in login else User.username
+    if column is User.email:
+        # Addresses are stored normalised; one that is not an address names no account.
+        address = normalized_email(login)
+        if address is None:
+            return None
+        login = address
     async with db.session() as session:
         return await session.scalar(select(User).where(func.lower(column) == func.lower(login)))
 

@@ -139,10 +139,14 @@ class LoginInput:
 @strawberry.input(description="Profile changes; a field left out stays as it is.")
 class UpdateMeInput:
     email: strawberry.Maybe[str | None] = strawberry.field(
-        description="A new address is unverified until its emailed link is followed."
+        description="A new address needs `currentPassword` and is unverified until its "
+        "emailed link is followed; the old address is told."
     )
     full_name: strawberry.Maybe[str | None] = strawberry.field(description="null clears it.")
     bio: strawberry.Maybe[str | None] = strawberry.field(description="null clears it.")
+    current_password: str | None = strawberry.field(
+        default=strawberry.UNSET, description="Your password: required when `email` changes."
+    )
 
     def changes(self) -> dict[str, str | None]:
         """Only the fields the client sent, by their GraphQL names."""

@@ -4,20 +4,36 @@ from __future__ import annotations
 
 import re
 
+from email_validator import EmailNotValidError, validate_email
+
 from blog_graphql.accounts.passwords import password_problem
 from blog_graphql.errors import InvalidInput
 
-EMAIL_PATTERN = re.compile(r"[^@\s]{1,64}@[^@\s]+\.[^@\s]+")
+INVALID_EMAIL = "Enter a valid email address."
 MAX_EMAIL_LENGTH = 320
 USERNAME_PATTERN = re.compile(r"[A-Za-z0-9_-]{3,50}")
 MAX_FULL_NAME_LENGTH = 200
 MAX_BIO_LENGTH = 5000
 
 
+def normalized_email(email: str | None) -> str | None:
+    """The one addr-spec in `email`, normalised; None unless it is exactly one valid address.
+
+    email-validator refuses lists (`a,b@x`), display names (`X <a@x>`), control and
+    zero-width characters. Its normal form (domain lower-cased, Unicode NFC) is what is
+    stored and looked up, so two spellings of one mailbox cannot make two accounts.
+    Syntax only: no DNS lookup.
+    """
+    if email is None or len(email) > MAX_EMAIL_LENGTH:
+        return None
+    try:
+        return validate_email(email.strip(), check_deliverability=False).normalized
+    except EmailNotValidError:
+        return None
+
+
 def email_problem(email: str | None) -> str | None:
-    if email is None or len(email) > MAX_EMAIL_LENGTH or not EMAIL_PATTERN.fullmatch(email):
-        return "Enter a valid email address."
-    return None
+    return INVALID_EMAIL if normalized_email(email) is None else None
 
 
 def username_problem(username: str) -> str | None:

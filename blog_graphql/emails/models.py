@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Index, Integer, String, Text
+from sqlalchemy import JSON, Index, Integer, String, Text, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from blog_graphql.db.database import Base, UTCDateTime, utcnow
@@ -41,4 +41,6 @@ class OutboxEmail(Base):
     __table_args__ = (
         Index("ix_email_outbox_status_created", "status", "created_at"),
         Index("ix_email_outbox_status_next_attempt", "status", "next_attempt_at"),
+        # The cap on account emails counts an address's recent ones (`outbox.count_recent`).
+        Index("ix_email_outbox_recipient_created", func.lower(recipient), "created_at"),
     )

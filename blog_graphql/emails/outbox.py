@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from blog_graphql.db.database import Database, after_commit, utcnow
@@ -65,6 +65,22 @@ def queue_email(
     session.add(email)
     after_commit(session, partial(_hand_over_committed, session, email))
     return email
+
+
+async def count_recent(
+    session: AsyncSession, *, to: str, templates: Sequence[str], since: datetime
+) -> int:
+    """How many emails of `templates` were queued for `to` (ignoring case) since `since`."""
+    count = await session.scalar(
+        select(func.count())
+        .select_from(OutboxEmail)
+        .where(
+            func.lower(OutboxEmail.recipient) == to.lower(),
+            OutboxEmail.created_at >= since,
+            OutboxEmail.template.in_(templates),
+        )
+    )
+    return int(count or 0)
 
 
 async def _hand_over_committed(session: AsyncSession, email: OutboxEmail) -> None:

@@ -15,6 +15,7 @@ REQUIRED_KEYS: dict[str, frozenset[str]] = {
     "welcome": frozenset({"username", "token"}),
     "verify_email": frozenset({"username", "token"}),
     "reset_password": frozenset({"username", "token"}),
+    "email_changed": frozenset({"username"}),  # to the old address, after the change
     "comment_on_post": frozenset(
         {"username", "post_title", "post_slug", "commenter", "comment_excerpt"}
     ),

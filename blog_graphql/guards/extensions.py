@@ -14,6 +14,7 @@ from blog_graphql.config.settings import Settings, load_settings
 from blog_graphql.engine.document_cache import CacheDocuments, DocumentCache
 from blog_graphql.engine.schema import engine_schema
 from blog_graphql.errors import MaskUnexpectedErrors
+from blog_graphql.guards.control_characters import RefuseControlCharacters
 from blog_graphql.guards.query_limits import MeasureCache, QueryLimiter, QueryLimits
 from blog_graphql.guards.ratelimit import RateLimit, RateLimiter
 from blog_graphql.observability.wiring import schema_extensions
@@ -57,6 +58,7 @@ def hardening_extensions(
         extensions.append(partial(RateLimit, limiter=rate_limiter))
     limits = QueryLimits.from_settings(settings)
     extensions.append(partial(QueryLimiter, limits=limits, measures=MeasureCache()))
+    extensions.append(RefuseControlCharacters)
     if not settings.introspection_enabled:
         extensions.append(DisableIntrospection)
     # Last: it reuses what the guards above let through, and never skips one of them.

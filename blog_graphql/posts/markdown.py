@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
+from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 from html import unescape
 
@@ -25,6 +27,10 @@ ALLOWED_ATTRIBUTES = {
 ALLOWED_SCHEMES = {"http", "https", "mailto"}
 _TAG = re.compile(r"<[^>]+>")
 _SPACE = re.compile(r"\s+")
+# markdown-it is pure Python and some legal inputs cost it seconds (90 KB of `![` scans
+# for a closing `]` from every bracket). Rendering runs on these threads, never on the
+# event loop; two at most, so a burst of such posts cannot keep the loop from the GIL.
+_RENDERERS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="markdown")
 
 
 @lru_cache(maxsize=1)
@@ -43,6 +49,11 @@ def render_markdown(content: str) -> str:
         url_schemes=ALLOWED_SCHEMES,
         link_rel="nofollow noopener noreferrer",
     )
+
+
+async def render_markdown_off_loop(content: str) -> str:
+    """`render_markdown` on a rendering thread: the event loop goes on serving meanwhile."""
+    return await asyncio.get_running_loop().run_in_executor(_RENDERERS, render_markdown, content)
 
 
 def plain_text(html: str) -> str:

@@ -1,6 +1,6 @@
 """Full-text search over title and content: a ranked tsvector on PostgreSQL, FTS5 on SQLite.
 
-The search objects live in migration 0001 (`posts.search_vector` with a GIN index;
+The search objects live in migrations 0001 and 0004 (`posts.search_vector` with a GIN index;
 the `posts_fts` table kept in step by triggers). The search string is always a bound
 parameter: on SQLite it is first rewritten into quoted FTS5 terms so that its syntax
 characters are data, never operators the user did not mean.

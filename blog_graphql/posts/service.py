@@ -17,7 +17,7 @@ from blog_graphql.db.keyset import AnyRow
 from blog_graphql.db.statements import NO_PARAMS
 from blog_graphql.errors import Conflict, InvalidInput, NotFound
 from blog_graphql.posts.access import ensure_may_change, visible_posts
-from blog_graphql.posts.markdown import make_excerpt, render_markdown
+from blog_graphql.posts.markdown import make_excerpt, render_markdown_off_loop
 from blog_graphql.posts.models import Post, PostTag, Tag
 from blog_graphql.posts.slugs import base_slug, unique_slug
 from blog_graphql.posts.tagging import clean_tag_names, tags_named
@@ -71,7 +71,7 @@ async def list_tags(db: Database) -> Sequence[AnyRow]:
 async def create_post(db: Database, author: User, new: NewPost) -> Post:
     title, excerpt, tags = _checked(new.title, new.content, new.excerpt, new.tags)
     assert title is not None and tags is not None  # given, so checked into values
-    html = render_markdown(new.content)  # before the transaction: rendering is CPU work
+    html = await render_markdown_off_loop(new.content)  # before the transaction: CPU work
 
     async def insert_post() -> Post:
         async with db.transaction() as session:
@@ -94,7 +94,7 @@ async def create_post(db: Database, author: User, new: NewPost) -> Post:
 
 async def update_post(db: Database, user: User, post_id: int, changes: PostChanges) -> Post:
     title, excerpt, tags = _checked(changes.title, changes.content, changes.excerpt, changes.tags)
-    html = render_markdown(changes.content) if changes.content is not None else None
+    html = None if changes.content is None else await render_markdown_off_loop(changes.content)
 
     async def apply() -> Post:
         async with db.transaction() as session:

@@ -13,7 +13,7 @@ from tests.accounts.operations import (
     sign_in,
 )
 from tests.conftest import graphql
-from tests.factories import auth_headers, create_user
+from tests.factories import DEFAULT_PASSWORD, auth_headers, create_user
 
 USED = {"token": "This link is invalid, already used or expired."}
 
@@ -60,10 +60,15 @@ async def test_the_reset_email_goes_only_to_a_real_account_and_its_link_works_on
 async def test_a_new_address_gets_its_own_verification_email(client, db, settings, mailbox):
     ada = await create_user(db, username="ada")
     headers = await auth_headers(db, settings, ada)
-    await graphql(client, UPDATE_ME, {"input": {"email": "countess@example.com"}}, headers)
+    change = {"email": "countess@example.com", "currentPassword": DEFAULT_PASSWORD}
+    await graphql(client, UPDATE_ME, {"input": change}, headers)
 
-    [mail] = await mailbox.expect(1)
+    mail, notice = sorted(await mailbox.expect(2), key=lambda mail: mail.subject)
     assert mail.recipients == ["countess@example.com"]
+    assert (notice.recipients, notice.subject) == (
+        ["ada@example.com"],
+        "Your email address was changed",
+    )
     token = token_in(mail.link("/verify-email"))
     assert (await graphql(client, VERIFY, {"token": token}))["data"] == {"verifyEmail": True}
     assert error_of(await graphql(client, VERIFY, {"token": token}))["fields"] == USED

@@ -47,7 +47,7 @@ async def test_a_deactivated_account_with_its_password_looks_unknown(
 async def test_password_reset_answers_true_for_anyone_and_mails_only_real_accounts(client, db):
     await create_user(db, username="ada", email="ada@example.com")
     await create_user(db, username="off", email="off@example.com", is_active=False)
-    for email in ("ada@example.com", "ghost@example.com", "off@example.com", "not an email"):
+    for email in ("ada@example.com", "ghost@example.com", "off@example.com"):
         body = await graphql(client, REQUEST_RESET, {"email": email})
         assert body == {"data": {"requestPasswordReset": True}}
     [queued] = await outbox(db)

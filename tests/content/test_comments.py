@@ -6,6 +6,7 @@ from sqlalchemy import select
 
 from blog_graphql.app import create_app
 from blog_graphql.comments.models import Comment
+from blog_graphql.guards.control_characters import NO_CONTROL_BUT_LINES
 from blog_graphql.relay.ids import decode_id, encode_id
 from blog_graphql.state import AppState
 from tests.conftest import graphql
@@ -317,4 +318,6 @@ async def test_a_nul_character_in_a_comment_is_bad_user_input(call, db):
     ada = await create_user(db)
     post = await create_post(db, author=ada)
     body = await call(ADD_COMMENT, add(post, "a\x00b"), user=ada)
-    assert error_fields(body) == {"content": "Remove the NUL character."}
+    assert error_fields(body) == {"content": NO_CONTROL_BUT_LINES}
+    async with db.session() as session:
+        assert await session.scalar(select(Comment)) is None

@@ -63,7 +63,7 @@ async def test_search_combines_with_other_filters(call, library):
     "q",
     ["'; DROP TABLE posts; --", '"unbalanced', "NEAR(python", "python*", "AND OR NOT",
      "title:python", "^python", "python)", "{python}", "-", '""', "\\", "%", "python' OR '1'='1",
-     "posts_fts MATCH '*'", "\x00"],
+     "posts_fts MATCH '*'"],
 )  # fmt: skip
 async def test_a_search_string_is_data_never_syntax(call, db, library, q):
     titles = await search(call, q)  # an answer, not an error

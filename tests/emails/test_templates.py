@@ -13,6 +13,7 @@ CONTEXTS = {
     "welcome": {"username": "ada", "token": "abc+/="},
     "verify_email": {"username": "ada", "token": "abc+/="},
     "reset_password": {"username": "ada", "token": "abc+/="},
+    "email_changed": {"username": "ada"},
     "comment_on_post": {
         "username": "ada",
         "post_title": "On tabs",
@@ -32,6 +33,7 @@ EXPECTED = {
     "welcome": ("Welcome to blog_graphql, ada", "/verify-email?token=abc%2B%2F%3D"),
     "verify_email": ("Confirm your email address", "/verify-email?token=abc%2B%2F%3D"),
     "reset_password": ("Reset your password", "/reset-password?token=abc%2B%2F%3D"),
+    "email_changed": ("Your email address was changed", "/"),
     "comment_on_post": ('bob commented on "On tabs"', "/posts/on-tabs"),
     "reply_to_comment": ('cy replied to your comment on "On tabs"', "/posts/on-tabs"),
 }

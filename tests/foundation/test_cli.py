@@ -46,6 +46,11 @@ def test_schema_graphql_equals_export_schema():
         (["seed", "--users", "-3"], {}, "--users"),
         (["seed", "--posts", "5"], {}, "--posts needs --users"),
         (["create-admin", "--email", "a@example.com"], {}, "--username"),
+        (
+            ["create-admin", "--email", "root,evil@example.com", "--username", "root"],
+            {"ADMIN_PASSWORD": "Admin1234"},
+            "email: Enter a valid email address.",
+        ),
         (["migrate"], {"DATABASE_URL": "mysql://root@localhost/blog"}, "DATABASE_URL"),
         (["migrate"], {"SMTP_PORT": "many"}, "SMTP_PORT"),
         (["migrate"], {"DATABASE_URL": "postgresql://nobody@127.0.0.1:1/x"}, "database"),

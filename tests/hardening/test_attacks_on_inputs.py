@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from blog_graphql.accounts.models import LoginFailure
+from blog_graphql.posts.models import Post
 from tests.hardening import attacks
 from tests.hardening.attacks import assert_still_serves, attack, only_error, snapshot
 
@@ -199,3 +200,75 @@ async def test_aliased_logins_stop_at_the_first_failure_and_count_once(client, d
     assert only_error(right.json())["code"] == "RATE_LIMITED"  # locked even for the right one
     assert await snapshot(db) == before
     await assert_still_serves(client)
+
+
+# A control character in any string argument is BAD_USER_INPUT on the innermost argument
+# or input field that holds it (API.md "Errors"), before any resolver or SQL runs: these
+# reached PostgreSQL and answered INTERNAL_SERVER_ERROR.
+SIGN_UP = {"email": "n@example.com", "username": "newcomer", "password": "Secret123"}
+CONTROL_ATTACKS: dict[str, tuple[str, dict[str, Any], str]] = {
+    "user(username:)": ("query($v: String!) { user(username: $v) { id } }", {"v": "ada\x00"},
+                        "username"),
+    "login login": ("mutation($v: LoginInput!) { login(input: $v) { accessToken } }",
+                    {"v": {"login": "ada\x00", "password": "Secret123"}}, "login"),
+    "login password": ("mutation($v: LoginInput!) { login(input: $v) { accessToken } }",
+                       {"v": {"login": "ada", "password": "Secret\x00123"}}, "password"),
+    "requestPasswordReset": ("mutation($v: String!) { requestPasswordReset(email: $v) }",
+                             {"v": "ada@example.com\x00"}, "email"),
+    "register email": (REGISTER, {"v": {**SIGN_UP, "email": "n\x00@example.com"}}, "email"),
+    "register password": (REGISTER, {"v": {**SIGN_UP, "password": "Secret\x00123"}}, "password"),
+    "register fullName": (REGISTER, {"v": {**SIGN_UP, "fullName": "New\x00"}}, "fullName"),
+    "register bio": (REGISTER, {"v": {**SIGN_UP, "bio": "hi\x00"}}, "bio"),
+    "updateMe fullName": ("mutation($v: UpdateMeInput!) { updateMe(input: $v) { id } }",
+                          {"v": {"fullName": "Eve\x00"}}, "fullName"),
+    "updateMe email": ("mutation($v: UpdateMeInput!) { updateMe(input: $v) { id } }",
+                       {"v": {"email": "eve\x00@example.com", "currentPassword": "Secret123"}},
+                       "email"),
+    "a newline in a title": (CREATE, {"v": {"title": "a\nb", "content": "c"}}, "title"),
+    "an escape in a bio": (REGISTER, {"v": {**SIGN_UP, "bio": "ring\x07ring"}}, "bio"),
+    "C1 in a tag": (CREATE, {"v": {"title": "t", "content": "c", "tags": ["x\x85"]}}, "tags"),
+    "DEL in content": (CREATE, {"v": {"title": "t", "content": "a\x7fb"}}, "content"),
+    "inline escape": ('{ user(username: "ada\\u0000") { id } }', {}, "username"),
+    "inline block string": ('{ user(username: """ada\tx""") { id } }', {}, "username"),
+    "through a fragment": ("query($v: String) { ...Q } fragment Q on Query "
+                           "{ posts(filter: {search: $v}) { totalCount } }", {"v": "x\x00"},
+                           "search"),
+    "a variable's default": ('query($v: String = "a\\u0000") { posts(filter: {tag: $v}) '
+                             "{ totalCount } }", {}, "tag"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", CONTROL_ATTACKS)
+async def test_a_control_character_in_any_string_is_bad_user_input_on_its_field(
+    client, db, world, name
+):
+    query, variables, field = CONTROL_ATTACKS[name]
+    long_text = field in ("bio", "content")
+    message = "Remove the control characters" + (
+        " (tabs and line breaks may stay)." if long_text else "."
+    )
+    body = await attack(client, db, world["eve_headers"], query, variables)
+    assert body == {  # refused before execution: a request error, without `data`
+        "errors": [
+            {
+                "message": "Invalid input.",
+                "extensions": {"code": "BAD_USER_INPUT", "fields": {field: message}},
+            }
+        ],
+    }
+
+
+async def test_long_texts_keep_tabs_and_line_breaks(client, db, world):
+    content = "# Title\r\n\r\n\tcode\nend"
+    body = await attack_allowed(client, world, CREATE, {"title": "Lines", "content": content})
+    assert "errors" not in body, body
+    async with db.session() as session:
+        assert await session.scalar(select(Post.content).where(Post.title == "Lines")) == content
+
+
+async def attack_allowed(client, world, query: str, value: dict[str, Any]) -> dict[str, Any]:
+    response = await client.post(
+        "/graphql", json={"query": query, "variables": {"v": value}}, headers=world["eve_headers"]
+    )
+    body: dict[str, Any] = response.json()
+    return body

@@ -140,3 +140,20 @@ def test_errors_the_protocol_handlers_write_themselves_get_a_code():
         {"message": "x", "extensions": {"code": "A"}},
     ]
     assert [error["extensions"]["code"] for error in with_codes(errors)] == ["BAD_REQUEST", "A"]
+
+
+async def test_control_characters_are_refused_over_websocket_too(server):
+    socket = await open_socket(server)
+    query = await subscribe(socket, "1", '{ user(username: "ada\\u0000") { id } }')
+    live = await subscribe(socket, "2", 'subscription { commentAdded(postId: "\\u0000") { id } }')
+    await socket.close()
+    refusal = {"code": "BAD_USER_INPUT", "fields": {"username": "Remove the control characters."}}
+    assert (query["type"], query["payload"][0]["extensions"]) == ("error", refusal)
+    # A subscription refused as it starts: one `next` carrying the error, then `complete`.
+    [error] = live["payload"]["errors"]
+    assert (live["type"], live["payload"]["data"], error["extensions"]) == (
+        "next",
+        None,
+        {"code": "BAD_USER_INPUT", "fields": {"postId": "Remove the control characters."}},
+    )
+    await assert_still_serves(server)
