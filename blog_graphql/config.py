@@ -168,7 +168,7 @@ class Settings(BaseSettings):
 
     # Hardening (blog_graphql.query_limits, .ratelimit, .http): limits and browser safety.
     query_max_depth: int = Field(
-        10,
+        15,
         ge=1,
         description="Deepest field nesting. Past any query limit: `QUERY_TOO_COMPLEX`, "
         "with `rule`, `limit` and `measured`.",
@@ -177,7 +177,10 @@ class Settings(BaseSettings):
     query_max_tokens: int = Field(2000, ge=1, description="Tokens allowed in one document.")
     query_max_directives: int = Field(50, ge=0, description="Directives allowed in one operation.")
     query_max_cost: int = Field(
-        10_000, ge=1, description="Largest cost: each list multiplies by its `first`."
+        10_000,
+        ge=1,
+        description="Largest cost: each object answered costs 1 (scalars 0), and a list "
+        "multiplies what it holds by its `first` (default 20).",
     )
     introspection: bool | None = Field(None, description="Default: on outside production.")
     field_suggestions: bool | None = Field(None, description="Default: on outside production.")

@@ -24,6 +24,8 @@ BAD_USER_INPUT = "BAD_USER_INPUT"
 BAD_REQUEST = "BAD_REQUEST"
 # "Did you mean ...?" hints that describe the schema to someone probing it.
 SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?")
+# The largest integer every JSON reader (JavaScript's numbers) holds exactly.
+MAX_SAFE_INTEGER = 2**53 - 1
 REQUEST_ERRORS = (MissingQueryError, CannotGetOperationTypeError, InvalidOperationTypeError)
 
 
@@ -99,8 +101,13 @@ class QueryTooComplex(DomainError):
     default_message = "Query is too complex."
 
     def __init__(self, rule: str, limit: int, measured: int) -> None:
+        # A fragment bomb measures past 2^64, which JSON encoders refuse and JavaScript
+        # cannot hold: past 2^53 the answer says "over" the largest number it can.
+        over = measured > MAX_SAFE_INTEGER
+        measured = min(measured, MAX_SAFE_INTEGER)
         super().__init__(
-            f"Query is too complex: {rule} is {measured:,}, the limit is {limit:,}.",
+            f"Query is too complex: {rule} is {'over ' if over else ''}{measured:,}, "
+            f"the limit is {limit:,}.",
             rule=rule,
             limit=limit,
             measured=measured,

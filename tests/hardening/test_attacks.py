@@ -59,7 +59,7 @@ LIMIT = "QUERY_TOO_COMPLEX"
 TOUCHED = ("posts", "comments", "tags", "DELETE", "UPDATE", "INSERT")
 SHAPE_ATTACKS = [
     # (name, document, expected code, expected extensions beyond the code)
-    ("deep nesting", deep_posts(5), LIMIT, {"rule": "depth", "limit": 10}),
+    ("deep nesting", deep_posts(5), LIMIT, {"rule": "depth", "limit": 15}),
     ("alias bomb of deletes", aliased_deletes(16), LIMIT, {"rule": "aliases", "limit": 15}),
     (
         "alias bomb of 100 fields",
@@ -79,7 +79,7 @@ SHAPE_ATTACKS = [
         LIMIT,
         {"rule": "directives", "limit": 50},
     ),
-    ("fragments hiding depth", fragment_chain(4), LIMIT, {"rule": "depth", "limit": 10}),
+    ("fragments hiding depth", fragment_chain(4), LIMIT, {"rule": "depth", "limit": 15}),
     (
         "cost through nested pages",
         "{ posts(first: 100) { edges { node { comments(first: 100) "

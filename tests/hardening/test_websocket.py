@@ -66,7 +66,7 @@ async def test_parse_and_validation_errors_have_codes_and_keep_the_socket_open(s
 
 async def test_query_limits_apply_over_websocket(server):
     socket = await open_socket(server)
-    deep = await subscribe(socket, "1", "{ a " * 11 + "}" * 11)
+    deep = await subscribe(socket, "1", "{ a " * 16 + "}" * 16)
     aliases = await subscribe(
         socket, "2", "{ " + " ".join(f"a{n}: __typename" for n in range(16)) + " }"
     )
@@ -74,8 +74,8 @@ async def test_query_limits_apply_over_websocket(server):
     assert deep["payload"][0]["extensions"] == {
         "code": "QUERY_TOO_COMPLEX",
         "rule": "depth",
-        "limit": 10,
-        "measured": 11,
+        "limit": 15,
+        "measured": 16,
     }
     assert aliases["payload"][0]["extensions"]["rule"] == "aliases"
 
