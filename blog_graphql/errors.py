@@ -130,10 +130,16 @@ def mask(error: GraphQLError, request_id: str | None = None) -> GraphQLError:
         if error.original_error
         else None,
     )
+    extensions = internal_error(request_id)["extensions"]
+    return GraphQLError(INTERNAL_MESSAGE, nodes=error.nodes, path=error.path, extensions=extensions)
+
+
+def internal_error(request_id: str | None) -> dict[str, Any]:
+    """An unexpected failure as the client sees it: the code and the request id, no more."""
     extensions: dict[str, Any] = {"code": INTERNAL_SERVER_ERROR}
     if request_id:
         extensions["requestId"] = request_id
-    return GraphQLError(INTERNAL_MESSAGE, nodes=error.nodes, path=error.path, extensions=extensions)
+    return {"message": INTERNAL_MESSAGE, "extensions": extensions}
 
 
 def with_contract_code(error: GraphQLError, request_id: str | None = None) -> GraphQLError:

@@ -17,6 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from blog_graphql.config import Settings
 from blog_graphql.errors import BAD_REQUEST
 from blog_graphql.http import client
+from blog_graphql.http.failures import CatchFailures
 from blog_graphql.setting_types import IPNetwork, parse_networks
 
 REQUEST_ID_HEADER = "X-Request-ID"
@@ -193,6 +194,8 @@ def http_middleware(settings: Settings) -> list[Middleware]:
             expose_headers=[REQUEST_ID_HEADER, "Retry-After"],
             max_age=600,
         ),
+        # Inside the headers' layers, so its JSON 500 carries them (`failures.py`).
+        Middleware(CatchFailures),
         Middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes),
     ]
 

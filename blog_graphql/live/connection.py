@@ -25,10 +25,12 @@ from blog_graphql.accounts.authentication import bearer_token, viewer_for_token
 from blog_graphql.accounts.tokens import decode_token
 from blog_graphql.context import Context
 from blog_graphql.errors import Unauthenticated
+from blog_graphql.http.middleware import request_id_of
 from blog_graphql.http.websocket import (
     BoundedWebSocketAdapter,
     GuardedLegacyWSHandler,
     GuardedTransportWSHandler,
+    unsendable,
 )
 from blog_graphql.live import closecodes
 
@@ -63,7 +65,10 @@ class TextWebSocketAdapter(BoundedWebSocketAdapter):
     """Sends JSON as text frames (browsers cannot parse binary ones as JSON)."""
 
     async def send_json(self, message: Mapping[str, object]) -> None:
-        encoded = self.view.encode_json(message)
+        try:
+            encoded = self.view.encode_json(message)
+        except TypeError:  # what orjson raises for what it cannot encode
+            encoded = self.view.encode_json(unsendable(message, request_id_of(self.ws)))
         text = encoded.decode() if isinstance(encoded, bytes) else encoded
         try:
             await self.ws.send_text(text)
