@@ -12,6 +12,8 @@ from strawberry.exceptions import MissingQueryError
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 
+from blog_graphql.operation_context import SeveralOperations
+
 logger = logging.getLogger("blog_graphql.errors")
 
 INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
@@ -146,11 +148,21 @@ def with_contract_code(error: GraphQLError, request_id: str | None = None) -> Gr
     """The error as the client sees it: always with a contract code, never a leak."""
     if (error.extensions or {}).get("code") and is_expected(error):
         return error
-    if isinstance(error.original_error, REQUEST_ERRORS):
+    original = error.original_error
+    if isinstance(original, CannotGetOperationTypeError):
+        return GraphQLError(operation_not_found(original), extensions={"code": BAD_REQUEST})
+    if isinstance(original, REQUEST_ERRORS):
         return GraphQLError(error.message, extensions={"code": BAD_REQUEST})
     if not error.path and isinstance(error.original_error, GraphQLError | None):
         return bad_variable(error)
     return mask(error, request_id)
+
+
+def operation_not_found(error: CannotGetOperationTypeError) -> str:
+    """Why no operation of the document could be chosen, in the client's terms."""
+    if isinstance(error.__cause__, SeveralOperations):
+        return str(error.__cause__)
+    return error.as_http_error_reason()
 
 
 def bad_variable(error: GraphQLError) -> GraphQLError:

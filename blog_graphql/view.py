@@ -19,7 +19,7 @@ from blog_graphql.errors import Unauthenticated
 from blog_graphql.http.client import address_of
 from blog_graphql.http.endpoint import GraphQLEndpoint, PageRenderer
 from blog_graphql.http.middleware import request_id_of
-from blog_graphql.http.protocol import GRAPHQL_RESPONSE_JSON
+from blog_graphql.http.protocol import GRAPHQL_RESPONSE_JSON, authorization_of
 from blog_graphql.live.connection import LegacyWSHandler, TextWebSocketAdapter, TransportWSHandler
 from blog_graphql.operation_observer import record_errors
 from blog_graphql.state import AppState
@@ -64,7 +64,7 @@ class BlogGraphQL(GraphQL[Context, None]):
         authenticated = None
         if isinstance(request, Request):
             # A present but invalid header fails the whole request (see `__call__`).
-            authorization = request.headers.get("authorization")
+            authorization = authorization_of(request)
             authenticated = await authenticate_header(
                 self.state.db, self.state.settings, authorization
             )

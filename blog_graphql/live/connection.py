@@ -36,13 +36,20 @@ from blog_graphql.live import closecodes
 
 
 def authorization_param(payload: object) -> object:
-    """The `Authorization` entry of a connection_init payload, its key in any case."""
+    """The `Authorization` entry of a connection_init payload, its key in any case.
+
+    Two entries (`Authorization` and `authorization`) are refused, never one picked.
+    """
     if not isinstance(payload, Mapping):
         return None
-    for key, value in payload.items():
-        if isinstance(key, str) and key.lower() == "authorization":
-            return value
-    return None
+    values = [
+        value
+        for key, value in payload.items()
+        if isinstance(key, str) and key.lower() == "authorization"
+    ]
+    if len(values) > 1:
+        raise Unauthenticated("Send one Authorization entry, not several.")
+    return values[0] if values else None
 
 
 async def authenticate_connection(context: Context, payload: object) -> None:

@@ -5,6 +5,8 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
+from tests.factories import auth_headers, create_user
+
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 TYPENAME = {"query": "{ __typename }"}
 OK = {"data": {"__typename": "Query"}}
@@ -123,6 +125,8 @@ async def test_a_subscription_over_http_is_refused(client):
         (b'{"query": "{ __typename }", "extensions": []}', "extensions parameter must be"),
         (b'{"query": ""}', "query parameter is missing"),
         (b'{"query": "query A { __typename }", "operationName": "B"}', "Unknown operation"),
+        (b'{"query": "query A { __typename } query B { __typename }"}', "several operations"),
+        (b'{"query": "{ __typename } mutation { __typename }"}', "several operations"),
     ],
 )
 async def test_a_malformed_body_is_400_with_a_clear_error(client, content, message):
@@ -169,3 +173,48 @@ async def test_a_body_just_under_the_limit_is_served(client):
     padding = "x" * (1024 * 1024 - 100)
     response = await post(client, {"query": "{ __typename }", "extensions": {"pad": padding}})
     assert (response.status_code, response.json()) == (200, OK)
+
+
+async def test_several_operations_without_a_name_run_none_of_them_over_get(client, sql_log):
+    document = "query A { tags { name } } query B { __typename }"
+    refused = await client.get("/graphql", params={"query": document})
+    named = await client.get("/graphql", params={"query": document, "operationName": "B"})
+    assert refused.status_code == 400
+    assert refused.json() == {
+        "errors": [
+            {
+                "message": "The document has several operations: name one in operationName.",
+                "extensions": {"code": "BAD_REQUEST"},
+            }
+        ]
+    }
+    assert sql_log.statements() == []
+    assert (named.status_code, named.json()) == (200, OK)
+
+
+async def test_two_authorization_headers_are_refused_whichever_comes_first(client, db, settings):
+    """Never one picked: a proxy or script adding its own would choose who the request is."""
+    ada = await create_user(db, username="ada")
+    valid = (await auth_headers(db, settings, ada))["Authorization"]
+    for pair in ((valid, "Bearer forged"), ("Bearer forged", valid), (valid, valid)):
+        headers = [("Authorization", value) for value in pair]
+        headers.append(("Content-Type", "application/json"))
+        response = await client.post(
+            "/graphql", content=b'{"query": "{ me { id } }"}', headers=headers
+        )
+        assert response.status_code == 400
+        assert response.headers["content-type"] == "application/json; charset=utf-8"
+        assert response.headers["x-request-id"]
+        assert response.json() == {
+            "errors": [
+                {
+                    "message": "Send one Authorization header, not several.",
+                    "extensions": {"code": "BAD_REQUEST"},
+                }
+            ]
+        }
+    alone = await client.post(
+        "/graphql", json={"query": "{ me { username } }"}, headers={"Authorization": valid}
+    )
+    assert alone.json() == {"data": {"me": {"username": "ada"}}}
+    await assert_still_answers(client)
