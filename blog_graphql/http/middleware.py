@@ -18,6 +18,7 @@ from blog_graphql.config import Settings
 from blog_graphql.errors import BAD_REQUEST
 from blog_graphql.http import client
 from blog_graphql.http.failures import CatchFailures
+from blog_graphql.http.slow_clients import BodyReadTimeout
 from blog_graphql.setting_types import IPNetwork, parse_networks
 
 REQUEST_ID_HEADER = "X-Request-ID"
@@ -196,6 +197,7 @@ def http_middleware(settings: Settings) -> list[Middleware]:
         ),
         # Inside the headers' layers, so its JSON 500 carries them (`failures.py`).
         Middleware(CatchFailures),
+        Middleware(BodyReadTimeout, seconds=settings.http_body_timeout_seconds),
         Middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes),
     ]
 
