@@ -65,6 +65,7 @@ class IntrospectionCount:
     # type references): both live as long as the walk, so their ids are not reused.
     _done: dict[tuple[int, int], int] = field(default_factory=dict)
     _holds: list[object] = field(default_factory=list)
+    _walking: set[str] = field(default_factory=set)  # fragments being counted (cycles)
 
     def meta_field(self, node: FieldNode) -> int:
         """Objects in the answer to `__schema` or `__type` (on the root type)."""
@@ -110,12 +111,20 @@ class IntrospectionCount:
             elif isinstance(selection, InlineFragmentNode):
                 total += self._selections(selection.selection_set, parent, source)
             elif isinstance(selection, FragmentSpreadNode):
-                fragment = self.fragments.get(selection.name.value)
-                if fragment is not None:
-                    total += self._selections(fragment.selection_set, parent, source)
+                total += self._fragment(selection.name.value, parent, source)
         self._done[key] = total
         self._holds.append(source)  # keeps `id(source)` from being reused meanwhile
         return total
+
+    def _fragment(self, name: str, parent: GraphQLNamedType, source: object) -> int:
+        fragment = self.fragments.get(name)
+        if fragment is None or name in self._walking:
+            return 0  # unknown fragments and cycles are validation errors
+        self._walking.add(name)
+        try:
+            return self._selections(fragment.selection_set, parent, source)
+        finally:
+            self._walking.discard(name)
 
     def _spend(self, objects: int) -> None:
         self.counted += objects

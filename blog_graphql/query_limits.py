@@ -133,8 +133,9 @@ class _Walk:
     # A fragment measures the same wherever it is spread (inside the same page size), so
     # each is walked once: a "fragment bomb" that spreads fragments into fragments costs
     # us nothing.
-    done: dict[tuple[str, int | None], Measure] = field(default_factory=dict)
-    walking: set[tuple[str, int | None]] = field(default_factory=set)
+    # (Inside introspection a fragment's cost is counted elsewhere: it is kept apart.)
+    done: dict[tuple[str, Page, bool], Measure] = field(default_factory=dict)
+    walking: set[tuple[str, Page, bool]] = field(default_factory=set)
     nesting: int = 0
     read_variables: bool = False  # the measure holds for these variables' values only
     # Inside `__schema` / `__type`: only depth, aliases and directives are walked here.
@@ -209,9 +210,9 @@ class _Walk:
         )
 
     def fragment(self, name: str, page: Page) -> Measure:
-        key = (name, page)
+        key = (name, page, self.introspecting)
         definition = self.fragments.get(name)
-        if key in self.done and not self.introspecting:
+        if key in self.done:
             return self.done[key]
         if definition is None or key in self.walking:
             return NOTHING  # unknown fragments and cycles are validation errors
@@ -222,8 +223,7 @@ class _Walk:
         finally:
             self.walking.discard(key)
         measure = measure.beside(Measure(directives=len(definition.directives or ())))
-        if not self.introspecting:  # its cost there is zero: not the cost elsewhere
-            self.done[key] = measure
+        self.done[key] = measure
         return measure
 
     def named_type(self, name: str) -> GraphQLNamedType | None:

@@ -13,6 +13,7 @@ from graphql import (
     print_ast,
 )
 
+from blog_graphql.introspection_cost import OverBudget
 from blog_graphql.query_limits import BadPageSize, Measure, count_tokens, measure_operation
 from tests.conftest import graphql
 from tests.factories import create_comment, create_post, create_user
@@ -47,11 +48,13 @@ BLOG = build_schema("""
 """)
 
 
-def measure(query: str, variables: dict[str, Any] | None = None) -> Measure:
+def measure(
+    query: str, variables: dict[str, Any] | None = None, budget: int | None = None
+) -> Measure:
     document = parse(query)
     operation = get_operation_ast(document)
     assert operation is not None
-    return measure_operation(BLOG, document, operation, variables)
+    return measure_operation(BLOG, document, operation, variables, budget=budget)
 
 
 def test_a_connection_multiplies_what_it_contains_by_first():
@@ -121,6 +124,21 @@ def test_introspection_counts_the_objects_of_its_answer():
     assert measure("{ a: __typename b: __schema { queryType { name } } }") == Measure(
         depth=3, aliases=2, cost=2
     )
+
+
+def test_fragment_bombs_and_cycles_inside_introspection_are_measured_without_expanding():
+    fragments = "\n".join(
+        f"fragment F{n} on __Schema {{ ...F{n + 1} ...F{n + 1} }}" for n in range(60)
+    )
+    bomb = (
+        f"{{ __schema {{ ...F0 }} }}\n{fragments}\nfragment F60 on __Schema {{ types {{ name }} }}"
+    )
+    assert measure(bomb, budget=2**100) == Measure(depth=3, cost=1 + 2**60 * len(BLOG.type_map))
+    with pytest.raises(OverBudget):
+        measure(bomb, budget=10_000)
+    cycle = """{ __schema { types { ...A } } }
+        fragment A on __Type { name ofType { ...B } } fragment B on __Type { kind ...A }"""
+    assert measure(cycle).cost == 1 + len(BLOG.type_map)
 
 
 @pytest.mark.parametrize(
