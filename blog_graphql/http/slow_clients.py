@@ -4,7 +4,8 @@ uvicorn has no header read timeout (only the keep-alive one, which the first byt
 request cancels), so a client that trickles its headers ("slowloris") or its body would
 hold a connection, and a task, for ever. The headers are bounded in uvicorn's protocol
 (`serve` selects it with `http=`), the body in an ASGI middleware; both answer 408 with
-a JSON GraphQL error and close the connection.
+a JSON GraphQL error and close the connection. So does a request that is not HTTP at
+all, which uvicorn would answer in plain text.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ logger = logging.getLogger("blog_graphql.http")
 REQUEST_TIMEOUT = 408
 
 
-def timeout_body(message: str) -> bytes:
+def error_body(message: str) -> bytes:
     return orjson.dumps({"errors": [{"message": message, "extensions": {"code": BAD_REQUEST}}]})
 
 
@@ -66,6 +67,13 @@ class BoundedHeadersProtocol(HttpToolsProtocol):
         self._disarm_header_timer()
         super().connection_lost(exc)
 
+    def send_400_response(self, msg: str) -> None:
+        """A request that is not HTTP at all (no application saw it): uvicorn answers in
+        text; the contract says every failure is a JSON GraphQL error."""
+        self._disarm_header_timer()
+        self.transport.write(raw_response(400, "Bad Request", msg))
+        self.transport.close()
+
     def _arm_header_timer(self) -> None:
         self._disarm_header_timer()
         self.head_received = False
@@ -82,15 +90,17 @@ class BoundedHeadersProtocol(HttpToolsProtocol):
             return
         if self.head_received:  # an idle keep-alive connection just closes
             logger.warning("request headers too slow from %s", self.client)
-            self.transport.write(response_408("The request headers took too long to arrive."))
+            message = "The request headers took too long to arrive."
+            self.transport.write(raw_response(REQUEST_TIMEOUT, "Request Timeout", message))
         self.transport.close()
 
 
-def response_408(message: str) -> bytes:
-    """A whole HTTP/1.1 408 answer, written before any application saw the request."""
-    body = timeout_body(message)
+def raw_response(status: int, reason: str, message: str) -> bytes:
+    """A whole HTTP/1.1 answer with a BAD_REQUEST error, written before any application
+    saw the request (so no layer of ours adds headers to it)."""
+    body = error_body(message)
     head = [
-        b"HTTP/1.1 408 Request Timeout",
+        f"HTTP/1.1 {status} {reason}".encode(),
         b"content-type: application/json; charset=utf-8",
         b"content-length: " + str(len(body)).encode(),
         b"x-request-id: " + os.urandom(16).hex().encode(),
@@ -144,7 +154,7 @@ class BodyReadTimeout:
                 await self.refuse(send)
 
     async def refuse(self, send: Send) -> None:
-        body = timeout_body(f"The request body took more than {self.seconds:g} s to arrive.")
+        body = error_body(f"The request body took more than {self.seconds:g} s to arrive.")
         headers = [
             (b"content-type", b"application/json; charset=utf-8"),
             (b"content-length", str(len(body)).encode()),

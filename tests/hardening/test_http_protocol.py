@@ -354,3 +354,28 @@ def test_a_kept_alive_connection_serves_requests_within_the_bounds(bounded_serve
             status, _headers, body = parse_answer(answer)
             assert (status, body) == (200, OK)
             time.sleep(SLOW_BOUND_SECONDS / 2)
+
+
+@pytest.mark.parametrize(
+    "request_head",
+    [
+        b"POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n",
+        b"GET /graphql?" + b"a" * 200_000 + b" HTTP/1.1\r\nHost: x\r\n\r\n",
+        b"NOT HTTP AT ALL\r\n\r\n",
+    ],
+)
+def test_a_request_that_is_not_http_gets_a_json_400(bounded_server, request_head):
+    with socket.create_connection(("127.0.0.1", bounded_server.port)) as sock:
+        sock.settimeout(10)
+        sock.sendall(request_head)
+        status, headers, body = parse_answer(read_until_closed(sock))
+    assert status == 400
+    assert headers["content-type"] == "application/json; charset=utf-8"
+    assert headers["connection"] == "close"
+    assert len(headers["x-request-id"]) == 32
+    assert body == {
+        "errors": [
+            {"message": "Invalid HTTP request received.", "extensions": {"code": "BAD_REQUEST"}}
+        ]
+    }
+    assert_server_answers(bounded_server)
