@@ -24,6 +24,8 @@ BAD_USER_INPUT = "BAD_USER_INPUT"
 BAD_REQUEST = "BAD_REQUEST"
 # "Did you mean ...?" hints that describe the schema to someone probing it.
 SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?")
+# The largest integer every JSON reader (JavaScript's numbers) holds exactly.
+MAX_SAFE_INTEGER = 2**53 - 1
 REQUEST_ERRORS = (MissingQueryError, CannotGetOperationTypeError, InvalidOperationTypeError)
 
 
@@ -99,8 +101,13 @@ class QueryTooComplex(DomainError):
     default_message = "Query is too complex."
 
     def __init__(self, rule: str, limit: int, measured: int) -> None:
+        # A fragment bomb measures past 2^64, which JSON encoders refuse and JavaScript
+        # cannot hold: past 2^53 the answer says "over" the largest number it can.
+        over = measured > MAX_SAFE_INTEGER
+        measured = min(measured, MAX_SAFE_INTEGER)
         super().__init__(
-            f"Query is too complex: {rule} is {measured:,}, the limit is {limit:,}.",
+            f"Query is too complex: {rule} is {'over ' if over else ''}{measured:,}, "
+            f"the limit is {limit:,}.",
             rule=rule,
             limit=limit,
             measured=measured,
@@ -123,21 +130,46 @@ def mask(error: GraphQLError, request_id: str | None = None) -> GraphQLError:
         if error.original_error
         else None,
     )
+    extensions = internal_error(request_id)["extensions"]
+    return GraphQLError(INTERNAL_MESSAGE, nodes=error.nodes, path=error.path, extensions=extensions)
+
+
+def internal_error(request_id: str | None) -> dict[str, Any]:
+    """An unexpected failure as the client sees it: the code and the request id, no more."""
     extensions: dict[str, Any] = {"code": INTERNAL_SERVER_ERROR}
     if request_id:
         extensions["requestId"] = request_id
-    return GraphQLError(INTERNAL_MESSAGE, nodes=error.nodes, path=error.path, extensions=extensions)
+    return {"message": INTERNAL_MESSAGE, "extensions": extensions}
 
 
 def with_contract_code(error: GraphQLError, request_id: str | None = None) -> GraphQLError:
     """The error as the client sees it: always with a contract code, never a leak."""
     if (error.extensions or {}).get("code") and is_expected(error):
         return error
-    if isinstance(error.original_error, REQUEST_ERRORS):
+    original = error.original_error
+    if isinstance(original, CannotGetOperationTypeError):
+        return GraphQLError(operation_not_found(original), extensions={"code": BAD_REQUEST})
+    if isinstance(original, REQUEST_ERRORS):
         return GraphQLError(error.message, extensions={"code": BAD_REQUEST})
     if not error.path and isinstance(error.original_error, GraphQLError | None):
         return bad_variable(error)
     return mask(error, request_id)
+
+
+class SeveralOperations(RuntimeError):
+    """A document of several operations sent without `operationName`: the engine raises it
+    while choosing the operation, Strawberry wraps it in CannotGetOperationTypeError, and
+    it is answered as a BAD_REQUEST."""
+
+    def __init__(self) -> None:
+        super().__init__("The document has several operations: name one in operationName.")
+
+
+def operation_not_found(error: CannotGetOperationTypeError) -> str:
+    """Why no operation of the document could be chosen, in the client's terms."""
+    if isinstance(error.__cause__, SeveralOperations):
+        return str(error.__cause__)
+    return error.as_http_error_reason()
 
 
 def bad_variable(error: GraphQLError) -> GraphQLError:

@@ -93,7 +93,9 @@ def uvicorn_options(settings: Settings) -> dict[str, Any]:
         "log_config": None,  # our pipeline (logs.py) formats uvicorn's lines too
         "access_log": False,  # our access log (access_log.py) knows the operation and user
         "server_header": False,  # names the server to scanners, and costs a header per answer
-        # loop and http stay "auto": uvloop and httptools (uvicorn[standard]) where installed.
+        # httptools with a header read timeout, which uvicorn lacks (`http/slow_clients.py`).
+        "http": "blog_graphql.http.slow_clients:BoundedHeadersProtocol",
+        # loop stays "auto": uvloop (uvicorn[standard]) where installed.
     }
 
 

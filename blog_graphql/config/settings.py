@@ -172,7 +172,7 @@ class Settings(BaseSettings):
 
     # Hardening (blog_graphql.query_limits, .ratelimit, .http): limits and browser safety.
     query_max_depth: int = Field(
-        10,
+        15,
         ge=1,
         description="Deepest field nesting. Past any query limit: `QUERY_TOO_COMPLEX`, "
         "with `rule`, `limit` and `measured`.",
@@ -181,7 +181,10 @@ class Settings(BaseSettings):
     query_max_tokens: int = Field(2000, ge=1, description="Tokens allowed in one document.")
     query_max_directives: int = Field(50, ge=0, description="Directives allowed in one operation.")
     query_max_cost: int = Field(
-        10_000, ge=1, description="Largest cost: each list multiplies by its `first`."
+        10_000,
+        ge=1,
+        description="Largest cost: each object answered costs 1 (scalars 0), and a list "
+        "multiplies what it contains by its `first` (default 20).",
     )
     introspection: bool | None = Field(None, description="Default: on outside production.")
     field_suggestions: bool | None = Field(None, description="Default: on outside production.")
@@ -204,6 +207,18 @@ class Settings(BaseSettings):
     )
     max_body_bytes: int = Field(
         1024 * 1024, ge=1024, description="Larger request bodies get HTTP 413."
+    )
+    http_header_timeout_seconds: float = Field(
+        10.0,
+        gt=0,
+        description="A request's headers must all arrive this soon after the connection "
+        "opens or the previous answer; else HTTP 408 and the connection closes.",
+    )
+    http_body_timeout_seconds: float = Field(
+        30.0,
+        gt=0,
+        description="A request's body must all arrive this soon after its headers; "
+        "else HTTP 408 and the connection closes.",
     )
     ws_max_message_bytes: int = Field(
         64 * 1024, ge=1024, description="Larger WebSocket messages close the socket (1009)."

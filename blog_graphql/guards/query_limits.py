@@ -1,17 +1,20 @@
 """Query limits (API.md): depth, aliases, tokens, directives and cost, checked before execution.
 
 The measure walks the selected operation once, through fragments and inline fragments,
-against the schema, so it knows which fields are lists and which take `first`. It needs
-nothing from the domains: any field with a `first` (or `last`) argument multiplies what it
-contains by that page size (default 20), and any other list field by the default page size,
-except the page list (`edges`, `nodes`) directly inside a paginated field, whose length is
-that field's `first`. Introspection (`__schema`, `__type`) is left to graphql-core's
-`MaxIntrospectionDepthRule`, so that GraphiQL's schema query stays within the limits.
+against the schema, so it knows which fields are objects, which are lists and which take
+`first`. Every object of the answer costs 1 (a connection, each edge and each node; scalars
+and enums cost nothing), and a list multiplies what each of its items costs by its length:
+the page list (`edges`, `nodes`) directly inside a paginated field is that field's `first`
+long, any other list the default page size (20). It needs nothing from the domains. A page
+size over 100 or outside 32 bits is BAD_USER_INPUT before any cost is worked out.
+Introspection (`__schema`, `__type`) counts too, its lists at their real length
+(`introspection_cost.py`).
 """
 
 from __future__ import annotations
 
 import re
+import sys
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -36,15 +39,20 @@ from graphql import (
     get_named_type,
     get_nullable_type,
     get_operation_ast,
+    is_composite_type,
     is_list_type,
 )
 from strawberry.extensions import SchemaExtension
 
 from blog_graphql.config.settings import Settings
 from blog_graphql.engine.schema import core_schema
-from blog_graphql.errors import QueryTooComplex
+from blog_graphql.errors import DomainError, InvalidInput, QueryTooComplex
+from blog_graphql.guards.introspection_cost import META_FIELDS, IntrospectionCount, OverBudget
+from blog_graphql.relay.pagination import MAX_PAGE_SIZE
 
-PAGE_SIZE_ARGUMENTS = ("first", "last")
+PAGE_SIZES = ("first", "last")
+# How long a list directly inside a paginated field is; None elsewhere.
+Page = int | None
 # Beyond this nesting of fields and fragments the walk stops: the query is far too deep.
 MAX_WALK_NESTING = 200
 # Counting every token of a 1 MiB flood would cost more than refusing it; stop counting here.
@@ -60,7 +68,7 @@ TOKEN = re.compile(
 
 @dataclass(frozen=True)
 class QueryLimits:
-    depth: int = 10
+    depth: int = 15
     aliases: int = 15
     tokens: int = 2000
     directives: int = 50
@@ -104,6 +112,17 @@ class TooDeep(Exception):
     """The document nests past anything a limit could allow."""
 
 
+class BadPageSize(Exception):
+    """A `first` (or `last`) no page can have: refused as BAD_USER_INPUT on that argument."""
+
+    def __init__(self, argument: str) -> None:
+        super().__init__(argument)
+        self.argument = argument
+
+    def as_invalid_input(self) -> InvalidInput:
+        return InvalidInput({self.argument: f"Use a number from 0 to {MAX_PAGE_SIZE}."})
+
+
 @dataclass
 class _Walk:
     schema: GraphQLSchema
@@ -111,63 +130,88 @@ class _Walk:
     variables: Mapping[str, Any]
     operation: OperationDefinitionNode
     page_size: int
-    # A fragment measures the same wherever it is spread, so each is walked once:
-    # a "fragment bomb" that spreads fragments into fragments costs us nothing.
-    done: dict[tuple[str, bool], Measure] = field(default_factory=dict)
-    walking: set[tuple[str, bool]] = field(default_factory=set)
+    introspection: IntrospectionCount
+    # A fragment measures the same wherever it is spread (inside the same page size), so
+    # each is walked once: a "fragment bomb" that spreads fragments into fragments costs
+    # us nothing.
+    # (Inside introspection a fragment's cost is counted elsewhere: it is kept apart.)
+    done: dict[tuple[str, Page, bool], Measure] = field(default_factory=dict)
+    walking: set[tuple[str, Page, bool]] = field(default_factory=set)
     nesting: int = 0
     read_variables: bool = False  # the measure holds for these variables' values only
+    # Inside `__schema` / `__type`: only depth, aliases and directives are walked here.
+    introspecting: bool = False
 
     def selections(
-        self, selection_set: SelectionSetNode | None, parent: GraphQLNamedType | None, paged: bool
+        self, selection_set: SelectionSetNode | None, parent: GraphQLNamedType | None, page: Page
     ) -> Measure:
+        """`page`: the length of a list directly inside, when inside a paginated field."""
         total = NOTHING
         for selection in selection_set.selections if selection_set else ():
             total = total.beside(Measure(directives=len(selection.directives or ())))
             if isinstance(selection, FieldNode):
-                total = total.beside(self.field(selection, parent, paged))
+                total = total.beside(self.field(selection, parent, page))
             elif isinstance(selection, InlineFragmentNode):
                 condition = selection.type_condition
                 inner = self.named_type(condition.name.value) if condition else parent
-                total = total.beside(self.nested(selection.selection_set, inner, paged))
+                total = total.beside(self.nested(selection.selection_set, inner, page))
             elif isinstance(selection, FragmentSpreadNode):
-                total = total.beside(self.fragment(selection.name.value, paged))
+                total = total.beside(self.fragment(selection.name.value, page))
         return total
 
     def nested(
-        self, selection_set: SelectionSetNode | None, parent: GraphQLNamedType | None, paged: bool
+        self, selection_set: SelectionSetNode | None, parent: GraphQLNamedType | None, page: Page
     ) -> Measure:
         self.nesting += 1
         if self.nesting > MAX_WALK_NESTING:
             raise TooDeep
         try:
-            return self.selections(selection_set, parent, paged)
+            return self.selections(selection_set, parent, page)
         finally:
             self.nesting -= 1
 
-    def field(self, node: FieldNode, parent: GraphQLNamedType | None, paged: bool) -> Measure:
-        own = Measure(depth=1, aliases=1 if node.alias else 0, cost=1)
-        if node.name.value.startswith("__"):
-            return own
-        definition = self.field_definition(parent, node.name.value)
+    def field(self, node: FieldNode, parent: GraphQLNamedType | None, page: Page) -> Measure:
+        aliases = 1 if node.alias else 0
+        name = node.name.value
+        if name in META_FIELDS and not self.introspecting:
+            return self.meta_field(node, aliases)
+        definition = self.field_definition(parent, name)
         field_type = definition.type if definition else None
         size = self.page_size_argument(node, definition)
         listed = field_type is not None and is_list_type(get_nullable_type(field_type))
-        if size is not None:
-            factor, pages = size, not listed  # a connection: its page list is `size` long
-        else:
-            factor, pages = (self.page_size if listed and not paged else 1), False
         child_type = get_named_type(field_type) if field_type else None
-        inner = self.nested(node.selection_set, child_type, pages)
+        # A connection (a paginated object): the page list inside it is `size` long.
+        inner = self.nested(node.selection_set, child_type, size if not listed else None)
+        if self.introspecting:
+            return Measure(1 + inner.depth, aliases + inner.aliases, inner.directives)
+        own = 1 if child_type is not None and is_composite_type(child_type) else 0
+        length = 1
+        if listed:
+            length = size if size is not None else page if page is not None else self.page_size
         return Measure(
             depth=1 + inner.depth,
-            aliases=own.aliases + inner.aliases,
+            aliases=aliases + inner.aliases,
             directives=inner.directives,
-            cost=1 + factor * inner.cost,
+            cost=length * (own + inner.cost),
         )
 
-    def fragment(self, name: str, paged: bool) -> Measure:
-        key = (name, paged)
+    def meta_field(self, node: FieldNode, aliases: int) -> Measure:
+        """`__schema` or `__type`: its shape walked here, its objects counted exactly."""
+        self.introspecting = True
+        try:
+            meta_type = get_named_type(META_FIELDS[node.name.value].type)
+            inner = self.nested(node.selection_set, meta_type, None)
+        finally:
+            self.introspecting = False
+        return Measure(
+            depth=1 + inner.depth,
+            aliases=aliases + inner.aliases,
+            directives=inner.directives,
+            cost=self.introspection.meta_field(node),
+        )
+
+    def fragment(self, name: str, page: Page) -> Measure:
+        key = (name, page, self.introspecting)
         definition = self.fragments.get(name)
         if key in self.done:
             return self.done[key]
@@ -176,7 +220,7 @@ class _Walk:
         self.walking.add(key)
         try:
             parent = self.named_type(definition.type_condition.name.value)
-            measure = self.nested(definition.selection_set, parent, paged)
+            measure = self.nested(definition.selection_set, parent, page)
         finally:
             self.walking.discard(key)
         measure = measure.beside(Measure(directives=len(definition.directives or ())))
@@ -191,13 +235,20 @@ class _Walk:
         return fields.get(name) if fields else None
 
     def page_size_argument(self, node: FieldNode, definition: GraphQLField | None) -> int | None:
-        """The page size a paginated field returns: its `first`, else the default."""
+        """The page size a paginated field returns: its `first`, else the default.
+
+        Raises BadPageSize for one no page can have (over 100, negative, past 32 bits).
+        """
+        if definition is None or not any(name in definition.args for name in PAGE_SIZES):
+            return None
         for argument in node.arguments or ():
-            if argument.name.value in PAGE_SIZE_ARGUMENTS:
-                return max(0, self.int_value(argument.value))
-        if definition and any(name in definition.args for name in PAGE_SIZE_ARGUMENTS):
-            return self.page_size
-        return None
+            name = argument.name.value
+            if name in PAGE_SIZES and name in definition.args:
+                size = self.int_value(argument.value)
+                if not 0 <= size <= MAX_PAGE_SIZE:
+                    raise BadPageSize(name)
+                return size
+        return self.page_size
 
     def int_value(self, value: Any) -> int:
         if isinstance(value, IntValueNode):
@@ -231,9 +282,14 @@ def measure_operation(
     operation: OperationDefinitionNode,
     variables: Mapping[str, Any] | None = None,
     page_size: int = 20,
+    budget: int | None = None,
 ) -> Measure:
-    """Depth, aliases, directives and cost of `operation`; raises TooDeep past any sense."""
-    measure, _read_variables = _measure(schema, document, operation, variables, page_size)
+    """Depth, aliases, directives and cost of `operation`.
+
+    Raises TooDeep past any sense, BadPageSize for a page no one may ask for, and OverBudget
+    as soon as introspection alone would answer more than `budget` objects.
+    """
+    measure, _read = _measure(schema, document, operation, variables, page_size, budget)
     return measure
 
 
@@ -243,6 +299,7 @@ def _measure(
     operation: OperationDefinitionNode,
     variables: Mapping[str, Any] | None,
     page_size: int,
+    budget: int | None,
 ) -> tuple[Measure, bool]:
     """The measure, and whether it read a variable (then it holds for those values only)."""
     fragments = {
@@ -250,13 +307,16 @@ def _measure(
         for definition in document.definitions
         if isinstance(definition, FragmentDefinitionNode)
     }
-    walk = _Walk(schema, fragments, variables or {}, operation, page_size)
+    variables = variables or {}
+    introspection = IntrospectionCount(schema, fragments, variables, budget or sys.maxsize)
+    walk = _Walk(schema, fragments, variables, operation, page_size, introspection)
     root = getattr(schema, ROOT_TYPES[operation.operation])
-    measure = walk.selections(operation.selection_set, root, paged=False)
+    measure = walk.selections(operation.selection_set, root, page=None)
     own_directives = len(operation.directives or ()) + sum(
         len(definition.directives or ()) for definition in operation.variable_definitions or ()
     )
-    return measure.beside(Measure(directives=own_directives)), walk.read_variables
+    read_variables = walk.read_variables or introspection.read_variables
+    return measure.beside(Measure(directives=own_directives)), read_variables
 
 
 class MeasureCache:
@@ -293,7 +353,7 @@ def count_tokens(source: str, cap: int) -> int:
     return sum(1 for _ in islice(TOKEN.finditer(source), cap))
 
 
-def excesses(limits: QueryLimits, measure: Measure) -> list[QueryTooComplex]:
+def excesses(limits: QueryLimits, measure: Measure) -> list[DomainError]:
     checks = (
         ("depth", limits.depth, measure.depth),
         ("aliases", limits.aliases, measure.aliases),
@@ -337,7 +397,7 @@ class QueryLimiter(SchemaExtension):
                 context.pre_execution_errors = [error.as_graphql_error() for error in refusals]
         yield
 
-    def _check(self, document: DocumentNode) -> list[QueryTooComplex]:
+    def _check(self, document: DocumentNode) -> list[DomainError]:
         context = self.execution_context
         measure = self.measures.get(document, context.operation_name)
         if measure is None:
@@ -345,6 +405,10 @@ class QueryLimiter(SchemaExtension):
                 measure = self._measure(document)
             except TooDeep:
                 return [QueryTooComplex("depth", self.limits.depth, MAX_WALK_NESTING)]
+            except BadPageSize as bad:
+                return [bad.as_invalid_input()]
+            except OverBudget as over:
+                return [QueryTooComplex("cost", self.limits.cost, over.counted)]
             if measure is None:
                 return []
         return excesses(self.limits, measure)
@@ -358,7 +422,10 @@ class QueryLimiter(SchemaExtension):
         variables = context.variables if isinstance(context.variables, dict) else {}
         schema = core_schema(context.schema)
         page_size = self.limits.default_page_size
-        measure, read_variables = _measure(schema, document, operation, variables, page_size)
+        budget = self.limits.cost
+        measure, read_variables = _measure(
+            schema, document, operation, variables, page_size, budget
+        )
         if not read_variables:
             self.measures.put(document, context.operation_name, measure)
         return measure

@@ -20,7 +20,7 @@ from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOpe
 from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
 
-from blog_graphql.errors import BAD_REQUEST, INTERNAL_SERVER_ERROR, RateLimited
+from blog_graphql.errors import BAD_REQUEST, INTERNAL_SERVER_ERROR, RateLimited, operation_not_found
 from blog_graphql.http.protocol import (
     GRAPHQL_RESPONSE_JSON,
     JSON,
@@ -77,7 +77,7 @@ class GraphQLEndpoint:
         except InvalidOperationTypeError as error:
             raise wrong_operation_type(error.operation_type) from None
         except CannotGetOperationTypeError as error:
-            raise RequestRefused(400, error.as_http_error_reason()) from None
+            raise RequestRefused(400, operation_not_found(error)) from None
         except MissingQueryError:
             raise RequestRefused(400, "The query parameter is missing.") from None
 

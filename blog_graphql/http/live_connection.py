@@ -25,22 +25,31 @@ from blog_graphql.accounts.authentication import bearer_token, viewer_for_token
 from blog_graphql.accounts.tokens import decode_token
 from blog_graphql.context import Context
 from blog_graphql.errors import Unauthenticated
+from blog_graphql.http.middleware import request_id_of
 from blog_graphql.http.websocket import (
     BoundedWebSocketAdapter,
     GuardedLegacyWSHandler,
     GuardedTransportWSHandler,
+    unsendable,
 )
 from blog_graphql.live import closecodes
 
 
 def authorization_param(payload: object) -> object:
-    """The `Authorization` entry of a connection_init payload, its key in any case."""
+    """The `Authorization` entry of a connection_init payload, its key in any case.
+
+    Two entries (`Authorization` and `authorization`) are refused, never one picked.
+    """
     if not isinstance(payload, Mapping):
         return None
-    for key, value in payload.items():
-        if isinstance(key, str) and key.lower() == "authorization":
-            return value
-    return None
+    values = [
+        value
+        for key, value in payload.items()
+        if isinstance(key, str) and key.lower() == "authorization"
+    ]
+    if len(values) > 1:
+        raise Unauthenticated("Send one Authorization entry, not several.")
+    return values[0] if values else None
 
 
 async def authenticate_connection(context: Context, payload: object) -> None:
@@ -63,7 +72,10 @@ class TextWebSocketAdapter(BoundedWebSocketAdapter):
     """Sends JSON as text frames (browsers cannot parse binary ones as JSON)."""
 
     async def send_json(self, message: Mapping[str, object]) -> None:
-        encoded = self.view.encode_json(message)
+        try:
+            encoded = self.view.encode_json(message)
+        except TypeError:  # what orjson raises for what it cannot encode
+            encoded = self.view.encode_json(unsendable(message, request_id_of(self.ws)))
         text = encoded.decode() if isinstance(encoded, bytes) else encoded
         try:
             await self.ws.send_text(text)

@@ -18,6 +18,8 @@ from blog_graphql.config.setting_types import IPNetwork, parse_networks
 from blog_graphql.config.settings import Settings
 from blog_graphql.errors import BAD_REQUEST
 from blog_graphql.guards import client
+from blog_graphql.http.failures import CatchFailures
+from blog_graphql.http.slow_clients import BodyReadTimeout
 
 REQUEST_ID_HEADER = "X-Request-ID"
 REQUEST_ID_HEADER_RAW = REQUEST_ID_HEADER.lower().encode()
@@ -193,6 +195,9 @@ def http_middleware(settings: Settings) -> list[Middleware]:
             expose_headers=[REQUEST_ID_HEADER, "Retry-After"],
             max_age=600,
         ),
+        # Inside the headers' layers, so its JSON 500 carries them (`failures.py`).
+        Middleware(CatchFailures),
+        Middleware(BodyReadTimeout, seconds=settings.http_body_timeout_seconds),
         Middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes),
     ]
 

@@ -82,6 +82,15 @@ def negotiate(accept: str | None) -> str:
     return JSON
 
 
+def authorization_of(request: Request) -> str | None:
+    """The request's one `Authorization` header. Two are refused, never one picked: a proxy
+    or a client that adds its own would otherwise decide who the request runs as."""
+    values = request.headers.getlist("authorization")
+    if len(values) > 1:
+        raise RequestRefused(400, "Send one Authorization header, not several.")
+    return values[0] if values else None
+
+
 def wants_html(request: Request) -> bool:
     return request.method == "GET" and "text/html" in request.headers.get("accept", "")
 

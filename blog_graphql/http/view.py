@@ -23,7 +23,7 @@ from blog_graphql.http.live_connection import (
     TransportWSHandler,
 )
 from blog_graphql.http.middleware import request_id_of
-from blog_graphql.http.protocol import GRAPHQL_RESPONSE_JSON
+from blog_graphql.http.protocol import GRAPHQL_RESPONSE_JSON, authorization_of
 from blog_graphql.observability import request_info
 from blog_graphql.observability.operation_observer import record_errors
 from blog_graphql.state import AppState
@@ -68,7 +68,7 @@ class BlogGraphQL(GraphQL[Context, None]):
         authenticated = None
         if isinstance(request, Request):
             # A present but invalid header fails the whole request (see `__call__`).
-            authorization = request.headers.get("authorization")
+            authorization = authorization_of(request)
             authenticated = await authenticate_header(
                 self.state.db, self.state.settings, authorization
             )

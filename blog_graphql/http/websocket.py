@@ -9,7 +9,8 @@ pre-execution error, so one bad query does not end every subscription of a page.
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
+import logging
+from collections.abc import AsyncGenerator, Mapping
 from typing import Any, cast
 
 from graphql import GraphQLError
@@ -21,7 +22,9 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
 )
 from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
 
-from blog_graphql.errors import BAD_REQUEST
+from blog_graphql.errors import BAD_REQUEST, internal_error
+
+logger = logging.getLogger("blog_graphql.errors")
 
 MESSAGE_TOO_BIG = 1009
 DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024
@@ -47,6 +50,25 @@ class BoundedWebSocketAdapter(ASGIWebSocketAdapter):
             raise NonTextMessageReceived from error
         except WebSocketDisconnect:
             pass
+
+
+def unsendable(message: Mapping[str, Any], request_id: str | None) -> dict[str, Any]:
+    """What to send instead of a message that cannot be encoded (a number past 64 bits, say):
+    the same message, its payload an INTERNAL_SERVER_ERROR, so the operation still gets
+    its answer in either protocol. The failure is logged here, once."""
+    logger.error(
+        "unsendable %s message (request %s)", message.get("type"), request_id, exc_info=True
+    )
+    error = internal_error(request_id)
+    replacement = {key: value for key, value in message.items() if key != "payload"}
+    payload = message.get("payload")
+    if message.get("type") in ("next", "data"):  # a result
+        replacement["payload"] = {"data": None, "errors": [error]}
+    elif isinstance(payload, list):  # graphql-transport-ws `error`: a list of errors
+        replacement["payload"] = [error]
+    elif payload is not None:  # legacy `error` and `connection_error`: one error
+        replacement["payload"] = error
+    return replacement
 
 
 def with_codes(errors: list[Any]) -> list[Any]:

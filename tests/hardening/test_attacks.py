@@ -8,6 +8,10 @@ Already covered elsewhere (not repeated here):
 |-----------------------------------------------|-----------------------------------------------|
 | malformed JSON bodies, 100,000-deep JSON      | test_http_protocol: malformed_body            |
 | bodies over 1 MiB                             | test_http_protocol: over_one_mebibyte         |
+| several operations, two Authorization headers | test_http_protocol, test_websocket            |
+| headers or bodies sent too slowly             | test_http_protocol: sent_too_slowly           |
+| pages over 100, past 64 bits, fragment bombs  | test_query_limits, test_attacks_on_sockets    |
+| failures no encoder or database lets through  | test_errors_and_production                    |
 | each query limit on `__typename` documents    | test_query_limits: each_limit_answers         |
 | aliases of a watched root field, fragments    | test_rate_limits: aliases_of_a_watched_root   |
 | WebSocket: foreign origin, oversized message  | test_websocket                                |
@@ -59,7 +63,7 @@ LIMIT = "QUERY_TOO_COMPLEX"
 TOUCHED = ("posts", "comments", "tags", "DELETE", "UPDATE", "INSERT")
 SHAPE_ATTACKS = [
     # (name, document, expected code, expected extensions beyond the code)
-    ("deep nesting", deep_posts(5), LIMIT, {"rule": "depth", "limit": 10}),
+    ("deep nesting", deep_posts(5), LIMIT, {"rule": "depth", "limit": 15}),
     ("alias bomb of deletes", aliased_deletes(16), LIMIT, {"rule": "aliases", "limit": 15}),
     (
         "alias bomb of 100 fields",
@@ -79,7 +83,7 @@ SHAPE_ATTACKS = [
         LIMIT,
         {"rule": "directives", "limit": 50},
     ),
-    ("fragments hiding depth", fragment_chain(4), LIMIT, {"rule": "depth", "limit": 10}),
+    ("fragments hiding depth", fragment_chain(4), LIMIT, {"rule": "depth", "limit": 15}),
     (
         "cost through nested pages",
         "{ posts(first: 100) { edges { node { comments(first: 100) "

@@ -12,7 +12,7 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 from tests.hardening import test_websocket
-from tests.hardening.test_websocket import PROTOCOL, assert_still_serves, open_socket
+from tests.hardening.test_websocket import PROTOCOL, assert_still_serves, open_socket, subscribe
 
 server = test_websocket.server
 POST_COUNT = "{ posts { totalCount } }"
@@ -88,3 +88,41 @@ def assert_answered(n: int, messages: list[dict[str, Any]]) -> None:
 
 def codes_of(message: dict[str, Any]) -> list[str]:
     return [error["extensions"]["code"] for error in message["payload"].get("errors", [])]
+
+
+BOMB = (
+    "{ ...F0 }\n"
+    + "\n".join(f"fragment F{n} on Query {{ ...F{n + 1} ...F{n + 1} }}" for n in range(70))
+    + "\nfragment F70 on Query { tags { id } }"
+)
+
+
+async def test_a_page_past_64_bits_and_a_fragment_bomb_are_answered_over_websocket(server):
+    """Both measured numbers no JSON encoder takes; each operation still gets its `error`."""
+    socket = await open_socket(server)
+    huge = await subscribe(socket, "1", "{ posts(first: 4011107580203296620544) { totalCount } }")
+    bomb = await subscribe(socket, "2", BOMB)
+    after = await subscribe(socket, "3", POST_COUNT)
+    await socket.close()
+    assert huge == {
+        "id": "1",
+        "type": "error",
+        "payload": [
+            {
+                "message": "Invalid input.",
+                "extensions": {
+                    "code": "BAD_USER_INPUT",
+                    "fields": {"first": "Use a number from 0 to 100."},
+                },
+            }
+        ],
+    }
+    assert bomb["type"] == "error"
+    assert bomb["payload"][0]["extensions"] == {
+        "code": "QUERY_TOO_COMPLEX",
+        "rule": "cost",
+        "limit": 10_000,
+        "measured": 2**53 - 1,
+    }
+    assert after["payload"] == {"data": {"posts": {"totalCount": 0}}}
+    await assert_still_serves(server)

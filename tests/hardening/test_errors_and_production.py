@@ -1,9 +1,20 @@
 """Errors always carry a contract code and never leak; production hides the schema."""
 
+import asyncio
 import logging
+from collections.abc import Iterator
+from datetime import timedelta
 
+import httpx
+import pytest
+
+from blog_graphql.accounts.tokens import encode_token
+from blog_graphql.config.settings import load_settings
 from blog_graphql.posts import service as posts
 from tests.conftest import graphql
+from tests.live.clients import LEGACY_WS, TRANSPORT_WS, graphql_socket
+from tests.live.conftest import REPO, TEST_APP
+from tests.live_server import LiveServer, clean_environment, live_server
 
 PRODUCTION = {"environment": "production", "secret_key": "s" * 32}
 BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
@@ -71,3 +82,108 @@ async def test_production_can_turn_each_toggle_back_on(client_with):
 async def test_development_keeps_introspection_and_suggestions(client):
     body = await graphql(client, "{ tagz { name } }")
     assert body["errors"][0]["message"].endswith("Did you mean 'tags'?")
+
+
+# A real server whose database cannot be reached, serving the test app (its `unencodable`
+# field answers a number no JSON encoder takes).
+UNREACHABLE_DATABASE = "postgresql://postgres@127.0.0.1:1/nowhere"
+SAFETY_HEADERS = ("x-content-type-options", "x-frame-options", "content-security-policy")
+
+
+@pytest.fixture(scope="module")
+def broken_server(tmp_path_factory) -> Iterator[LiveServer]:
+    # No relay of the in-process worker (it would find the database down too) meanwhile.
+    env = clean_environment(DATABASE_URL=UNREACHABLE_DATABASE, OUTBOX_RELAY_INTERVAL_SECONDS="3600")
+    with live_server(env=env, cwd=REPO, command=TEST_APP) as running:
+        yield running
+
+
+def assert_internal_error_in_json(response: httpx.Response, media: str) -> str:
+    """A JSON 500 with the request id in body and header, and the safety headers; the id."""
+    assert response.status_code == 500
+    assert response.headers["content-type"] == f"{media}; charset=utf-8"
+    request_id = response.headers["x-request-id"]
+    assert response.json() == {
+        "errors": [
+            {
+                "message": "Internal server error.",
+                "extensions": {"code": "INTERNAL_SERVER_ERROR", "requestId": request_id},
+            }
+        ]
+    }
+    for header in SAFETY_HEADERS:
+        assert header in response.headers
+    return request_id
+
+
+async def tracebacks_logged(server: LiveServer, since: int, request_id: str) -> int:
+    """Tracebacks the server printed after offset `since`, once the request's is out."""
+    for _ in range(100):
+        if request_id in server.logs()[since:]:
+            break
+        await asyncio.sleep(0.05)
+    await asyncio.sleep(0.3)  # a second logger of the same failure would be done by now
+    logged = server.logs()[since:]
+    assert f"(request {request_id})" in logged
+    return logged.count("Traceback (most recent call last)")
+
+
+@pytest.mark.parametrize("media", ["application/json", "application/graphql-response+json"])
+async def test_a_signed_in_request_while_the_database_is_down_is_a_json_500(broken_server, media):
+    token = encode_token(
+        load_settings(_env_file=None),
+        user_id=1,
+        session_id="s1",
+        token_type="access",
+        lifetime=timedelta(minutes=5),
+    )
+    since = len(broken_server.logs())
+    async with httpx.AsyncClient(base_url=broken_server.url, timeout=30) as http:
+        response = await http.post(
+            "/graphql",
+            json={"query": "{ me { id } }"},
+            headers={"Authorization": f"Bearer {token}", "Accept": media},
+        )
+        request_id = assert_internal_error_in_json(response, media)
+        assert await tracebacks_logged(broken_server, since, request_id) == 1
+        still = await http.post("/graphql", json={"query": "{ __typename }"})
+    assert (still.status_code, still.json()) == (200, {"data": {"__typename": "Query"}})
+
+
+async def test_an_answer_no_encoder_takes_is_a_json_500_over_http(broken_server):
+    since = len(broken_server.logs())
+    async with httpx.AsyncClient(base_url=broken_server.url, timeout=30) as http:
+        response = await http.post("/graphql", json={"query": "{ unencodable }"})
+        request_id = assert_internal_error_in_json(response, "application/json")
+        assert await tracebacks_logged(broken_server, since, request_id) == 1
+        still = await http.post("/graphql", json={"query": "{ __typename }"})
+    assert (still.status_code, still.json()) == (200, {"data": {"__typename": "Query"}})
+
+
+@pytest.mark.parametrize(
+    ("protocol", "operation"),
+    [
+        (TRANSPORT_WS, "{ unencodable }"),
+        (TRANSPORT_WS, "subscription { unencodable }"),
+        (LEGACY_WS, "subscription { unencodable }"),  # the legacy protocol runs no queries
+    ],
+)
+async def test_an_answer_no_encoder_takes_is_an_error_over_websocket(
+    broken_server, protocol, operation
+):
+    """The operation gets its answer (not silence), then the socket serves the next one."""
+    since = len(broken_server.logs())
+    async with graphql_socket(broken_server.ws_url, protocol) as socket:
+        assert (await socket.init())["type"] == "connection_ack"
+        await socket.subscribe("1", operation)
+        answer = await socket.receive()
+        assert answer["type"] == "next" and answer["id"] == "1"
+        [error] = answer["payload"]["errors"]
+        assert answer["payload"]["data"] is None
+        assert error["message"] == "Internal server error."
+        assert error["extensions"]["code"] == "INTERNAL_SERVER_ERROR"
+        request_id = error["extensions"]["requestId"]
+        assert await tracebacks_logged(broken_server, since, request_id) == 1
+        assert (await socket.receive()) == {"id": "1", "type": "complete"}
+        await socket.subscribe("2", "subscription { viewer }")
+        assert await socket.next_data("2") == {"viewer": None}

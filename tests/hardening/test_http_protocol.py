@@ -1,9 +1,17 @@
 """GraphQL over HTTP, strictly: media types, status codes, and no malformed request is a 500."""
 
-from collections.abc import AsyncIterator
+import itertools
+import json
+import socket
+import time
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
 
 import httpx
 import pytest
+
+from tests.factories import auth_headers, create_user
+from tests.live_server import LiveServer, clean_environment, live_server
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 TYPENAME = {"query": "{ __typename }"}
@@ -123,6 +131,8 @@ async def test_a_subscription_over_http_is_refused(client):
         (b'{"query": "{ __typename }", "extensions": []}', "extensions parameter must be"),
         (b'{"query": ""}', "query parameter is missing"),
         (b'{"query": "query A { __typename }", "operationName": "B"}', "Unknown operation"),
+        (b'{"query": "query A { __typename } query B { __typename }"}', "several operations"),
+        (b'{"query": "{ __typename } mutation { __typename }"}', "several operations"),
     ],
 )
 async def test_a_malformed_body_is_400_with_a_clear_error(client, content, message):
@@ -169,3 +179,203 @@ async def test_a_body_just_under_the_limit_is_served(client):
     padding = "x" * (1024 * 1024 - 100)
     response = await post(client, {"query": "{ __typename }", "extensions": {"pad": padding}})
     assert (response.status_code, response.json()) == (200, OK)
+
+
+async def test_several_operations_without_a_name_run_none_of_them_over_get(client, sql_log):
+    document = "query A { tags { name } } query B { __typename }"
+    refused = await client.get("/graphql", params={"query": document})
+    named = await client.get("/graphql", params={"query": document, "operationName": "B"})
+    assert refused.status_code == 400
+    assert refused.json() == {
+        "errors": [
+            {
+                "message": "The document has several operations: name one in operationName.",
+                "extensions": {"code": "BAD_REQUEST"},
+            }
+        ]
+    }
+    assert sql_log.statements() == []
+    assert (named.status_code, named.json()) == (200, OK)
+
+
+async def test_two_authorization_headers_are_refused_whichever_comes_first(client, db, settings):
+    """Never one picked: a proxy or script adding its own would choose who the request is."""
+    ada = await create_user(db, username="ada")
+    valid = (await auth_headers(db, settings, ada))["Authorization"]
+    for pair in ((valid, "Bearer forged"), ("Bearer forged", valid), (valid, valid)):
+        headers = [("Authorization", value) for value in pair]
+        headers.append(("Content-Type", "application/json"))
+        response = await client.post(
+            "/graphql", content=b'{"query": "{ me { id } }"}', headers=headers
+        )
+        assert response.status_code == 400
+        assert response.headers["content-type"] == "application/json; charset=utf-8"
+        assert response.headers["x-request-id"]
+        assert response.json() == {
+            "errors": [
+                {
+                    "message": "Send one Authorization header, not several.",
+                    "extensions": {"code": "BAD_REQUEST"},
+                }
+            ]
+        }
+    alone = await client.post(
+        "/graphql", json={"query": "{ me { username } }"}, headers={"Authorization": valid}
+    )
+    assert alone.json() == {"data": {"me": {"username": "ada"}}}
+    await assert_still_answers(client)
+
+
+# Slow clients, against a real `blog-graphql serve` with bounds short enough to test.
+SLOW_BOUND_SECONDS = 1.0
+
+
+@pytest.fixture(scope="module")
+def bounded_server(tmp_path_factory) -> Iterator[LiveServer]:
+    env = clean_environment(
+        HTTP_HEADER_TIMEOUT_SECONDS=str(SLOW_BOUND_SECONDS),
+        HTTP_BODY_TIMEOUT_SECONDS=str(SLOW_BOUND_SECONDS),
+    )
+    with live_server(env=env, cwd=tmp_path_factory.mktemp("slow")) as running:
+        yield running
+
+
+def trickle(server: LiveServer, head: bytes, then: bytes) -> tuple[bytes, float]:
+    """Send `head` at once, then `then` (again and again) a byte every 0.2 s at most; what
+    the server answered, and when it closed (seconds after `head` was sent)."""
+    with socket.create_connection(("127.0.0.1", server.port)) as sock:
+        sock.settimeout(0.2)
+        started = time.monotonic()
+        sock.sendall(head)
+        answer = b""
+        for byte in itertools.cycle(then):
+            if time.monotonic() - started > SLOW_BOUND_SECONDS + 3:
+                break  # the server let it be: the assertions say so
+            try:
+                sock.sendall(bytes([byte]))
+                chunk = sock.recv(65536)
+            except TimeoutError:
+                continue
+            except OSError:  # closed while we were still sending: read what it said
+                break
+            answer += chunk
+            if not chunk:
+                return answer, time.monotonic() - started
+        closed = time.monotonic() - started
+        sock.settimeout(5)
+        return answer + read_until_closed(sock), closed
+
+
+def read_until_closed(sock: socket.socket) -> bytes:
+    data = b""
+    try:
+        while chunk := sock.recv(65536):
+            data += chunk
+    except OSError:
+        pass
+    return data
+
+
+def read_response(sock: socket.socket) -> bytes:
+    """One whole answer on a kept-alive connection (head, then `content-length` bytes)."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        data += sock.recv(65536)
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = int(
+        next(
+            line for line in head.split(b"\r\n") if line.lower().startswith(b"content-length")
+        ).split(b":")[1]
+    )
+    while len(body) < length:
+        body += sock.recv(65536)
+    return head + b"\r\n\r\n" + body
+
+
+def parse_answer(answer: bytes) -> tuple[int, dict[str, str], dict[str, Any]]:
+    head, _, body = answer.partition(b"\r\n\r\n")
+    status_line, *lines = head.decode().split("\r\n")
+    headers = dict(line.lower().split(": ", 1) for line in lines)
+    return int(status_line.split()[1]), headers, json.loads(body)
+
+
+def assert_timed_out(answer: bytes, elapsed: float, message: str) -> None:
+    status, headers, body = parse_answer(answer)
+    assert status == 408
+    assert headers["content-type"] == "application/json; charset=utf-8"
+    assert headers["connection"] == "close"
+    assert len(headers["x-request-id"]) == 32
+    assert body == {"errors": [{"message": message, "extensions": {"code": "BAD_REQUEST"}}]}
+    assert SLOW_BOUND_SECONDS <= elapsed < SLOW_BOUND_SECONDS + 2
+
+
+def assert_server_answers(server: LiveServer) -> None:
+    response = httpx.post(f"{server.url}/graphql", json=TYPENAME, timeout=10)
+    assert (response.status_code, response.json()) == (200, OK)
+
+
+def test_headers_sent_too_slowly_get_408_and_the_connection_closes(bounded_server):
+    answer, elapsed = trickle(
+        bounded_server, b"POST /graphql HTTP/1.1\r\nHost: x\r\n", b"X-Slow: a"
+    )
+    assert_timed_out(answer, elapsed, "The request headers took too long to arrive.")
+    assert_server_answers(bounded_server)
+
+
+def test_a_connection_that_sends_nothing_is_closed_within_the_bound(bounded_server):
+    with socket.create_connection(("127.0.0.1", bounded_server.port)) as sock:
+        sock.settimeout(SLOW_BOUND_SECONDS + 5)
+        started = time.monotonic()
+        assert sock.recv(1024) == b""  # closed, with nothing said to no request
+        assert time.monotonic() - started < SLOW_BOUND_SECONDS + 2
+    assert_server_answers(bounded_server)
+
+
+def test_a_body_sent_too_slowly_gets_408_and_the_connection_closes(bounded_server):
+    head = (
+        b"POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        b"Content-Length: 1000\r\n\r\n"
+    )
+    answer, elapsed = trickle(bounded_server, head, b'{"query": "{ __typename }"')
+    assert_timed_out(answer, elapsed, "The request body took more than 1 s to arrive.")
+    assert_server_answers(bounded_server)
+
+
+def test_a_kept_alive_connection_serves_requests_within_the_bounds(bounded_server):
+    request = (
+        b"POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        b'Content-Length: 27\r\n\r\n{"query": "{ __typename }"}'
+    )
+    with socket.create_connection(("127.0.0.1", bounded_server.port)) as sock:
+        sock.settimeout(10)
+        for _ in range(2):
+            sock.sendall(request)
+            answer = read_response(sock)
+            status, _headers, body = parse_answer(answer)
+            assert (status, body) == (200, OK)
+            time.sleep(SLOW_BOUND_SECONDS / 2)
+
+
+@pytest.mark.parametrize(
+    "request_head",
+    [
+        b"POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n",
+        b"GET /graphql?" + b"a" * 200_000 + b" HTTP/1.1\r\nHost: x\r\n\r\n",
+        b"NOT HTTP AT ALL\r\n\r\n",
+    ],
+)
+def test_a_request_that_is_not_http_gets_a_json_400(bounded_server, request_head):
+    with socket.create_connection(("127.0.0.1", bounded_server.port)) as sock:
+        sock.settimeout(10)
+        sock.sendall(request_head)
+        status, headers, body = parse_answer(read_until_closed(sock))
+    assert status == 400
+    assert headers["content-type"] == "application/json; charset=utf-8"
+    assert headers["connection"] == "close"
+    assert len(headers["x-request-id"]) == 32
+    assert body == {
+        "errors": [
+            {"message": "Invalid HTTP request received.", "extensions": {"code": "BAD_REQUEST"}}
+        ]
+    }
+    assert_server_answers(bounded_server)

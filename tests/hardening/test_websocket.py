@@ -66,7 +66,7 @@ async def test_parse_and_validation_errors_have_codes_and_keep_the_socket_open(s
 
 async def test_query_limits_apply_over_websocket(server):
     socket = await open_socket(server)
-    deep = await subscribe(socket, "1", "{ a " * 11 + "}" * 11)
+    deep = await subscribe(socket, "1", "{ a " * 16 + "}" * 16)
     aliases = await subscribe(
         socket, "2", "{ " + " ".join(f"a{n}: __typename" for n in range(16)) + " }"
     )
@@ -74,8 +74,8 @@ async def test_query_limits_apply_over_websocket(server):
     assert deep["payload"][0]["extensions"] == {
         "code": "QUERY_TOO_COMPLEX",
         "rule": "depth",
-        "limit": 10,
-        "measured": 11,
+        "limit": 15,
+        "measured": 16,
     }
     assert aliases["payload"][0]["extensions"]["rule"] == "aliases"
 
@@ -156,4 +156,60 @@ async def test_control_characters_are_refused_over_websocket_too(server):
         None,
         {"code": "BAD_USER_INPUT", "fields": {"postId": "Remove the control characters."}},
     )
+
+
+async def test_several_operations_without_a_name_are_refused_over_websocket(server):
+    socket = await open_socket(server)
+    answer = await subscribe(socket, "1", "query A { __typename } query B { __typename }")
+    works = await subscribe(socket, "2", "{ __typename }")
+    await socket.close()
+    assert answer == {
+        "id": "1",
+        "type": "error",
+        "payload": [
+            {
+                "message": "The document has several operations: name one in operationName.",
+                "extensions": {"code": "BAD_REQUEST"},
+            }
+        ],
+    }
+    assert works["payload"] == {"data": {"__typename": "Query"}}
+
+
+async def signed_up(server: LiveServer, username: str) -> str:
+    """`Bearer <access token>` of a new account on the live server."""
+    password = "Passw0rd-long"
+    async with httpx.AsyncClient(base_url=server.url, timeout=30) as http:
+        register = "mutation($i: RegisterInput!) { register(input: $i) { id } }"
+        user = {"email": f"{username}@example.com", "username": username, "password": password}
+        assert (
+            "errors"
+            not in (
+                await http.post("/graphql", json={"query": register, "variables": {"i": user}})
+            ).json()
+        )
+        login = "mutation($i: LoginInput!) { login(input: $i) { accessToken } }"
+        variables = {"i": {"login": username, "password": password}}
+        body = (await http.post("/graphql", json={"query": login, "variables": variables})).json()
+    return f"Bearer {body['data']['login']['accessToken']}"
+
+
+async def test_two_authorization_entries_in_connection_init_close_the_socket_4403(server):
+    """Never one picked, whichever comes first; one alone signs the socket in."""
+    valid = await signed_up(server, "two-keys")
+    for payload in (
+        {"Authorization": valid, "authorization": "Bearer forged"},
+        {"AUTHORIZATION": "Bearer forged", "Authorization": valid},
+    ):
+        socket = await connect(server.ws_url, subprotocols=[PROTOCOL])
+        await socket.send(json.dumps({"type": "connection_init", "payload": payload}))
+        with pytest.raises(ConnectionClosed) as closed:
+            await socket.recv()
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == 4403
+    socket = await connect(server.ws_url, subprotocols=[PROTOCOL])
+    await socket.send(json.dumps({"type": "connection_init", "payload": {"authorization": valid}}))
+    assert json.loads(await socket.recv()) == {"type": "connection_ack"}
+    me = await subscribe(socket, "1", "{ me { username } }")
+    await socket.close()
+    assert me["payload"] == {"data": {"me": {"username": "two-keys"}}}
     await assert_still_serves(server)

@@ -4,7 +4,8 @@
 from now on, so a test knows when a comment can no longer be missed. `echo` publishes
 arbitrary events through the same hub, broker, socket registry and connection rules as
 the comment subscriptions, for the tests of the hub itself (floods, huge events); it
-yields "ready" once its subscription is in place.
+yields "ready" once its subscription is in place. `unencodable` answers what no JSON
+encoder takes, for the tests of the last net (`blog_graphql/http/failures.py`).
 """
 
 from __future__ import annotations
@@ -12,9 +13,11 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncGenerator
+from typing import cast
 
 import strawberry
 from starlette.applications import Starlette
+from strawberry.scalars import JSON
 from strawberry.tools import merge_types
 
 from blog_graphql.app import create_app
@@ -45,6 +48,11 @@ class EchoSubscription:
                 yield str(event["text"])
 
     @strawberry.subscription
+    async def unencodable(self) -> AsyncGenerator[JSON, None]:
+        """One event no JSON encoder takes (past 64 bits), then the end."""
+        yield cast(JSON, 2**70)
+
+    @strawberry.subscription
     async def viewer(self, info: Info) -> AsyncGenerator[str | None, None]:
         """The connection's viewer, then silence until the socket ends."""
         yield info.context.viewer.username if info.context.viewer else None
@@ -56,6 +64,11 @@ class ListeningQuery:
     @strawberry.field
     def listening(self, info: Info, channel: str) -> int:
         return info.context.state.live.pubsub.listening(channel)
+
+    @strawberry.field
+    def unencodable(self) -> JSON:
+        """A value no JSON encoder takes (past 64 bits): a failure after execution."""
+        return cast(JSON, 2**70)
 
 
 @strawberry.type
