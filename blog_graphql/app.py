@@ -41,6 +41,7 @@ def create_app(
         graphiql=graphiql,
         connection_init_wait_timeout=timedelta(seconds=settings.ws_connection_init_timeout_seconds),
         allowed_origins=settings.cors_origins,
+        allowed_origin_pattern=settings.cors_origin_pattern,
     )
 
     @asynccontextmanager

@@ -80,8 +80,8 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
         uvicorn.run(
             "blog_graphql.serving:app",
             factory=True,
-            host=args.host,
-            port=args.port,
+            host=args.host or settings.host,
+            port=args.port or settings.port,
             workers=args.workers,
             **uvicorn_options(settings),
         )
@@ -244,8 +244,8 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
 
     serve = commands.add_parser("serve", help="serve the API (migrates embedded SQLite first)")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=port, default=8000)
+    serve.add_argument("--host", help="default: HOST, else 127.0.0.1")
+    serve.add_argument("--port", type=port, help="default: PORT, else 8000")
     serve.add_argument("--workers", type=positive, default=1)
     serve.set_defaults(run=cmd_serve)
 
