@@ -8,14 +8,18 @@ import getpass
 import os
 import sys
 from collections.abc import Callable, Sequence
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 from sqlalchemy.exc import SQLAlchemyError
 
 from blog_graphql.config import ConfigError, Settings, get_settings
 
+if TYPE_CHECKING:
+    from blog_graphql.db import Database
+
 EXIT_USAGE = 2
 EXIT_FAILURE = 1
+T = TypeVar("T")
 
 
 class CommandError(Exception):
@@ -131,13 +135,16 @@ def uvicorn_options(settings: Settings) -> dict[str, Any]:
 def cmd_migrate(_args: argparse.Namespace, settings: Settings) -> None:
     from blog_graphql import migrate
 
-    _migrate_or_fail(migrate.upgrade, settings.database_url)
-    print("database is at the latest migration")
+    applied = _migrate_or_fail(migrate.upgrade_reporting, settings.database_url)
+    if applied:
+        print(f"applied {', '.join(applied)}: the database is at the latest migration")
+    else:
+        print("already up to date: the database is at the latest migration")
 
 
-def _migrate_or_fail(run: Callable[[str], None], url: str) -> None:
+def _migrate_or_fail(run: Callable[[str], T], url: str) -> T:
     try:
-        run(url)
+        return run(url)
     except OSError as error:
         raise CommandError(f"cannot reach the database: {error.strerror or error}") from None
 
@@ -191,7 +198,7 @@ def _prompt_password() -> str:
 
 def cmd_seed(args: argparse.Namespace, settings: Settings) -> None:
     from blog_graphql.db import Database
-    from blog_graphql.seed import SeedSize, seed
+    from blog_graphql.seed import SeedReport, SeedSize, seed
 
     if args.posts and not args.users:
         raise CommandError("--posts needs --users of 1 or more", EXIT_USAGE)
@@ -200,19 +207,32 @@ def cmd_seed(args: argparse.Namespace, settings: Settings) -> None:
     size = SeedSize(users=args.users, posts=args.posts, comments=args.comments, tags=args.tags)
     _prepare_embedded_database(settings)
 
-    async def run() -> float:
+    async def run() -> SeedReport:
         db = Database.from_settings(settings)
         try:
-            report = await seed(db, size, args.random_seed, settings.bcrypt_rounds)
+            await _require_migrated(db)
+            return await seed(db, size, args.random_seed, settings.bcrypt_rounds)
         finally:
             await db.dispose()
-        return report.seconds
 
-    seconds = asyncio.run(run())
+    report = asyncio.run(run())
+    reused = f" ({report.tags_reused} already there)" if report.tags_reused else ""
     print(
-        f"seeded {size.users} users, {size.tags} tags, {size.posts} posts and "
-        f"{size.comments} comments in {seconds:.1f} s"
+        f"seeded {size.users} users, {size.tags} tags{reused}, {size.posts} posts and "
+        f"{size.comments} comments in {report.seconds:.1f} s, then analysed the tables"
     )
+
+
+async def _require_migrated(db: Database) -> None:
+    """PostgreSQL is migrated by `blog-graphql migrate` only: say so rather than fail on a
+    missing table (SQLite, embedded, was migrated just before)."""
+    from blog_graphql import migrate
+
+    pending = await migrate.pending_revisions(db.engine)
+    if pending:
+        raise CommandError(
+            f"the database lacks migrations {', '.join(pending)}: run `blog-graphql migrate` first"
+        )
 
 
 def cmd_export_schema(_args: argparse.Namespace, _settings: Settings) -> None:

@@ -128,9 +128,7 @@ class Settings(BaseSettings):
         description="The SPA's address: links in emails point to its `/verify-email`, "
         "`/reset-password` and `/posts/{slug}` pages.",
     )
-    host: str = Field(
-        "127.0.0.1", description="Address `serve` listens on; `--host` wins over it."
-    )
+    host: str = Field("127.0.0.1", description="Address `serve` listens on; `--host` wins over it.")
     port: int = Field(
         8000,
         gt=0,

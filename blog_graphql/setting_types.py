@@ -73,7 +73,7 @@ def check_redis_url(value: str | None) -> str | None:
     if value is None:
         return value
     try:
-        parse_redis_url(value)
+        parse_redis_url(value)  # type: ignore[no-untyped-call]
     except ValueError:
         # The URL itself is not repeated: it may hold a password.
         raise ValueError(

@@ -70,7 +70,7 @@ class BlogGraphQL(GraphQL[Context, None]):
             return True
         normalized = normalize_origin(origin)
         pattern = self.allowed_origin_pattern
-        return pattern is not None and normalized is not None and bool(pattern.fullmatch(normalized))
+        return bool(pattern and normalized and pattern.fullmatch(normalized))
 
     async def get_http_context(self, request: Request) -> Context:
         return await self.get_context(request, Response())

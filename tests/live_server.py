@@ -80,10 +80,9 @@ def live_server(
     """Serve with exactly `env` (build it with `clean_environment`), on a free port given
     with `--port`, or in `PORT` when `port_from_env` (as hosting platforms give it)."""
     port = free_port()
+    port_args: tuple[str, ...] = ("--port", str(port))
     if port_from_env:
         env, port_args = {**env, "PORT": str(port)}, ()
-    else:
-        port_args = ("--port", str(port))
     process = subprocess.Popen(
         [sys.executable, *command, *port_args, *extra_args],
         env=env,

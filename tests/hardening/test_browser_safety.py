@@ -67,7 +67,10 @@ async def test_cors_answers_only_the_configured_origins(client_with):
     assert "access-control-allow-origin" not in simple.headers  # its page cannot read it
 
 
-PREFLIGHT = {"access-control-request-method": "POST", "access-control-request-headers": "content-type"}
+PREFLIGHT = {
+    "access-control-request-method": "POST",
+    "access-control-request-headers": "content-type",
+}
 LOOPBACK_PAGES = [
     "http://localhost:5173",
     "https://localhost:8443",
@@ -75,7 +78,11 @@ LOOPBACK_PAGES = [
     "http://[::1]:5173",
     "http://localhost",
 ]
-NOT_LOOPBACK = ["http://localhost.evil.example:5173", "http://127.0.0.2:5173", "https://app.example"]
+NOT_LOOPBACK = [
+    "http://localhost.evil.example:5173",
+    "http://127.0.0.2:5173",
+    "https://app.example",
+]
 
 
 async def preflight_from(client, origin: str):

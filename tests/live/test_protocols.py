@@ -104,10 +104,9 @@ async def test_development_accepts_sockets_from_loopback_pages_by_default(serve)
 
 async def test_production_refuses_a_loopback_page_until_configured(serve):
     production = {"ENVIRONMENT": "production", "SECRET_KEY": "s" * 32}
-    with serve(**production) as server:
-        with pytest.raises(InvalidStatus) as refused:
-            async with graphql_socket(server.ws_url, origin="http://localhost:5173"):
-                pass
+    with serve(**production) as server, pytest.raises(InvalidStatus) as refused:
+        async with graphql_socket(server.ws_url, origin="http://localhost:5173"):
+            pass
     assert refused.value.response.status_code == 403
 
 
