@@ -14,6 +14,7 @@ from starlette.routing import Route, WebSocketRoute
 from blog_graphql import jobs, observability
 from blog_graphql.access_log import AccessLogMiddleware
 from blog_graphql.config import Settings, get_settings
+from blog_graphql.emails.mailbox import mailbox_routes
 from blog_graphql.health import healthz, readyz
 from blog_graphql.http.graphiql import GraphiQLPage, graphiql_assets
 from blog_graphql.http.middleware import http_middleware
@@ -58,6 +59,7 @@ def create_app(
             Route("/readyz", readyz),
             Route("/metrics", metrics_endpoint),
             *([graphiql_assets()] if graphiql else []),
+            *([] if settings.is_production else mailbox_routes()),
         ],
         # The access log is outermost: it times and logs refusals (413, bad Host) too.
         middleware=[
