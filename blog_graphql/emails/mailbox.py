@@ -43,6 +43,12 @@ pre { white-space: pre-wrap; background: #f9fafb; padding: 16px; border: 1px sol
 iframe { width: 100%; height: 480px; border: 1px solid #e5e7eb; }
 .status { font-size: 12px; padding: 1px 6px; border-radius: 8px; background: #e5e7eb; }
 """
+# An envelope, so that browsers ask for this rather than a /favicon.ico nobody serves.
+ICON = (
+    '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16">'
+    '<rect x="1" y="3" width="14" height="10" rx="1" fill="#2563eb"/>'
+    '<path d="M1.5 4 8 9l6.5-5" stroke="#fff" fill="none"/></svg>'
+)
 PAGE_HEADERS = {"Content-Security-Policy": PAGE_CSP, "Cache-Control": "no-store"}
 
 
@@ -51,6 +57,7 @@ def mailbox_routes() -> list[BaseRoute]:
     return [
         Route(PATH, list_page, methods=["GET"]),
         Route(f"{PATH}/mailbox.css", stylesheet, methods=["GET"]),
+        Route(f"{PATH}/icon.svg", icon, methods=["GET"]),
         Route(PATH + "/{email_id:int}", email_page, methods=["GET"]),
         Route(PATH + "/{email_id:int}/html", email_html, methods=["GET"]),
     ]
@@ -65,7 +72,7 @@ async def list_page(request: Request) -> Response:
     )
     body = f"""<h1>Mailbox <small>development only; newest first</small></h1>
 <table>
-<thead><tr><th>#</th><th>Sent (UTC)</th><th>To</th><th>Subject</th><th>Status</th></tr></thead>
+<thead><tr><th>#</th><th>Queued (UTC)</th><th>To</th><th>Subject</th><th>Status</th></tr></thead>
 <tbody>
 {rows}
 </tbody>
@@ -121,6 +128,10 @@ async def stylesheet(_request: Request) -> Response:
     return Response(STYLESHEET, media_type="text/css", headers={"Cache-Control": "no-store"})
 
 
+async def icon(_request: Request) -> Response:
+    return Response(ICON, media_type="image/svg+xml", headers={"Cache-Control": "no-store"})
+
+
 def linked_text(text: str) -> str:
     """`text` escaped, each http(s) URL in it a link."""
     parts, position = [], 0
@@ -153,6 +164,7 @@ def _page(title: str, body: str) -> HTMLResponse:
 <meta charset="utf-8">
 <title>{escape(title)}</title>
 <link rel="stylesheet" href="{PATH}/mailbox.css">
+<link rel="icon" href="{PATH}/icon.svg" type="image/svg+xml">
 </head>
 <body>
 {body}
