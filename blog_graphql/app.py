@@ -15,6 +15,7 @@ from blog_graphql.config.settings import Settings, get_settings
 from blog_graphql.http.access_log import AccessLogMiddleware
 from blog_graphql.http.graphiql import GraphiQLPage, graphiql_assets
 from blog_graphql.http.health import healthz, readyz
+from blog_graphql.http.mailbox import mailbox_routes
 from blog_graphql.http.metrics_endpoint import metrics_endpoint
 from blog_graphql.http.middleware import http_middleware
 from blog_graphql.http.shutdown import DrainWebSockets
@@ -42,6 +43,7 @@ def create_app(
         graphiql=graphiql,
         connection_init_wait_timeout=timedelta(seconds=settings.ws_connection_init_timeout_seconds),
         allowed_origins=settings.cors_origins,
+        allowed_origin_pattern=settings.cors_origin_pattern,
     )
 
     @asynccontextmanager
@@ -58,6 +60,7 @@ def create_app(
             Route("/readyz", readyz),
             Route("/metrics", metrics_endpoint),
             *([graphiql_assets()] if graphiql else []),
+            *([] if settings.is_production else mailbox_routes()),
         ],
         # The access log is outermost: it times and logs refusals (413, bad Host) too.
         middleware=[

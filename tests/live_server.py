@@ -30,6 +30,7 @@ def free_port() -> int:
 class LiveServer:
     process: subprocess.Popen[str]
     port: int
+    host: str = "127.0.0.1"
     output: list[str] = field(default_factory=list)
 
     def logs(self) -> str:
@@ -38,11 +39,11 @@ class LiveServer:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"http://{self.host}:{self.port}"
 
     @property
     def ws_url(self) -> str:
-        return f"ws://127.0.0.1:{self.port}/graphql"
+        return f"ws://{self.host}:{self.port}/graphql"
 
 
 def _wait_until_healthy(server: LiveServer) -> None:
@@ -61,7 +62,9 @@ def _wait_until_healthy(server: LiveServer) -> None:
 
 def clean_environment(**overrides: str) -> dict[str, str]:
     """This process's environment without the app's own variables, plus `overrides`."""
-    app_variables = {"DATABASE_URL", "REDIS_URL", "SMTP_HOST", "ENVIRONMENT", "SECRET_KEY"}
+    app_variables = {
+        *("DATABASE_URL", "REDIS_URL", "SMTP_HOST", "ENVIRONMENT", "SECRET_KEY", "HOST", "PORT")
+    }
     env = {key: value for key, value in os.environ.items() if key not in app_variables}
     return {**env, **overrides}
 
@@ -72,18 +75,23 @@ def live_server(
     cwd: Path,
     extra_args: tuple[str, ...] = (),
     command: Sequence[str] = SERVE,
+    port_from_env: bool = False,
 ) -> Iterator[LiveServer]:
-    """Serve with exactly `env` (build it with `clean_environment`)."""
+    """Serve with exactly `env` (build it with `clean_environment`), on a free port given
+    with `--port`, or in `PORT` when `port_from_env` (as hosting platforms give it)."""
     port = free_port()
+    port_args: tuple[str, ...] = ("--port", str(port))
+    if port_from_env:
+        env, port_args = {**env, "PORT": str(port)}, ()
     process = subprocess.Popen(
-        [sys.executable, *command, "--port", str(port), *extra_args],
+        [sys.executable, *command, *port_args, *extra_args],
         env=env,
         cwd=cwd,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
     )
-    server = LiveServer(process=process, port=port)
+    server = LiveServer(process=process, port=port, host=_listening_host(env, extra_args))
     # Drain the output as it comes: a full pipe would block a busy server's logging.
     reader = threading.Thread(target=_collect, args=(process, server.output), daemon=True)
     reader.start()
@@ -101,6 +109,13 @@ def live_server(
         reader.join(timeout=5)
         if process.stdout:
             process.stdout.close()
+
+
+def _listening_host(env: dict[str, str], args: Sequence[str]) -> str:
+    """Where `serve` listens: `--host`, else `HOST`, else its default."""
+    if "--host" in args:
+        return args[list(args).index("--host") + 1]
+    return env.get("HOST", "127.0.0.1")
 
 
 def _collect(process: subprocess.Popen[str], output: list[str]) -> None:

@@ -1,4 +1,4 @@
-"""`blog-graphql emails list|retry`: see the outbox, and send failed emails again."""
+"""`blog-graphql emails list|show|retry`: see the outbox, read one email, send failed ones again."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from blog_graphql.cli.support import (
 )
 from blog_graphql.config.settings import Settings
 from blog_graphql.db.database import Database, utcnow
-from blog_graphql.emails import outbox, service
+from blog_graphql.emails import outbox, preview, service
 from blog_graphql.emails.models import OutboxEmail
 from blog_graphql.jobs import broker as jobs
 
@@ -25,8 +25,8 @@ HEADER = COLUMNS.format("id", "status", "attempts", "created (UTC)", "template",
 
 
 def register(commands: Any) -> None:
-    """Add `emails list` and `emails retry` to the command line."""
-    emails = commands.add_parser("emails", help="list outbox emails; retry failed ones")
+    """Add `emails list`, `emails show` and `emails retry` to the command line."""
+    emails = commands.add_parser("emails", help="list outbox emails; show one; retry failed ones")
     actions = emails.add_subparsers(
         dest="emails_command", required=True, parser_class=OneLineParser
     )
@@ -35,6 +35,10 @@ def register(commands: Any) -> None:
     listing.add_argument("--failed", action="store_true", help="only the failed ones")
     listing.add_argument("--limit", type=positive, default=50)
     listing.set_defaults(run=cmd_list)
+
+    show = actions.add_parser("show", help="print one email whole: headers and text body")
+    show.add_argument("id", type=positive, help="the email's id (see `emails list`)")
+    show.set_defaults(run=cmd_show)
 
     retry = actions.add_parser("retry", help="send failed emails again")
     which = retry.add_mutually_exclusive_group(required=True)
@@ -63,6 +67,13 @@ def _row(email: OutboxEmail) -> str:
     return COLUMNS.format(
         email.id, email.status, email.attempts, created, email.template, email.recipient, error
     )
+
+
+def cmd_show(args: argparse.Namespace, settings: Settings) -> None:
+    email = _run(settings, lambda db: service.get_email(db, args.id))
+    if email is None:
+        raise CommandError(f"no email with id {args.id}")
+    print(preview.as_text(preview.preview(settings, email)), end="")
 
 
 def cmd_retry(args: argparse.Namespace, settings: Settings) -> None:

@@ -8,7 +8,7 @@ import getpass
 import os
 import sys
 from collections.abc import Sequence
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -25,6 +25,9 @@ from blog_graphql.cli.support import (
     prepare_embedded_database,
 )
 from blog_graphql.config.settings import ConfigError, Settings, get_settings
+
+if TYPE_CHECKING:
+    from blog_graphql.db.database import Database
 
 # --- commands -------------------------------------------------------------------------
 
@@ -49,8 +52,8 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
         uvicorn.run(
             "blog_graphql.server.serving:app",
             factory=True,
-            host=args.host,
-            port=args.port,
+            host=args.host or settings.host,
+            port=args.port or settings.port,
             workers=args.workers,
             **uvicorn_options(settings),
         )
@@ -102,8 +105,11 @@ def uvicorn_options(settings: Settings) -> dict[str, Any]:
 def cmd_migrate(_args: argparse.Namespace, settings: Settings) -> None:
     from blog_graphql.db import migrate
 
-    migrate_or_fail(migrate.upgrade, settings.database_url)
-    print("database is at the latest migration")
+    applied = migrate_or_fail(migrate.upgrade_reporting, settings.database_url)
+    if applied:
+        print(f"applied {', '.join(applied)}: the database is at the latest migration")
+    else:
+        print("already up to date: the database is at the latest migration")
 
 
 def cmd_create_admin(args: argparse.Namespace, settings: Settings) -> None:
@@ -146,7 +152,7 @@ def _prompt_password() -> str:
 
 
 def cmd_seed(args: argparse.Namespace, settings: Settings) -> None:
-    from blog_graphql.cli.seed import SeedSize, seed
+    from blog_graphql.cli.seed import SeedReport, SeedSize, seed
     from blog_graphql.db.database import Database
 
     if args.posts and not args.users:
@@ -156,19 +162,32 @@ def cmd_seed(args: argparse.Namespace, settings: Settings) -> None:
     size = SeedSize(users=args.users, posts=args.posts, comments=args.comments, tags=args.tags)
     prepare_embedded_database(settings)
 
-    async def run() -> float:
+    async def run() -> SeedReport:
         db = Database.from_settings(settings)
         try:
-            report = await seed(db, size, args.random_seed, settings.bcrypt_rounds)
+            await _require_migrated(db)
+            return await seed(db, size, args.random_seed, settings.bcrypt_rounds)
         finally:
             await db.dispose()
-        return report.seconds
 
-    seconds = asyncio.run(run())
+    report = asyncio.run(run())
+    reused = f" ({report.tags_reused} already there)" if report.tags_reused else ""
     print(
-        f"seeded {size.users} users, {size.tags} tags, {size.posts} posts and "
-        f"{size.comments} comments in {seconds:.1f} s"
+        f"seeded {size.users} users, {size.tags} tags{reused}, {size.posts} posts and "
+        f"{size.comments} comments in {report.seconds:.1f} s, then analysed the tables"
     )
+
+
+async def _require_migrated(db: Database) -> None:
+    """PostgreSQL is migrated by `blog-graphql migrate` only: say so rather than fail on a
+    missing table (SQLite, embedded, was migrated just before)."""
+    from blog_graphql.db import migrate
+
+    pending = await migrate.pending_revisions(db.engine)
+    if pending:
+        raise CommandError(
+            f"the database lacks migrations {', '.join(pending)}: run `blog-graphql migrate` first"
+        )
 
 
 def cmd_export_schema(_args: argparse.Namespace, _settings: Settings) -> None:
@@ -200,8 +219,8 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
 
     serve = commands.add_parser("serve", help="serve the API (migrates embedded SQLite first)")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=port, default=8000)
+    serve.add_argument("--host", help="default: HOST, else 127.0.0.1")
+    serve.add_argument("--port", type=port, help="default: PORT, else 8000")
     serve.add_argument("--workers", type=positive, default=1)
     serve.set_defaults(run=cmd_serve)
 

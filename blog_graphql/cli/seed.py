@@ -1,10 +1,14 @@
-"""A deterministic demo data set, written with bulk inserts."""
+"""A deterministic demo data set, written with bulk inserts, into a new or a used database.
+
+In a used one it reuses the tags it would create and gives a seeded user whose name or
+email someone already has the first free `-2`, `-3`... variant.
+"""
 
 from __future__ import annotations
 
 import random
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -48,6 +52,7 @@ class SeedSize:
 class SeedReport:
     size: SeedSize
     seconds: float
+    tags_reused: int = 0
 
 
 def _sentence(rng: random.Random, words: int) -> str:
@@ -93,10 +98,9 @@ class Seeder:
             for id_ in range(first_id, first_id + count)
         ]
 
-    def tags(self, first_id: int, count: int) -> list[dict[str, Any]]:
+    def tags(self, first_id: int, names: Sequence[str]) -> list[dict[str, Any]]:
         rows = []
-        for id_ in range(first_id, first_id + count):
-            name = _tag_name(id_ - 1)
+        for id_, name in enumerate(names, start=first_id):
             color = COLORS[id_ % len(COLORS)]
             rows.append({"id": id_, "name": name, "slug": slugify(name), "color": color})
         return rows
@@ -123,7 +127,7 @@ class Seeder:
                 "updated_at": created,
             }
 
-    def post_tags(self, post_ids: range, tag_ids: range) -> list[dict[str, Any]]:
+    def post_tags(self, post_ids: range, tag_ids: Sequence[int]) -> list[dict[str, Any]]:
         return [
             {"post_id": post_id, "tag_id": tag_id}
             for post_id in post_ids
@@ -155,11 +159,15 @@ async def seed(db: Database, size: SeedSize, random_seed: int, bcrypt_rounds: in
     started = time.perf_counter()
     seeder = Seeder(random.Random(random_seed), hash_password_sync(SEED_PASSWORD, bcrypt_rounds))
     async with db.transaction() as session:
-        user_ids = await _insert(session, User, lambda first: seeder.users(first, size.users))
-        tag_ids = await _insert(session, Tag, lambda first: seeder.tags(first, size.tags))
-        post_ids = await _insert(
-            session, Post, lambda first: list(seeder.posts(first, size.posts, user_ids))
-        )
+        users = seeder.users(await _next_id(session, User.id), size.users)
+        user_ids = await _insert_rows(session, User, await _untaken_users(session, users))
+        tag_ids, tags_reused = await _tags(session, seeder, size.tags)
+        posts = list(seeder.posts(await _next_id(session, Post.id), size.posts, user_ids))
+        for post, slug in zip(
+            posts, await _untaken(session, Post.slug, _slugs(posts)), strict=True
+        ):
+            post["slug"] = slug
+        post_ids = await _insert_rows(session, Post, posts)
         if tag_ids:
             await _bulk(session, PostTag, seeder.post_tags(post_ids, tag_ids))
         if post_ids:
@@ -170,14 +178,98 @@ async def seed(db: Database, size: SeedSize, random_seed: int, bcrypt_rounds: in
             )
         if db.dialect == "postgresql":
             await _reset_sequences(session)
-    return SeedReport(size=size, seconds=time.perf_counter() - started)
+        # Fresh statistics for the planner: PostgreSQL may run without autovacuum, and a
+        # table it believes empty gets plans that crawl once it holds thousands of rows.
+        await session.execute(text("ANALYZE"))
+    return SeedReport(size=size, seconds=time.perf_counter() - started, tags_reused=tags_reused)
 
 
 async def _insert(session: AsyncSession, model: Any, build: Any) -> range:
     first = await _next_id(session, model.id)
-    rows = build(first)
+    return await _insert_rows(session, model, build(first))
+
+
+async def _insert_rows(session: AsyncSession, model: Any, rows: list[dict[str, Any]]) -> range:
+    """Rows whose ids run on from the table's highest (as the builders number them)."""
     await _bulk(session, model, rows)
+    first = rows[0]["id"] if rows else 1
     return range(first, first + len(rows))
+
+
+async def _tags(session: AsyncSession, seeder: Seeder, count: int) -> tuple[list[int], int]:
+    """The ids of the `count` seed tags, in order: existing ones reused (same name, any case,
+    or same slug), the others created; and how many were reused."""
+    names = [_tag_name(n) for n in range(count)]
+    existing: dict[str, int] = {}
+    for start in range(0, len(names), BATCH):
+        batch = names[start : start + BATCH]
+        lowered, slugs = [name.lower() for name in batch], [slugify(name) for name in batch]
+        found = await session.execute(
+            select(Tag.id, func.lower(Tag.name), Tag.slug).where(
+                func.lower(Tag.name).in_(lowered) | Tag.slug.in_(slugs)
+            )
+        )
+        for id_, name, slug in found:
+            existing[name] = existing[slug] = id_
+    known = [existing.get(name.lower(), existing.get(slugify(name))) for name in names]
+    new_names = [name for name, id_ in zip(names, known, strict=True) if id_ is None]
+    created = iter(await _insert(session, Tag, lambda first: seeder.tags(first, new_names)))
+    ids = [id_ if id_ is not None else next(created) for id_ in known]
+    return ids, len(names) - len(new_names)
+
+
+async def _untaken_users(session: AsyncSession, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    usernames = await _untaken(session, User.username, [row["username"] for row in rows])
+    emails = await _untaken(
+        session, User.email, [row["email"] for row in rows], variant=_email_variant
+    )
+    for row, username, email in zip(rows, usernames, emails, strict=True):
+        row["username"], row["email"] = username, email
+    return rows
+
+
+def _slugs(posts: list[dict[str, Any]]) -> list[str]:
+    return [post["slug"] for post in posts]
+
+
+def _name_variant(name: str, number: int) -> str:
+    return f"{name}-{number}"
+
+
+def _email_variant(email: str, number: int) -> str:
+    local, _, domain = email.partition("@")
+    return f"{local}-{number}@{domain}"
+
+
+async def _untaken(
+    session: AsyncSession,
+    column: Any,
+    wanted: list[str],
+    variant: Callable[[str, int], str] = _name_variant,
+) -> list[str]:
+    """`wanted`, each value the table already has (in any case) replaced by its first
+    variant nobody has. A new database has none of them: one query per batch."""
+    taken = await _taken(session, column, wanted)
+    chosen = []
+    for value in wanted:
+        candidate, number = value, 1
+        while candidate.lower() in taken:
+            number += 1
+            candidate = variant(value, number)
+            taken |= await _taken(session, column, [candidate])
+        taken.add(candidate.lower())
+        chosen.append(candidate)
+    return chosen
+
+
+async def _taken(session: AsyncSession, column: Any, values: list[str]) -> set[str]:
+    found: set[str] = set()
+    for start in range(0, len(values), BATCH):
+        lowered = [value.lower() for value in values[start : start + BATCH]]
+        found.update(
+            await session.scalars(select(func.lower(column)).where(func.lower(column).in_(lowered)))
+        )
+    return found
 
 
 async def _reset_sequences(session: AsyncSession) -> None:

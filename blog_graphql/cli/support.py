@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
-from typing import NoReturn
+from typing import NoReturn, TypeVar
 
 from blog_graphql.config.settings import Settings
 
+T = TypeVar("T")
 EXIT_USAGE = 2
 EXIT_FAILURE = 1
 
@@ -51,9 +52,9 @@ def port(value: str) -> int:
     return number
 
 
-def migrate_or_fail(run: Callable[[str], None], url: str) -> None:
+def migrate_or_fail(run: Callable[[str], T], url: str) -> T:
     try:
-        run(url)
+        return run(url)
     except OSError as error:
         raise CommandError(f"cannot reach the database: {error.strerror or error}") from None
 

@@ -1,10 +1,14 @@
-"""Parsers for the settings that have a notation of their own: rate limits and networks."""
+"""Parsers for the settings that have a notation of their own: rate limits, networks, URLs."""
 
 from __future__ import annotations
 
 import ipaddress
+from email.utils import parseaddr
+from urllib.parse import urlsplit
 
 from limits import RateLimitItem, parse_many
+from redis.connection import parse_url as parse_redis_url
+from strawberry.http.websocket_origin import normalize_allowed_origins
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -41,11 +45,53 @@ def check_rate_limit(value: str) -> str:
     return value
 
 
-def check_field_rate_limits(value: str) -> str:
-    parse_field_rate_limits(value)
+def check_field_rate_limits(value: str | None) -> str | None:
+    if value is not None:
+        parse_field_rate_limits(value)
     return value
 
 
 def check_networks(values: list[str]) -> list[str]:
     parse_networks(values)
     return values
+
+
+def check_origins(values: list[str]) -> list[str]:
+    """Browser origins, `scheme://host[:port]` as the `Origin` header says them, or `*`."""
+    for value in values:
+        try:
+            normalize_allowed_origins([value])
+        except ValueError:
+            raise ValueError(
+                f"expected origins such as http://localhost:5173 (scheme, host, optional "
+                f"port, no path), got {value!r}"
+            ) from None
+    return values
+
+
+def check_redis_url(value: str | None) -> str | None:
+    if value is None:
+        return value
+    try:
+        parse_redis_url(value)  # type: ignore[no-untyped-call]
+    except ValueError:
+        # The URL itself is not repeated: it may hold a password.
+        raise ValueError(
+            "expected redis://host:port/db, rediss://host:port/db or unix:///path"
+        ) from None
+    return value
+
+
+def check_http_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"expected an http:// or https:// URL, got {value!r}")
+    return value
+
+
+def check_email_address(value: str) -> str:
+    """`Name <user@host>` or `user@host`."""
+    address = parseaddr(value)[1]
+    if "@" not in address.strip("@"):
+        raise ValueError(f"expected an address such as Blog <noreply@example.com>, got {value!r}")
+    return value

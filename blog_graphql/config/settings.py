@@ -9,9 +9,13 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from blog_graphql.config.setting_types import (
+    check_email_address,
     check_field_rate_limits,
+    check_http_url,
     check_networks,
+    check_origins,
     check_rate_limit,
+    check_redis_url,
 )
 
 DEFAULT_DATABASE_URL = "sqlite:///./blog_graphql.db"
@@ -50,6 +54,14 @@ CsvList = Annotated[list[str], NoDecode]
 DEFAULT_FIELD_RATE_LIMITS = (
     "login=20/minute,register=20/hour,requestPasswordReset=10/hour,addComment=30/minute"
 )
+# Development's budgets are ten times those: a developer filling a sign-up form over and
+# over, wrong inputs included, is not an attacker, and must not be locked out for an hour.
+DEVELOPMENT_FIELD_RATE_LIMITS = (
+    "login=200/minute,register=200/hour,requestPasswordReset=100/hour,addComment=300/minute"
+)
+# Pages a developer's machine serves (an SPA dev server on any port), allowed by default in
+# development: the browser's `Origin`, which names no path, must match it whole.
+LOOPBACK_ORIGINS = r"https?://(localhost|127\.0\.0\.1|\[::1\])(:[0-9]{1,5})?"
 
 
 class Settings(BaseSettings):
@@ -102,12 +114,27 @@ class Settings(BaseSettings):
         10.0, gt=0, description="How often a worker's relay hands over overdue outbox rows."
     )
     cors_origins: CsvList = Field(
-        default_factory=list, description="Comma-separated origins allowed to call the API."
+        default_factory=list,
+        description="Comma-separated origins (`scheme://host[:port]`) allowed to call the API "
+        "and open WebSockets; unset in development: any loopback origin (`localhost`, "
+        "`127.0.0.1`, `[::1]`, any port, http or https); unset in production: none.",
+        json_schema_extra={"doc_default": "loopback in development, none in production"},
     )
     allowed_hosts: CsvList = Field(
         default_factory=lambda: ["*"], description="Comma-separated `Host` names served."
     )
-    public_url: str = Field("http://127.0.0.1:8000", description="Base of links in emails.")
+    public_url: str = Field(
+        "http://127.0.0.1:8000",
+        description="The SPA's address: links in emails point to its `/verify-email`, "
+        "`/reset-password` and `/posts/{slug}` pages.",
+    )
+    host: str = Field("127.0.0.1", description="Address `serve` listens on; `--host` wins over it.")
+    port: int = Field(
+        8000,
+        gt=0,
+        lt=65536,
+        description="Port `serve` listens on (hosting platforms set it); `--port` wins over it.",
+    )
     comment_moderation: Literal["post", "pre"] = Field(
         "post", description="`pre`: new comments wait for an admin."
     )
@@ -195,10 +222,12 @@ class Settings(BaseSettings):
     )
     rate_limit_client: str = Field("600/minute", description="Operations per client address.")
     rate_limit_user: str = Field("300/minute", description="Operations per signed-in user.")
-    rate_limit_fields: str = Field(
-        DEFAULT_FIELD_RATE_LIMITS,
+    rate_limit_fields: str | None = Field(
+        None,
         description="Stricter budgets per root field occurrence (aliases count each): "
-        "`name=rate;rate,...`.",
+        f"`name=rate;rate,...`. Default in production: `{DEFAULT_FIELD_RATE_LIMITS}`; "
+        "in development ten times each.",
+        json_schema_extra={"doc_default": "see the description"},
     )
     trusted_proxies: CsvList = Field(
         default_factory=list,
@@ -230,8 +259,12 @@ class Settings(BaseSettings):
     _rate = field_validator("rate_limit_client", "rate_limit_user")(check_rate_limit)
     _field_rates = field_validator("rate_limit_fields")(check_field_rate_limits)
     _proxies = field_validator("trusted_proxies")(check_networks)
+    _origins = field_validator("cors_origins")(check_origins)
+    _redis = field_validator("redis_url")(check_redis_url)
+    _public_url = field_validator("public_url")(check_http_url)
+    _from = field_validator("emails_from")(check_email_address)
     _blank_is_unset = field_validator(
-        "redis_url", "smtp_host", "metrics_token", "log_format", mode="before"
+        "redis_url", "smtp_host", "metrics_token", "log_format", "rate_limit_fields", mode="before"
     )(_blank_to_none)
 
     @field_validator("log_level", mode="before")
@@ -266,6 +299,17 @@ class Settings(BaseSettings):
     @property
     def is_production(self) -> bool:
         return self.environment == "production"
+
+    @property
+    def cors_origin_pattern(self) -> str | None:
+        """Origins allowed beyond `cors_origins`: loopback ones in development, by default."""
+        return None if self.is_production or self.cors_origins else LOOPBACK_ORIGINS
+
+    @property
+    def field_rate_limits(self) -> str:
+        if self.rate_limit_fields is not None:
+            return self.rate_limit_fields
+        return DEFAULT_FIELD_RATE_LIMITS if self.is_production else DEVELOPMENT_FIELD_RATE_LIMITS
 
     @property
     def graphiql_enabled(self) -> bool:

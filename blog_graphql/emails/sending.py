@@ -19,7 +19,8 @@ from blog_graphql.emails.outbox import CONFIRM_TIMEOUT
 logger = logging.getLogger("blog_graphql.emails")
 
 MAX_BACKOFF = timedelta(minutes=30)
-# Context keys that must not outlive the sending (one-time tokens are stored hashed).
+# Context keys that must not outlive the sending in production (one-time tokens are stored
+# hashed). Development keeps them: its mailbox (`/dev/mailbox`) shows each email whole.
 SECRET_KEYS = frozenset({"token"})
 
 
@@ -66,7 +67,10 @@ async def deliver(db: Database, settings: Settings, email_id: int, idempotency_k
             return await _give_up(db, claim, f"gave up after {claim.attempts} attempts: {error!r}")
         await _release(db, claim)
         raise
-    await _record(db, claim, status=SENT, sent_at=utcnow(), context=_scrubbed(claim.context))
+    kept = _scrubbed(claim.context) if settings.is_production else claim.context
+    await _record(db, claim, status=SENT, sent_at=utcnow(), context=kept)
+    if not settings.smtp_host and not settings.is_production:
+        logger.info("email %s: read it whole at /dev/mailbox/%s", claim.id, claim.id)
     return SENT_OUTCOME
 
 

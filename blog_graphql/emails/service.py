@@ -23,6 +23,11 @@ async def list_emails(db: Database, *, failed_only: bool, limit: int) -> list[Ou
         return list(await session.scalars(query))
 
 
+async def get_email(db: Database, email_id: int) -> OutboxEmail | None:
+    async with db.session() as session:
+        return await session.get(OutboxEmail, email_id)
+
+
 async def retry_failed(db: Database, *, email_id: int | None) -> list[EmailRef]:
     """Make failed emails (one, or all when `email_id` is None) pending and due now.
 

@@ -78,7 +78,7 @@ class RateLimiter:
             storage=storage,
             per_client=parse_rate_limit(settings.rate_limit_client),
             per_user=parse_rate_limit(settings.rate_limit_user),
-            per_field=parse_field_rate_limits(settings.rate_limit_fields),
+            per_field=parse_field_rate_limits(settings.field_rate_limits),
             pool=pool,
         )
 

@@ -190,6 +190,7 @@ def http_middleware(settings: Settings) -> list[Middleware]:
         Middleware(
             CrossOriginMiddleware,
             allow_origins=settings.cors_origins,
+            allow_origin_regex=settings.cors_origin_pattern,
             allow_methods=["GET", "POST"],
             allow_headers=["Authorization", "Content-Type", REQUEST_ID_HEADER],
             expose_headers=[REQUEST_ID_HEADER, "Retry-After"],

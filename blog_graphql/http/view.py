@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import orjson
@@ -10,6 +11,7 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.http.websocket_origin import normalize_origin
 from strawberry.types.unset import UNSET
 
 from blog_graphql.accounts.authentication import authenticate_header
@@ -38,10 +40,17 @@ class BlogGraphQL(GraphQL[Context, None]):
     graphql_ws_handler_class = LegacyWSHandler
 
     def __init__(
-        self, state: AppState, graphiql: PageRenderer | None = None, **kwargs: Any
+        self,
+        state: AppState,
+        graphiql: PageRenderer | None = None,
+        allowed_origin_pattern: str | None = None,
+        **kwargs: Any,
     ) -> None:
         super().__init__(graphql_ide=None, **kwargs)
         self.state = state
+        self.allowed_origin_pattern = (
+            re.compile(allowed_origin_pattern) if allowed_origin_pattern else None
+        )
         self.max_message_bytes = state.settings.ws_max_message_bytes
         self.max_subscriptions_per_connection = state.settings.ws_max_subscriptions_per_connection
         self.keep_alive = True
@@ -58,6 +67,14 @@ class BlogGraphQL(GraphQL[Context, None]):
         except Unauthenticated as error:
             response = unauthenticated_response(request, error)
         await response(scope, receive, send)
+
+    def is_websocket_origin_allowed(self, request: WebSocket, origin: str) -> bool:
+        """The listed origins, and those the pattern allows (as CORS does for HTTP)."""
+        if super().is_websocket_origin_allowed(request, origin):
+            return True
+        normalized = normalize_origin(origin)
+        pattern = self.allowed_origin_pattern
+        return bool(pattern and normalized and pattern.fullmatch(normalized))
 
     async def get_http_context(self, request: Request) -> Context:
         return await self.get_context(request, Response())

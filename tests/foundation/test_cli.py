@@ -67,6 +67,30 @@ def test_every_misuse_is_one_line_and_a_nonzero_exit(args, env, expected, tmp_pa
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("CORS_ORIGINS", "localhost:5173"),
+        ("REDIS_URL", "notaurl"),
+        ("PORT", "http"),
+        ("PORT", "70000"),
+        ("PUBLIC_URL", "app.example"),
+        ("EMAILS_FROM", "nobody"),
+        ("SMTP_PORT", "many"),
+        ("RATE_LIMIT_FIELDS", "register"),
+        ("ENVIRONMENT", "staging"),
+    ],
+)
+def test_a_bad_setting_is_one_line_naming_it_and_exit_2(variable, value, tmp_path):
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}", variable: value}
+    result = run_cli("serve", env=env, cwd=tmp_path)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert result.stderr.startswith(f"blog-graphql: error: {variable}: ")
+    assert result.stderr.count("\n") == 1
+    assert not (tmp_path / "cli.db").exists()  # refused before anything ran
+
+
 def test_create_admin_reads_the_password_from_the_environment(tmp_path):
     env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'a.db'}", "ADMIN_PASSWORD": "Admin1234"}
     args = ["create-admin", "--email", "root@example.com", "--username", "root"]

@@ -67,6 +67,56 @@ async def test_cors_answers_only_the_configured_origins(client_with):
     assert "access-control-allow-origin" not in simple.headers  # its page cannot read it
 
 
+PREFLIGHT = {
+    "access-control-request-method": "POST",
+    "access-control-request-headers": "content-type",
+}
+LOOPBACK_PAGES = [
+    "http://localhost:5173",
+    "https://localhost:8443",
+    "http://127.0.0.1:3000",
+    "http://[::1]:5173",
+    "http://localhost",
+]
+NOT_LOOPBACK = [
+    "http://localhost.evil.example:5173",
+    "http://127.0.0.2:5173",
+    "https://app.example",
+]
+
+
+async def preflight_from(client, origin: str):
+    return await client.options("/graphql", headers={"origin": origin, **PREFLIGHT})
+
+
+async def test_development_allows_loopback_pages_by_default_and_nothing_else(client_with):
+    async with client_with() as client:
+        allowed = [await preflight_from(client, origin) for origin in LOOPBACK_PAGES]
+        refused = [await preflight_from(client, origin) for origin in NOT_LOOPBACK]
+        answer = await client.post(
+            "/graphql", json={"query": "{ __typename }"}, headers={"origin": LOOPBACK_PAGES[0]}
+        )
+    for origin, response in zip(LOOPBACK_PAGES, allowed, strict=True):
+        assert response.status_code == 200, origin
+        assert response.headers["access-control-allow-origin"] == origin
+    for response in refused:
+        assert response.status_code == 400
+        assert "access-control-allow-origin" not in response.headers
+    assert answer.json() == {"data": {"__typename": "Query"}}
+    assert answer.headers["access-control-allow-origin"] == LOOPBACK_PAGES[0]
+
+
+async def test_production_and_a_configured_list_allow_no_loopback_page(client_with):
+    async with client_with(**PRODUCTION) as client:
+        production = await preflight_from(client, "http://localhost:5173")
+    async with client_with(cors_origins="https://app.example") as client:
+        listed = await preflight_from(client, "http://localhost:5173")
+        configured = await preflight_from(client, "https://app.example")
+    assert production.status_code == 400
+    assert listed.status_code == 400  # a configured list replaces the default
+    assert configured.status_code == 200
+
+
 async def test_a_host_outside_allowed_hosts_is_refused(client_with):
     async with client_with(base_url="http://evil.example", allowed_hosts="api.example") as client:
         refused = await client.post("/graphql", json={"query": "{ __typename }"})
@@ -104,6 +154,12 @@ def test_the_vendored_stylesheet_inlines_nothing_and_names_files_that_exist():
         ({"trusted_proxies": "10.0.0.0/8,proxy"}, "TRUSTED_PROXIES"),
         ({"query_max_depth": "0"}, "QUERY_MAX_DEPTH"),
         ({"max_body_bytes": "12"}, "MAX_BODY_BYTES"),
+        ({"cors_origins": "localhost:5173"}, "CORS_ORIGINS"),
+        ({"cors_origins": "https://app.example/path"}, "CORS_ORIGINS"),
+        ({"redis_url": "notaurl"}, "REDIS_URL"),
+        ({"public_url": "app.example"}, "PUBLIC_URL"),
+        ({"emails_from": "nobody"}, "EMAILS_FROM"),
+        ({"port": "70000"}, "PORT"),
     ],
 )
 def test_a_bad_hardening_setting_names_its_variable(values, variable):

@@ -9,6 +9,7 @@ from blog_graphql.config.setting_types import parse_networks
 from blog_graphql.config.settings import load_settings
 from blog_graphql.guards.client import client_address
 from blog_graphql.guards.ratelimit import RateLimiter, root_field_counts
+from tests.accounts.operations import REGISTER
 from tests.conftest import TEST_REDIS_URL, graphql, requires_redis
 from tests.factories import auth_headers, create_user
 
@@ -149,16 +150,40 @@ async def test_an_unreachable_budget_store_lets_requests_through(client_with):
 
 
 async def test_a_field_budget_is_kept_per_signed_in_identity(settings):
-    limiter = RateLimiter.from_settings(load_settings(_env_file=None))
+    production = {"environment": "production", "secret_key": "s" * 32}
+    limiter = RateLimiter.from_settings(load_settings(_env_file=None, **production))
     login_tries = [
         await limiter.check_fields({"login": 5}, "client:198.51.100.1") for _ in range(5)
     ]
     elsewhere = await limiter.check_fields({"login": 5}, "client:198.51.100.2")
     await limiter.close()
-    assert login_tries[:4] == [None] * 4  # the default budget: 20 logins a minute
+    assert login_tries[:4] == [None] * 4  # production's default budget: 20 logins a minute
     assert login_tries[4] is not None
     assert elsewhere is None
 
 
 async def test_the_graphql_helper_still_sees_plain_results(client):
     assert await graphql(client, "{ __typename }") == {"data": {"__typename": "Query"}}
+
+
+def registration(number: int, valid: bool) -> dict[str, Any]:
+    password = "Password123" if valid else "short"  # an invalid attempt spends budget too
+    details = {"email": f"dev{number}@example.com", "username": f"dev{number}"}
+    return {"query": REGISTER, "variables": {"input": {**details, "password": password}}}
+
+
+async def test_development_lets_one_address_register_25_times_production_20(client_with):
+    tries = [registration(number, valid=number % 2 == 0) for number in range(25)]
+    async with client_with() as client:
+        development = [await client.post("/graphql", json=body) for body in tries]
+    async with client_with(environment="production", secret_key="s" * 32) as client:
+        production = [await client.post("/graphql", json=body) for body in tries[:21]]
+    codes = [[error["extensions"]["code"] for error in answer.json().get("errors", [])]
+             for answer in development]  # fmt: skip
+    assert codes == [[] if number % 2 == 0 else ["BAD_USER_INPUT"] for number in range(25)]
+    assert [answer.status_code for answer in production[:20]] == [200] * 20
+    refused = production[20]
+    assert refused.status_code == 429
+    [error] = refused.json()["errors"]
+    assert error["extensions"]["code"] == "RATE_LIMITED"
+    assert 60 < error["extensions"]["retryAfter"] <= 3600  # register=20/hour

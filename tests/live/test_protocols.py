@@ -89,6 +89,27 @@ async def test_subscribing_before_init_is_refused_with_4401(serve):
             assert await socket.close_code() == 4401
 
 
+async def test_development_accepts_sockets_from_loopback_pages_by_default(serve):
+    with serve() as server:
+        acknowledged = []
+        for origin in ("http://localhost:5173", "https://127.0.0.1:8443", "http://[::1]:3000"):
+            async with graphql_socket(server.ws_url, origin=origin) as socket:
+                acknowledged.append((await socket.init())["type"])
+        with pytest.raises(InvalidStatus) as refused:
+            async with graphql_socket(server.ws_url, origin="http://localhost.evil.example:5173"):
+                pass
+    assert acknowledged == ["connection_ack"] * 3
+    assert refused.value.response.status_code == 403
+
+
+async def test_production_refuses_a_loopback_page_until_configured(serve):
+    production = {"ENVIRONMENT": "production", "SECRET_KEY": "s" * 32}
+    with serve(**production) as server, pytest.raises(InvalidStatus) as refused:
+        async with graphql_socket(server.ws_url, origin="http://localhost:5173"):
+            pass
+    assert refused.value.response.status_code == 403
+
+
 async def test_a_foreign_origin_is_refused_and_a_listed_one_accepted(serve):
     with serve(CORS_ORIGINS="https://blog.example") as server:
         with pytest.raises(InvalidStatus) as refused:
