@@ -6,7 +6,7 @@ import itertools
 import math
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -19,6 +19,7 @@ from bench.loadgen import lua_script, run_wrk
 from bench.report import BASELINE, Sample, SqlCount
 from bench.servers import Server
 from bench.sqlcount import Counts, counting_proxy
+from bench.viewers import SIGNED_IN
 from bench.workload import Query, body
 
 # Statements a request runs after its response (a pool's reset on return) land late.
@@ -160,6 +161,26 @@ def check_same_values(
                     f"{difference}"
                 )
         print(f"{query.name} ({viewer}): same values from every system")
+
+
+def check_tokens_verified(servers: Sequence[Server], query: Query, requests: Requests) -> None:
+    """Every system must refuse a signed-in request whose token's signature is broken:
+    else it is not checking the token, and its signed-in figures would flatter it."""
+    for server in servers:
+        signed_in = requests[(server.system, query.name, SIGNED_IN)]
+        forged = replace(signed_in, headers=forged_headers(signed_in.headers))
+        if not post(server, forged).get("errors"):
+            raise SystemExit(f"{server.label} accepted a forged token")
+    print("signed-in: every system refuses a forged token")
+
+
+def forged_headers(headers: dict[str, str]) -> dict[str, str]:
+    """`headers` with the bearer token's signature changed: its first character, which
+    (unlike the last) carries no padding bits a decoder would ignore."""
+    token = headers["Authorization"].removeprefix("Bearer ")
+    signed, _, signature = token.rpartition(".")
+    first = "A" if signature[0] != "A" else "B"
+    return {**headers, "Authorization": f"Bearer {signed}.{first}{signature[1:]}"}
 
 
 @dataclass(frozen=True)

@@ -103,25 +103,30 @@ def main(argv: Sequence[str] | None = None) -> None:
     queries = load_queries([q for q in args.queries.split(",") if q] or None)
     print(f"variables: {variables}")
 
-    # One secret for every blog_graphql server of the run: one login's token works on each.
-    app = partial(start_app, redis_url=args.redis_url, secret_key=secrets.token_hex(32))
+    # One secret for every server of the run: one login's token works on each blog_graphql,
+    # and PostGraphile verifies the same token.
+    secret = secrets.token_hex(32)
+    app = partial(start_app, redis_url=args.redis_url, secret_key=secret)
+    postgraphile = partial(start_postgraphile, install, jwt_secret=secret)
     signed_in_as = asyncio.run(viewers.pick_user(dsn)) if viewers.needs_token(args.viewer) else ""
     token = _sign_in(app, args.database_url, signed_in_as) if signed_in_as else None
     viewer_headers = {viewer: viewers.headers(viewer, token) for viewer in args.viewer}
     requests = phases.write_requests(tools.CACHE / "requests", queries, variables, viewer_headers)
     if token:
-        print(f"signed-in requests: user {signed_in_as}; {viewers.POSTGRAPHILE_NOTE}")
+        print(f"signed-in requests as {signed_in_as} (Authorization: Bearer, to both systems)")
 
     starters: dict[str, Callable[[str], Server]] = {
         "blog_graphql": partial(app, 1),
-        "postgraphile": partial(start_postgraphile, install, 1),
+        "postgraphile": partial(postgraphile, 1),
     }
     counts = phases.count_statements(
         starters, args.database_url, queries, requests, args.viewer, args.count_requests
     )
-    servers = _start(args.systems, app, partial(start_postgraphile, install), args.database_url)
+    servers = _start(args.systems, app, postgraphile, args.database_url)
     try:
         phases.check_same_values(servers, queries, requests, args.viewer)
+        if token:
+            phases.check_tokens_verified(servers, queries[0], requests)
         plan = phases.Plan(
             wrk,
             _concurrencies(args.concurrency),

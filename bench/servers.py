@@ -97,8 +97,11 @@ def start_app(workers: int, database_url: str, redis_url: str, secret_key: str) 
     return _started(Server("blog_graphql", workers, port, process, log))
 
 
-def start_postgraphile(install_dir: Path, workers: int, database_url: str) -> Server:
-    """PostGraphile in `workers` processes on one port (node:cluster, `cluster.mjs`).
+def start_postgraphile(
+    install_dir: Path, workers: int, database_url: str, jwt_secret: str | None = None
+) -> Server:
+    """PostGraphile in `workers` processes on one port (node:cluster, `cluster.mjs`),
+    verifying bearer tokens signed with `jwt_secret` (blog_graphql's SECRET_KEY).
 
     PostGraphile 5 writes no line per request (grafserv has no access log), so there is
     no request logging of its own to turn on."""
@@ -107,6 +110,8 @@ def start_postgraphile(install_dir: Path, workers: int, database_url: str) -> Se
     env = {**os.environ, "DATABASE_URL": plain_dsn(database_url), "PORT": str(port)}
     env["NODE_ENV"] = "production"
     env["WORKERS"] = str(workers)
+    if jwt_secret:
+        env["JWT_SECRET"] = jwt_secret
     command = [str(node), "cluster.mjs"]
     process, log = _spawn(f"postgraphile{workers}", command, env, install_dir)
     return _started(Server("postgraphile", workers, port, process, log))

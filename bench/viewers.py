@@ -1,9 +1,10 @@
 """Who asks: anonymous readers, or a seeded user signed in once with the login mutation.
 
 A signed-in request carries `Authorization: Bearer <token>` to both systems. blog_graphql
-checks it (its authenticated path: the token, then the session and user); PostGraphile,
-as the benchmark sets it up, has no JWT configured and ignores the header, so its
-signed-in figures are its anonymous work plus the header's bytes.
+checks it (its authenticated path: the token, then the session and user). PostGraphile
+verifies the same token with its own JWT support (PgLazyJWTPreset, given blog_graphql's
+secret, issuer and audience) and passes the claims to PostgreSQL as `jwt.claims.*`
+settings; it keeps no sessions, so it looks nothing up.
 """
 
 from __future__ import annotations
@@ -18,7 +19,10 @@ from blog_graphql.cli.seed import SEED_PASSWORD
 ANONYMOUS = "anonymous"
 SIGNED_IN = "signed-in"
 VIEWERS = (ANONYMOUS, SIGNED_IN)
-POSTGRAPHILE_NOTE = "PostGraphile has no JWT set up: it ignores the Authorization header"
+POSTGRAPHILE_NOTE = (
+    "signed-in: PostGraphile verifies the same token (PgLazyJWTPreset: signature, issuer, "
+    "audience, expiry) and sets its claims as jwt.claims.*; it has no sessions to look up"
+)
 
 # A seeded user without drafts: a post's author sees its drafts in the lists, and the
 # signed-in answers must still carry PostGraphile's (public) values.

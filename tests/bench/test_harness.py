@@ -18,7 +18,7 @@ import pytest
 from bench.compare import first_difference, normalise, same_values
 from bench.database import plain_dsn
 from bench.loadgen import RESULT_MARK, lua_script, lua_string, parse_wrk_output
-from bench.phases import proxied
+from bench.phases import forged_headers, proxied
 from bench.report import Sample, SqlCount, format_table, summarise
 from bench.run import parse_args, systems_for
 from bench.servers import app_environment, descendants, process_cpu_seconds, tree_cpu_seconds
@@ -101,6 +101,15 @@ def test_viewers_are_anonymous_and_signed_in_with_a_token():
     assert parse_viewers("anonymous, signed-in") == ["anonymous", "signed-in"]
     with pytest.raises(SystemExit, match="unknown viewers"):
         parse_viewers("admin")
+
+
+def test_a_forged_token_differs_only_in_its_signature():
+    real = {"Authorization": "Bearer head.claims.sigQ", "X-Other": "kept"}
+
+    forged = forged_headers(real)
+
+    assert forged == {"Authorization": "Bearer head.claims.AigQ", "X-Other": "kept"}
+    assert forged_headers({"Authorization": "Bearer h.c.Ab"})["Authorization"] == "Bearer h.c.Bb"
 
 
 def test_wrk_output_is_read_from_the_result_line():
