@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,7 +17,7 @@ wrk.body = file:read("*a")
 file:close()
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Accept"] = "application/json"
-
+%(headers)s
 function done(summary, latency, requests)
   local errors = summary.errors
   io.write(string.format(
@@ -37,8 +38,18 @@ def lua_string(text: str) -> str:
     return f"[{'=' * level}[{text}]{'=' * level}]"
 
 
-def lua_script(body_path: Path) -> str:
-    return LUA_TEMPLATE % {"path": lua_string(str(body_path)), "mark": RESULT_MARK}
+def lua_script(body_path: Path, headers: Mapping[str, str] | None = None) -> str:
+    """wrk's script posting the file's body, with `headers` beside the JSON ones."""
+    lines = "".join(
+        # The spaces matter: `x[[[a]]]` would read as a call of x with a long string.
+        f"wrk.headers[ {lua_string(name)} ] = {lua_string(value)}\n"
+        for name, value in (headers or {}).items()
+    )
+    return LUA_TEMPLATE % {
+        "path": lua_string(str(body_path)),
+        "mark": RESULT_MARK,
+        "headers": lines,
+    }
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ class Sample:
     system: str
     workers: int
     query: str
+    viewer: str  # "anonymous" or "signed-in"
     concurrency: int
     round: int
     requests_per_second: float
@@ -44,6 +45,7 @@ class Row:
     system: str
     workers: int
     query: str
+    viewer: str
     concurrency: int
     requests_per_second: float
     p50_ms: float
@@ -51,50 +53,85 @@ class Row:
     sql: SqlCount | None
     cpu_ms_per_request: float
     peak_rss_mb: float | None
-    ratio: float | None  # requests per second over PostGraphile's, same query and concurrency
+    # Over PostGraphile's with as many processes, same query, viewer and concurrency:
+    ratio: float | None  # requests per second (above 1: blog_graphql answers more)
+    cpu_ratio: float | None  # CPU ms per request (above 1: blog_graphql spends more)
+
+    @property
+    def pairing(self) -> tuple[int, str, str, int]:
+        """What a row is compared on: process count, query, viewer and concurrency."""
+        return (self.workers, self.query, self.viewer, self.concurrency)
+
+
+GroupKey = tuple[str, int, str, str, int]  # system, workers, query, viewer, concurrency
 
 
 def summarise(
     samples: Sequence[Sample],
-    sql: dict[tuple[str, str], SqlCount],
+    sql: dict[tuple[str, str, str], SqlCount],
     peak_rss_mb: dict[tuple[str, int], float],
 ) -> list[Row]:
-    groups: dict[tuple[str, int, str, int], list[Sample]] = defaultdict(list)
-    for sample in samples:
-        groups[(sample.system, sample.workers, sample.query, sample.concurrency)].append(sample)
-    medians = {key: _median_row(key, group, sql, peak_rss_mb) for key, group in groups.items()}
-    rows = []
-    baselines = {(q, c): row for (s, _w, q, c), row in medians.items() if s == BASELINE}
-    for (_system, _workers, query, concurrency), row in medians.items():
-        base = baselines.get((query, concurrency))
-        ratio = None
-        if base is not None and base.requests_per_second > 0:
-            ratio = row.requests_per_second / base.requests_per_second
-        rows.append(replace(row, ratio=ratio))
-    return sorted(rows, key=lambda r: (r.query, r.concurrency, r.system != BASELINE, r.workers))
+    """Medians per system, process count, query, viewer and concurrency, with ratios."""
+    groups: dict[GroupKey, list[Sample]] = defaultdict(list)
+    for s in samples:
+        groups[(s.system, s.workers, s.query, s.viewer, s.concurrency)].append(s)
+    medians = [_median_row(key, group, sql, peak_rss_mb) for key, group in groups.items()]
+    return sorted(
+        with_ratios(medians),
+        key=lambda r: (r.query, r.viewer != "anonymous", r.concurrency, r.workers,
+                       r.system != BASELINE),
+    )  # fmt: skip
+
+
+def with_ratios(rows: Sequence[Row]) -> list[Row]:
+    """Each row's ratios to PostGraphile's row with the same process count, query, viewer
+    and concurrency; none where that run is missing."""
+    baselines = {row.pairing: row for row in rows if row.system == BASELINE}
+    paired = []
+    for row in rows:
+        base = baselines.get(row.pairing)
+        if base is None:
+            paired.append(replace(row, ratio=None, cpu_ratio=None))
+            continue
+        paired.append(
+            replace(
+                row,
+                ratio=_ratio(row.requests_per_second, base.requests_per_second),
+                cpu_ratio=_ratio(row.cpu_ms_per_request, base.cpu_ms_per_request),
+            )
+        )
+    return paired
+
+
+def _ratio(value: float, base: float) -> float | None:
+    if math.isnan(value) or math.isnan(base) or base <= 0:
+        return None
+    return value / base
 
 
 def _median_row(
-    key: tuple[str, int, str, int],
+    key: GroupKey,
     group: list[Sample],
-    sql: dict[tuple[str, str], SqlCount],
+    sql: dict[tuple[str, str, str], SqlCount],
     peak_rss_mb: dict[tuple[str, int], float],
 ) -> Row:
-    system, workers, query, concurrency = key
+    system, workers, query, viewer, concurrency = key
     # A run where no request finished in time has no latency or CPU per request.
     answered = [sample for sample in group if sample.requests]
     return Row(
         system=system,
         workers=workers,
         query=query,
+        viewer=viewer,
         concurrency=concurrency,
         requests_per_second=statistics.median(s.requests_per_second for s in group),
         p50_ms=_median([s.p50_ms for s in answered]),
         p99_ms=_median([s.p99_ms for s in answered]),
-        sql=sql.get((system, query)),
+        sql=sql.get((system, query, viewer)),
         cpu_ms_per_request=_median([s.cpu_ms_per_request for s in answered]),
         peak_rss_mb=peak_rss_mb.get((system, workers)),
         ratio=None,
+        cpu_ratio=None,
     )
 
 
@@ -103,13 +140,14 @@ def _median(values: list[float]) -> float:
 
 
 HEADERS = (
-    "system", "workers", "query", "conc", "req/s", "p50 ms", "p99 ms",
-    "sql/req", "tx/req", "cpu ms/req", "peak RSS MB", "vs PG",
+    "system", "procs", "query", "viewer", "conc", "req/s", "p50 ms", "p99 ms",
+    "sql/req", "tx/req", "cpu ms/req", "peak RSS MB", "req/s vs PG", "cpu vs PG",
 )  # fmt: skip
 
 
 def format_table(rows: Sequence[Row]) -> str:
-    """A fixed-width table, one line per system, query and concurrency."""
+    """A fixed-width table, one line per system, process count, query, viewer and
+    concurrency; "vs PG" is over PostGraphile with as many processes."""
     cells = [HEADERS, *(_cells(row) for row in rows)]
     widths = [max(len(line[i]) for line in cells) for i in range(len(HEADERS))]
     lines = ["  ".join(cell.rjust(width) for cell, width in zip(line, widths, strict=True))
@@ -123,6 +161,7 @@ def _cells(row: Row) -> tuple[str, ...]:
         row.system,
         str(row.workers),
         row.query,
+        row.viewer,
         str(row.concurrency),
         f"{row.requests_per_second:.0f}",
         _fixed(row.p50_ms, 1),
@@ -132,6 +171,7 @@ def _cells(row: Row) -> tuple[str, ...]:
         _fixed(row.cpu_ms_per_request, 2),
         "-" if row.peak_rss_mb is None else f"{row.peak_rss_mb:.0f}",
         "-" if row.ratio is None else f"{row.ratio:.2f}",
+        "-" if row.cpu_ratio is None else f"{row.cpu_ratio:.2f}",
     )
 
 

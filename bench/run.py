@@ -1,12 +1,14 @@
 """blog_graphql beside PostGraphile 5 on the same seeded PostgreSQL database.
 
     uv run python -m bench.run [--quick] [--duration S] [--repeats N] [--queries q1,q4]
-                               [--systems blog_graphql/1,blog_graphql/2,postgraphile]
+                               [--processes 1,2] [--viewer anonymous,signed-in]
 
 Seeds the database once, installs PostGraphile (and Node 22) into ~/.cache/blog_graphql-bench,
 counts SQL statements per request behind a counting proxy, checks that every system
-returns the same values, then times each query with wrk at each concurrency, the systems
-interleaved and rotated over the rounds; prints medians and writes them as JSON.
+returns the same values, then times each query with wrk for each viewer at each
+concurrency, the systems interleaved and rotated over the rounds; prints medians, with
+req/s and CPU per request as ratios to PostGraphile run in as many processes as
+blog_graphql has workers, and writes them as JSON.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import secrets
 import subprocess
 import time
 from collections.abc import Callable, Sequence
@@ -21,11 +24,11 @@ from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 
-from bench import database, phases, report, tools
+from bench import database, phases, report, tools, viewers
 from bench.servers import Server, start_app, start_postgraphile
 from bench.workload import load_queries, pick_variables
 
-SYSTEMS = ("blog_graphql/1", "blog_graphql/2", "postgraphile")
+PROCESS_COUNTS = (1, 2)
 DEFAULT_DATABASE = "postgresql://postgres@127.0.0.1:5432/bench"
 DEFAULT_REDIS = "redis://127.0.0.1:6379/5"
 
@@ -45,7 +48,16 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--warmup", type=int, default=1, help="seconds per query and system")
     parser.add_argument("--concurrency", default="1,32")
     parser.add_argument("--queries", default="", help="e.g. q1,q4 (default: all six)")
-    parser.add_argument("--systems", default=",".join(SYSTEMS))
+    parser.add_argument(
+        "--processes",
+        default=",".join(map(str, PROCESS_COUNTS)),
+        help="blog_graphql workers, and as many PostGraphile processes, e.g. 1,2",
+    )
+    parser.add_argument(
+        "--viewer",
+        default=",".join(viewers.VIEWERS),
+        help="anonymous, signed-in (Authorization: Bearer of a seeded user), or both",
+    )
     parser.add_argument(
         "--count-requests",
         type=int,
@@ -57,18 +69,27 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.quick:
         args.duration, args.repeats, args.warmup = 1, 1, 1
-    args.systems = _listed(args.systems, SYSTEMS)
-    if "postgraphile" not in args.systems:
-        parser.error("--systems must include postgraphile: it is what the others compare to")
+    args.systems = systems_for(_integers(args.processes, parser))
+    args.viewer = viewers.parse_viewers(args.viewer)
     return args
 
 
-def _listed(text: str, known: Sequence[str]) -> list[str]:
-    names = [name.strip() for name in text.split(",") if name.strip()]
-    unknown = set(names) - set(known)
-    if unknown:
-        raise SystemExit(f"unknown systems {sorted(unknown)}; choose from {', '.join(known)}")
-    return names
+def systems_for(process_counts: Sequence[int]) -> list[tuple[str, int]]:
+    """Each process count's pair: blog_graphql with N workers, PostGraphile in N processes."""
+    if not process_counts or any(count < 1 for count in process_counts):
+        raise SystemExit("--processes takes counts of 1 or more, e.g. 1,2")
+    return [
+        (system, count)
+        for count in dict.fromkeys(process_counts)
+        for system in ("blog_graphql", report.BASELINE)
+    ]
+
+
+def _integers(text: str, parser: argparse.ArgumentParser) -> list[int]:
+    try:
+        return [int(value) for value in text.split(",") if value.strip()]
+    except ValueError:
+        parser.error(f"not a list of numbers: {text!r}")
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -77,24 +98,42 @@ def main(argv: Sequence[str] | None = None) -> None:
     wrk = tools.ensure_wrk()
     install = tools.install_postgraphile()
     database.prepare(args.database_url)
-    variables = asyncio.run(pick_variables(database.plain_dsn(args.database_url)))
+    dsn = database.plain_dsn(args.database_url)
+    variables = asyncio.run(pick_variables(dsn))
     queries = load_queries([q for q in args.queries.split(",") if q] or None)
-    requests = phases.write_requests(tools.CACHE / "requests", queries, variables)
     print(f"variables: {variables}")
 
-    app = partial(start_app, redis_url=args.redis_url)
+    # One secret for every server of the run: one login's token works on each blog_graphql,
+    # and PostGraphile verifies the same token.
+    secret = secrets.token_hex(32)
+    app = partial(start_app, redis_url=args.redis_url, secret_key=secret)
+    postgraphile = partial(start_postgraphile, install, jwt_secret=secret)
+    signed_in_as = asyncio.run(viewers.pick_user(dsn)) if viewers.needs_token(args.viewer) else ""
+    token = _sign_in(app, args.database_url, signed_in_as) if signed_in_as else None
+    viewer_headers = {viewer: viewers.headers(viewer, token) for viewer in args.viewer}
+    requests = phases.write_requests(tools.CACHE / "requests", queries, variables, viewer_headers)
+    if token:
+        print(f"signed-in requests as {signed_in_as} (Authorization: Bearer, to both systems)")
+
     starters: dict[str, Callable[[str], Server]] = {
         "blog_graphql": partial(app, 1),
-        "postgraphile": partial(start_postgraphile, install),
+        "postgraphile": partial(postgraphile, 1),
     }
     counts = phases.count_statements(
-        starters, args.database_url, queries, requests, args.count_requests
+        starters, args.database_url, queries, requests, args.viewer, args.count_requests
     )
-    servers = _start(args.systems, args.database_url, args.redis_url, install)
+    servers = _start(args.systems, app, postgraphile, args.database_url)
     try:
-        phases.check_same_values(servers, queries, requests)
+        phases.check_same_values(servers, queries, requests, args.viewer)
+        if token:
+            phases.check_tokens_verified(servers, queries[0], requests)
         plan = phases.Plan(
-            wrk, _concurrencies(args.concurrency), args.duration, args.repeats, args.warmup
+            wrk,
+            _concurrencies(args.concurrency),
+            args.duration,
+            args.repeats,
+            args.warmup,
+            args.viewer,
         )
         samples = phases.measure(plan, servers, queries, requests)
         peak_rss = {(s.system, s.workers): s.peak_rss_mb() for s in servers}
@@ -105,6 +144,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     rows = report.summarise(samples, counts.per_request, peak_rss)
     print()
     print(report.format_table(rows))
+    print(NOTES + (f"\n{viewers.POSTGRAPHILE_NOTE}." if token else ""))
     output = args.output or tools.CACHE / "results" / f"{started:%Y%m%dT%H%M%SZ}.json"
     report.write_json(
         output,
@@ -114,6 +154,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         finished=datetime.now(UTC).isoformat(),
         settings={k: str(v) for k, v in vars(args).items()},
         variables=variables,
+        signed_in_as=signed_in_as or None,
+        notes=NOTES,
         machine={"cpus": os.cpu_count(), "loadavg": os.getloadavg()},
         commit=_git_head(),
         postgraphile=tools.POSTGRAPHILE_VERSION,
@@ -122,19 +164,41 @@ def main(argv: Sequence[str] | None = None) -> None:
     print(f"\nresults: {output}")
 
 
-def _start(systems: Sequence[str], url: str, redis_url: str, install: Path) -> list[Server]:
+NOTES = (
+    "procs: blog_graphql's uvicorn workers, PostGraphile's node:cluster workers; CPU sums "
+    "every process of each (supervisor or primary included).\n"
+    "vs PG: over PostGraphile with as many processes (same query, viewer, concurrency); "
+    "cpu vs PG above 1 means blog_graphql spends more CPU per request.\n"
+    "blog_graphql: ENVIRONMENT=production, JSON access log at INFO (a line per request), "
+    "rate limits off. PostGraphile 5 writes no per-request log line."
+)
+
+
+def _sign_in(app: Callable[..., Server], database_url: str, username: str) -> str:
+    """A token from the login mutation of a blog_graphql started for it alone."""
+    server = app(1, database_url)
+    try:
+        return viewers.sign_in(server.url, username)
+    finally:
+        server.stop()
+
+
+def _start(
+    systems: Sequence[tuple[str, int]],
+    app: Callable[..., Server],
+    postgraphile: Callable[..., Server],
+    url: str,
+) -> list[Server]:
     servers: list[Server] = []
     try:
-        for name in systems:
-            if name == "postgraphile":
-                servers.append(start_postgraphile(install, url))
-            else:
-                servers.append(start_app(int(name.split("/")[1]), url, redis_url))
+        for system, processes in systems:
+            start = postgraphile if system == report.BASELINE else app
+            servers.append(start(processes, url))
     except BaseException:
         for server in servers:
             server.stop()
         raise
-    time.sleep(1)  # let uvicorn's second worker finish starting
+    time.sleep(1)  # let the second workers finish starting
     return servers
 
 

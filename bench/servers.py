@@ -1,13 +1,13 @@
 """The servers under test: blog_graphql under uvicorn and PostGraphile 5 under Node 22.
 
 Each runs in its own process group; CPU time and peak RSS are read from /proc for the
-whole process tree (uvicorn's supervisor and its workers, or Node).
+whole process tree: uvicorn's supervisor and its workers, or node:cluster's primary and its
+workers.
 """
 
 from __future__ import annotations
 
 import os
-import secrets
 import signal
 import socket
 import subprocess
@@ -43,8 +43,8 @@ class Server:
         return f"http://127.0.0.1:{self.port}/graphql"
 
     def cpu_seconds(self) -> float:
-        """User plus system CPU of every live process of the tree."""
-        return sum(_cpu_ticks(pid) for pid in process_tree(self.process.pid)) / CLOCK_TICKS
+        """User plus system CPU of every live process of the tree, summed."""
+        return tree_cpu_seconds(self.process.pid)
 
     def peak_rss_mb(self) -> float:
         """The largest peak resident set (VmHWM) of any one process of the tree."""
@@ -66,44 +66,62 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def app_environment(database_url: str, redis_url: str) -> dict[str, str]:
-    """Production settings, as deployed, minus what would measure something else:
-    rate limits (wrk is one client) and the per-request access log line (PostGraphile
-    logs nothing per request either)."""
+# Access tokens must outlive a whole run: one login serves every server of it.
+TOKEN_MINUTES = 24 * 60
+
+
+def app_environment(database_url: str, redis_url: str, secret_key: str) -> dict[str, str]:
+    """Production settings, as deployed, with the JSON access log on (a line per request at
+    INFO, as a deployment keeps it), minus what would measure something else: rate limits
+    (wrk is one client). Every server of a run shares `secret_key`, so that one token signs
+    in to each of them."""
     return {
         **os.environ,
         "DATABASE_URL": database_url,
         "REDIS_URL": redis_url,
         "ENVIRONMENT": "production",
-        "SECRET_KEY": secrets.token_hex(32),
+        "SECRET_KEY": secret_key,
         "RATE_LIMIT_ENABLED": "false",
-        "LOG_LEVEL": "WARNING",
+        "LOG_FORMAT": "json",
+        "LOG_LEVEL": "INFO",
+        "ACCESS_TOKEN_EXPIRE_MINUTES": str(TOKEN_MINUTES),
     }
 
 
-def start_app(workers: int, database_url: str, redis_url: str) -> Server:
+def start_app(workers: int, database_url: str, redis_url: str, secret_key: str) -> Server:
     port = free_port()
     command = [sys.executable, "-m", "blog_graphql", "serve", "--host", "127.0.0.1"]
     command += ["--port", str(port), "--workers", str(workers)]
-    env = app_environment(database_url, redis_url)
-    return _started(Server("blog_graphql", workers, port, *_spawn(command, env, None)))
+    env = app_environment(database_url, redis_url, secret_key)
+    process, log = _spawn(f"blog_graphql{workers}", command, env, None)
+    return _started(Server("blog_graphql", workers, port, process, log))
 
 
-def start_postgraphile(install_dir: Path, database_url: str) -> Server:
+def start_postgraphile(
+    install_dir: Path, workers: int, database_url: str, jwt_secret: str | None = None
+) -> Server:
+    """PostGraphile in `workers` processes on one port (node:cluster, `cluster.mjs`),
+    verifying bearer tokens signed with `jwt_secret` (blog_graphql's SECRET_KEY).
+
+    PostGraphile 5 writes no line per request (grafserv has no access log), so there is
+    no request logging of its own to turn on."""
     port = free_port()
     node = install_dir / "node_modules" / ".bin" / "node"
-    cli = install_dir / "node_modules" / ".bin" / "postgraphile"
     env = {**os.environ, "DATABASE_URL": plain_dsn(database_url), "PORT": str(port)}
     env["NODE_ENV"] = "production"
-    command = [str(node), str(cli), "--config", "graphile.config.mjs"]
-    return _started(Server("postgraphile", 1, port, *_spawn(command, env, install_dir)))
+    env["WORKERS"] = str(workers)
+    if jwt_secret:
+        env["JWT_SECRET"] = jwt_secret
+    command = [str(node), "cluster.mjs"]
+    process, log = _spawn(f"postgraphile{workers}", command, env, install_dir)
+    return _started(Server("postgraphile", workers, port, process, log))
 
 
 def _spawn(
-    command: list[str], env: dict[str, str], cwd: Path | None
+    name: str, command: list[str], env: dict[str, str], cwd: Path | None
 ) -> tuple[subprocess.Popen[bytes], Path]:
     LOGS.mkdir(parents=True, exist_ok=True)
-    path = LOGS / f"{Path(command[1]).name}-{time.strftime('%Y%m%dT%H%M%S')}-{free_port()}.log"
+    path = LOGS / f"{name}-{time.strftime('%Y%m%dT%H%M%S')}-{free_port()}.log"
     with path.open("wb") as log:
         process = subprocess.Popen(
             command, env=env, cwd=cwd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
@@ -130,18 +148,40 @@ def _started(server: Server) -> Server:
 
 def process_tree(root: int) -> list[int]:
     """`root` and its descendants, from /proc."""
+    return descendants(_parents(), root)
+
+
+def descendants(parents: dict[int, int], root: int) -> list[int]:
+    """`root` and every process below it, given each process's parent."""
     children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            stat = _stat_fields(int(entry.name))
-            if stat:
-                children.setdefault(int(stat[1]), []).append(int(entry.name))
+    for pid, parent in parents.items():
+        children.setdefault(parent, []).append(pid)
     tree, todo = [], [root]
     while todo:
         pid = todo.pop()
         tree.append(pid)
         todo.extend(children.get(pid, []))
     return tree
+
+
+def tree_cpu_seconds(root: int) -> float:
+    """User plus system CPU of `root` and its live descendants (a dead one's is lost)."""
+    return sum(_cpu_ticks(pid) for pid in process_tree(root)) / CLOCK_TICKS
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """User plus system CPU of the one process `pid`."""
+    return _cpu_ticks(pid) / CLOCK_TICKS
+
+
+def _parents() -> dict[int, int]:
+    parents = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            stat = _stat_fields(int(entry.name))
+            if stat:
+                parents[int(entry.name)] = int(stat[1])
+    return parents
 
 
 def _stat_fields(pid: int) -> list[str]:

@@ -12,6 +12,8 @@ from bench.workload import POSTGRAPHILE_QUERIES
 CACHE = Path.home() / ".cache" / "blog_graphql-bench"
 POSTGRAPHILE_VERSION = "5.1.5"
 NODE_PACKAGE = "node@22"  # PostGraphile 5 needs Node 22+; the machine's may be older
+# The preset, and the launcher that runs it in as many processes as blog_graphql has workers.
+POSTGRAPHILE_FILES = ("graphile.config.mjs", "cluster.mjs")
 
 
 def install_postgraphile(cache: Path = CACHE) -> Path:
@@ -31,7 +33,8 @@ def install_postgraphile(cache: Path = CACHE) -> Path:
             check=True,
         )
     # Node resolves the preset's imports from where the preset is: next to node_modules.
-    shutil.copyfile(POSTGRAPHILE_QUERIES / "graphile.config.mjs", target / "graphile.config.mjs")
+    for name in POSTGRAPHILE_FILES:
+        shutil.copyfile(POSTGRAPHILE_QUERIES / name, target / name)
     return target
 
 
