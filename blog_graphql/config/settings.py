@@ -12,6 +12,7 @@ from blog_graphql.config.setting_types import (
     check_field_rate_limits,
     check_networks,
     check_rate_limit,
+    check_trusted_documents,
 )
 
 DEFAULT_DATABASE_URL = "sqlite:///./blog_graphql.db"
@@ -223,6 +224,17 @@ class Settings(BaseSettings):
     ws_max_message_bytes: int = Field(
         64 * 1024, ge=1024, description="Larger WebSocket messages close the socket (1009)."
     )
+    # Persisted documents (blog_graphql.http.persisted): APQ and a trusted manifest.
+    trusted_documents: str | None = Field(
+        None,
+        description="Path of a GraphQL Codegen persisted-documents manifest "
+        '(`{"sha256:<hex>": "<document>"}`), run by `documentId`; unset: none.',
+    )
+    trusted_documents_only: bool = Field(
+        False,
+        description="`true` runs only the manifest's documents: any other query, an APQ "
+        "registration included, is `BAD_REQUEST`.",
+    )
 
     _split = field_validator("cors_origins", "allowed_hosts", "trusted_proxies", mode="before")(
         _split_csv
@@ -230,8 +242,9 @@ class Settings(BaseSettings):
     _rate = field_validator("rate_limit_client", "rate_limit_user")(check_rate_limit)
     _field_rates = field_validator("rate_limit_fields")(check_field_rate_limits)
     _proxies = field_validator("trusted_proxies")(check_networks)
+    _manifest = field_validator("trusted_documents")(check_trusted_documents)
     _blank_is_unset = field_validator(
-        "redis_url", "smtp_host", "metrics_token", "log_format", mode="before"
+        "redis_url", "smtp_host", "metrics_token", "log_format", "trusted_documents", mode="before"
     )(_blank_to_none)
 
     @field_validator("log_level", mode="before")
@@ -261,6 +274,12 @@ class Settings(BaseSettings):
             raise ValueError(
                 f"SECRET_KEY: production needs a secret of at least {MIN_SECRET_BYTES} bytes"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _trusted_only_needs_a_manifest(self) -> Settings:
+        if self.trusted_documents_only and self.trusted_documents is None:
+            raise ValueError("TRUSTED_DOCUMENTS_ONLY: set TRUSTED_DOCUMENTS to a manifest too")
         return self
 
     @property
