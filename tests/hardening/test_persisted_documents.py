@@ -14,13 +14,12 @@ import graphql
 import httpx
 import pytest
 from redis.asyncio import Redis
-from websockets.asyncio.client import connect
-from websockets.typing import Subprotocol
 
 from tests.conftest import TEST_REDIS_URL, requires_redis
 from tests.factories import create_post, create_user
 from tests.foundation.test_cli import run_cli
-from tests.live_server import clean_environment, live_server
+from tests.live.clients import PROTOCOLS, TRANSPORT_WS, GraphQLSocket, graphql_socket
+from tests.live_server import LiveServer, clean_environment, live_server
 
 TYPENAME = "{ __typename }"
 POSTS = "query Titles { posts(first: 5) { edges { node { title } } } }"
@@ -296,24 +295,68 @@ def test_trusted_documents_only_needs_a_manifest(tmp_path):
 # --- WebSocket --------------------------------------------------------------------------------
 
 
-async def test_over_websocket_only_trusted_documents_run(manifest, tmp_path):
-    env = clean_environment(TRUSTED_DOCUMENTS=str(manifest), TRUSTED_DOCUMENTS_ONLY="true")
-    with live_server(env=env, cwd=tmp_path) as server:
-        protocol = Subprotocol("graphql-transport-ws")
-        async with connect(server.ws_url, subprotocols=[protocol]) as socket:
-            await socket.send(json.dumps({"type": "connection_init", "payload": {}}))
-            assert json.loads(await socket.recv()) == {"type": "connection_ack"}
+@pytest.fixture(scope="module")
+def trusted_only_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    folder = tmp_path_factory.mktemp("trusted")
+    path = folder / "persisted-documents.json"
+    path.write_text(json.dumps({f"sha256:{sha256(TAGS)}": TAGS}))
+    env = clean_environment(TRUSTED_DOCUMENTS=str(path), TRUSTED_DOCUMENTS_ONLY="true")
+    with live_server(env=env, cwd=folder) as server:
+        yield server
 
-            async def operation(operation_id: str, payload: dict[str, Any]) -> Any:
-                message = {"id": operation_id, "type": "subscribe", "payload": payload}
-                await socket.send(json.dumps(message))
-                return json.loads(await socket.recv())
 
-            free = await operation("1", {"query": TYPENAME})
-            assert free["type"] == "error"
-            assert [e["extensions"]["code"] for e in free["payload"]] == ["BAD_REQUEST"]
-            unknown = await operation("2", {"documentId": f"sha256:{sha256(TYPENAME)}"})
-            assert unknown == {"id": "2", "type": "error", "payload": NOT_FOUND["errors"]}
-            trusted = await operation("3", {"documentId": f"sha256:{sha256(TAGS)}"})
-            assert trusted == {"id": "3", "type": "next", "payload": {"data": {"tags": []}}}
-            assert json.loads(await socket.recv()) == {"id": "3", "type": "complete"}
+@pytest.fixture(scope="module")
+def plain_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    with live_server(env=clean_environment(), cwd=tmp_path_factory.mktemp("apq")) as server:
+        yield server
+
+
+async def operation(socket: GraphQLSocket, op_id: str, payload: dict[str, Any]) -> Any:
+    """The operation's first answer (its `next` or its `error`), read past its `complete`."""
+    await socket.send({"id": op_id, "type": "subscribe", "payload": payload})
+    answer = await socket.receive()
+    if answer["type"] == "next":
+        assert await socket.receive() == {"id": op_id, "type": "complete"}
+    return answer
+
+
+def error_codes(answer: dict[str, Any]) -> list[str]:
+    assert answer["type"] == "error", answer
+    payload = answer["payload"]
+    errors = payload if isinstance(payload, list) else [payload]  # the legacy protocol: one
+    return [error["extensions"]["code"] for error in errors]
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+async def test_over_websocket_only_trusted_documents_run(trusted_only_server, protocol):
+    async with graphql_socket(trusted_only_server.ws_url, protocol) as socket:
+        assert (await socket.init({}))["type"] == "connection_ack"
+        free = await operation(socket, "1", {"query": TYPENAME})
+        assert error_codes(free) == ["BAD_REQUEST"]
+        registration = await operation(socket, "2", {"query": TAGS, "extensions": apq(TAGS)})
+        assert error_codes(registration) == ["BAD_REQUEST"]
+        unknown = await operation(socket, "3", {"documentId": f"sha256:{sha256(TYPENAME)}"})
+        assert error_codes(unknown) == ["PERSISTED_QUERY_NOT_FOUND"]
+        if protocol == TRANSPORT_WS:  # the legacy protocol runs subscriptions only
+            trusted = await operation(socket, "4", {"documentId": f"sha256:{sha256(TAGS)}"})
+            assert trusted == {"id": "4", "type": "next", "payload": {"data": {"tags": []}}}
+
+
+async def test_automatic_persisted_queries_work_over_websocket(plain_server):
+    document = "query WebSocketTags { tags { name } }"
+    async with graphql_socket(plain_server.ws_url, TRANSPORT_WS) as socket:
+        assert (await socket.init({}))["type"] == "connection_ack"
+        miss = await operation(socket, "1", {"extensions": apq(document)})
+        assert error_codes(miss) == ["PERSISTED_QUERY_NOT_FOUND"]
+        wrong = await operation(socket, "2", {"query": TYPENAME, "extensions": apq(document)})
+        assert error_codes(wrong) == ["BAD_REQUEST"]
+        registered = await operation(socket, "3", {"query": document, "extensions": apq(document)})
+        assert registered["payload"] == {"data": {"tags": []}}
+        hit = await operation(socket, "4", {"extensions": apq(document)})
+        assert hit == {"id": "4", "type": "next", "payload": {"data": {"tags": []}}}
+    # Registered for HTTP too: one store per instance.
+    async with httpx.AsyncClient() as http:
+        by_get = await http.get(
+            f"{plain_server.url}/graphql", params=get_params(extensions=apq(document))
+        )
+    assert by_get.json() == {"data": {"tags": []}}
