@@ -57,7 +57,7 @@ class GraphQLEndpoint:
         self.persisted = persisted
 
     async def __call__(self, request: Request) -> Response:
-        if self.graphiql and wants_html(request) and "query" not in request.query_params:
+        if self.graphiql and wants_html(request) and not names_document(request):
             return self.graphiql(request)
         media = JSON
         try:
@@ -102,6 +102,11 @@ class GraphQLEndpoint:
             raise RequestRefused(400, operation_not_found(error)) from None
         except MissingQueryError:
             raise RequestRefused(400, "The query parameter is missing.") from None
+
+
+def names_document(request: Request) -> bool:
+    """A GET naming its document, by text or persisted, is answered even for a browser."""
+    return any(name in request.query_params for name in ("query", "documentId", "extensions"))
 
 
 def wrong_operation_type(operation_type: OperationType) -> RequestRefused:

@@ -230,6 +230,18 @@ async def test_an_unknown_document_id_is_persisted_query_not_found(client_with, 
         assert (by_get.status_code, by_get.json()) == (200, NOT_FOUND)
 
 
+async def test_a_browser_opening_a_persisted_url_gets_the_answer_not_graphiql(
+    client_with, manifest
+):
+    client = client_with(trusted_documents=str(manifest), graphiql=True)
+    html = {"accept": "text/html,application/json;q=0.9"}
+    by_id = await client.get("/graphql", params={"documentId": sha256(TAGS)}, headers=html)
+    assert by_id.json() == {"data": {"tags": []}}
+    by_hash = await client.get("/graphql", params=get_params(extensions=apq(TAGS)), headers=html)
+    assert by_hash.json() == {"data": {"tags": []}}
+    assert "<html" in (await client.get("/graphql", headers=html)).text.lower()
+
+
 async def test_a_document_id_with_a_query_or_not_a_string_is_bad_request(client_with, manifest):
     client = client_with(trusted_documents=str(manifest))
     both = {"documentId": f"sha256:{sha256(TAGS)}", "query": TAGS}
