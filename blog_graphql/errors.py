@@ -22,6 +22,10 @@ VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
 BAD_USER_INPUT = "BAD_USER_INPUT"
 # A request that is not a GraphQL request at all (malformed body, no operation to run).
 BAD_REQUEST = "BAD_REQUEST"
+# Apollo's code and message for a persisted document the server does not know: clients
+# that see them resend the request with its query.
+PERSISTED_QUERY_NOT_FOUND = "PERSISTED_QUERY_NOT_FOUND"
+PERSISTED_QUERY_NOT_FOUND_MESSAGE = "PersistedQueryNotFound"
 # "Did you mean ...?" hints that describe the schema to someone probing it.
 SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?")
 # The largest integer every JSON reader (JavaScript's numbers) holds exactly.

@@ -1,9 +1,14 @@
-"""Parsers for the settings that have a notation of their own: rate limits, networks, URLs."""
+"""Parsers for the settings that have a notation of their own: rate limits, networks,
+URLs and addresses, persisted-document manifests."""
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
+import json
+import re
 from email.utils import parseaddr
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from limits import RateLimitItem, parse_many
@@ -95,3 +100,47 @@ def check_email_address(value: str) -> str:
     if "@" not in address.strip("@"):
         raise ValueError(f"expected an address such as Blog <noreply@example.com>, got {value!r}")
     return value
+
+
+SHA256_PREFIX = "sha256:"
+_SHA256_HEX = re.compile(r"[0-9a-f]{64}")
+
+
+def document_hash(document: str) -> str:
+    """The lowercase hex SHA-256 of a document's UTF-8 text (APQ and codegen alike)."""
+    return hashlib.sha256(document.encode("utf-8")).hexdigest()
+
+
+def bare_sha256(document_id: str) -> str | None:
+    """The hex digest in `sha256:<hex>` or bare `<hex>`; None for anything else."""
+    digest = document_id.removeprefix(SHA256_PREFIX).lower()
+    return digest if _SHA256_HEX.fullmatch(digest) else None
+
+
+def parse_trusted_documents(path: str) -> dict[str, str]:
+    """A GraphQL Codegen persisted-documents manifest, `{"sha256:<hex>": "<document>"}`
+    (keys without the prefix too), as documents by bare hex digest. Every key must be
+    the SHA-256 of its document: a manifest from another build is refused, not served."""
+    try:
+        manifest = json.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as error:
+        raise ValueError(f"cannot read {path}: {error.strerror or error}") from None
+    except ValueError as error:  # bad JSON or bad UTF-8
+        raise ValueError(f"{path} is not a JSON manifest: {error}") from None
+    if not isinstance(manifest, dict):
+        raise ValueError(f"{path} must hold a JSON object of documents by hash")
+    documents: dict[str, str] = {}
+    for key, document in manifest.items():
+        digest = bare_sha256(key)
+        if digest is None:
+            raise ValueError(f"{path}: {key!r} is not a sha256:<hex> document id")
+        if not isinstance(document, str) or document_hash(document) != digest:
+            raise ValueError(f"{path}: the document under {key!r} does not have that hash")
+        documents[digest] = document
+    return documents
+
+
+def check_trusted_documents(path: str | None) -> str | None:
+    if path is not None:
+        parse_trusted_documents(path)
+    return path

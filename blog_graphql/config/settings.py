@@ -16,6 +16,7 @@ from blog_graphql.config.setting_types import (
     check_origins,
     check_rate_limit,
     check_redis_url,
+    check_trusted_documents,
 )
 
 DEFAULT_DATABASE_URL = "sqlite:///./blog_graphql.db"
@@ -252,6 +253,17 @@ class Settings(BaseSettings):
     ws_max_message_bytes: int = Field(
         64 * 1024, ge=1024, description="Larger WebSocket messages close the socket (1009)."
     )
+    # Persisted documents (blog_graphql.http.persisted): APQ and a trusted manifest.
+    trusted_documents: str | None = Field(
+        None,
+        description="Path of a GraphQL Codegen persisted-documents manifest "
+        '(`{"sha256:<hex>": "<document>"}`), run by `documentId`; unset: none.',
+    )
+    trusted_documents_only: bool = Field(
+        False,
+        description="`true` runs only the manifest's documents: any other query, an APQ "
+        "registration included, is `BAD_REQUEST`.",
+    )
 
     _split = field_validator("cors_origins", "allowed_hosts", "trusted_proxies", mode="before")(
         _split_csv
@@ -263,8 +275,15 @@ class Settings(BaseSettings):
     _redis = field_validator("redis_url")(check_redis_url)
     _public_url = field_validator("public_url")(check_http_url)
     _from = field_validator("emails_from")(check_email_address)
+    _manifest = field_validator("trusted_documents")(check_trusted_documents)
     _blank_is_unset = field_validator(
-        "redis_url", "smtp_host", "metrics_token", "log_format", "rate_limit_fields", mode="before"
+        "redis_url",
+        "smtp_host",
+        "metrics_token",
+        "log_format",
+        "rate_limit_fields",
+        "trusted_documents",
+        mode="before",
     )(_blank_to_none)
 
     @field_validator("log_level", mode="before")
@@ -294,6 +313,12 @@ class Settings(BaseSettings):
             raise ValueError(
                 f"SECRET_KEY: production needs a secret of at least {MIN_SECRET_BYTES} bytes"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _trusted_only_needs_a_manifest(self) -> Settings:
+        if self.trusted_documents_only and self.trusted_documents is None:
+            raise ValueError("TRUSTED_DOCUMENTS_ONLY: set TRUSTED_DOCUMENTS to a manifest too")
         return self
 
     @property

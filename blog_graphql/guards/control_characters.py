@@ -36,6 +36,7 @@ from graphql import (
 )
 from strawberry.extensions import SchemaExtension
 
+from blog_graphql.engine.schema import core_schema
 from blog_graphql.errors import InvalidInput
 
 # Arguments and input fields that hold multi-line text, by their GraphQL names.
@@ -77,7 +78,9 @@ class RefuseControlCharacters(SchemaExtension):
         if document is not None and (suspect or any_control(variables)):
             operation = get_operation_ast(document, context.operation_name)
             if operation is not None:
-                fields = dict(bad_fields(context.schema._schema, document, operation, variables))
+                fields = dict(
+                    bad_fields(core_schema(context.schema), document, operation, variables)
+                )
                 if fields:
                     raise InvalidInput(fields)  # Strawberry answers it as a pre-execution error
         yield

@@ -3,6 +3,8 @@
 With `application/graphql-response+json` a request error (no `data`: the document does not
 parse or validate, a variable is bad, a limit is hit) is HTTP 400; with `application/json`
 it stays 200, as older clients expect. Either way a request error carries no `data` key.
+A persisted document the server does not know is answered 200 whatever the media type:
+Apollo clients turn persisted queries off for good after a 400.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
 
 from blog_graphql.errors import BAD_REQUEST, INTERNAL_SERVER_ERROR, RateLimited, operation_not_found
+from blog_graphql.http.persisted import PersistedDocumentError, PersistedDocuments, Resolved
 from blog_graphql.http.protocol import (
     GRAPHQL_RESPONSE_JSON,
     JSON,
@@ -42,32 +45,51 @@ class GraphQLEndpoint:
     """Reads the request strictly, runs the operation, answers with the right status."""
 
     def __init__(
-        self, schema: BaseSchema, get_context: ContextFactory, graphiql: PageRenderer | None
+        self,
+        schema: BaseSchema,
+        get_context: ContextFactory,
+        graphiql: PageRenderer | None,
+        persisted: PersistedDocuments,
     ) -> None:
         self.schema = schema
         self.get_context = get_context
         self.graphiql = graphiql
+        self.persisted = persisted
 
     async def __call__(self, request: Request) -> Response:
-        if self.graphiql and wants_html(request) and "query" not in request.query_params:
+        if self.graphiql and wants_html(request) and not names_document(request):
             return self.graphiql(request)
         media = JSON
         try:
             media = negotiate(request.headers.get("accept"))
             params = await read_params(request)
-            result = await self.execute(request, params)
+            document = await self.persisted_document(params)
+            result = await self.execute(request, params, document.query)
         except RequestRefused as refusal:
             record_errors(request_info.of(request.scope), [BAD_REQUEST])
             return refusal_response(refusal, media)
+        except PersistedDocumentError as error:
+            record_errors(request_info.of(request.scope), [error.code])
+            return _json_response({"errors": [error.formatted()]}, 200, media)
+        if not is_request_error(result):
+            await self.persisted.register(document)
         return result_response(result, media)
 
-    async def execute(self, request: Request, params: GraphQLParams) -> ExecutionResult:
+    async def persisted_document(self, params: GraphQLParams) -> Resolved:
+        try:
+            return await self.persisted.resolve(params.query, params.extensions, params.document_id)
+        except PersistedDocumentError as error:
+            if error.code == BAD_REQUEST:
+                raise RequestRefused(400, error.message) from None
+            raise
+
+    async def execute(self, request: Request, params: GraphQLParams, query: str) -> ExecutionResult:
         allowed = {OperationType.QUERY}
         if request.method == "POST":
             allowed.add(OperationType.MUTATION)
         try:
             return await self.schema.execute(
-                params.query,
+                query,
                 variable_values=params.variables,
                 context_value=await self.get_context(request),
                 operation_name=params.operation_name,
@@ -80,6 +102,11 @@ class GraphQLEndpoint:
             raise RequestRefused(400, operation_not_found(error)) from None
         except MissingQueryError:
             raise RequestRefused(400, "The query parameter is missing.") from None
+
+
+def names_document(request: Request) -> bool:
+    """A GET naming its document, by text or persisted, is answered even for a browser."""
+    return any(name in request.query_params for name in ("query", "documentId", "extensions"))
 
 
 def wrong_operation_type(operation_type: OperationType) -> RequestRefused:
@@ -105,10 +132,14 @@ def refusal_response(refusal: RequestRefused, media: str) -> Response:
     return _json_response({"errors": [error]}, refusal.status, media, refusal.headers)
 
 
+def is_request_error(result: ExecutionResult) -> bool:
+    # Errors before execution have no path: then the GraphQL spec says no `data` entry.
+    return result.data is None and not any(error.path for error in result.errors or [])
+
+
 def result_response(result: ExecutionResult, media: str) -> Response:
     errors = result.errors or []
-    # Errors before execution have no path: then the GraphQL spec says no `data` entry.
-    request_error = result.data is None and not any(error.path for error in errors)
+    request_error = is_request_error(result)
     body: dict[str, Any] = {} if request_error else {"data": result.data}
     if errors:
         body["errors"] = [error.formatted for error in errors]

@@ -30,10 +30,11 @@ class RequestRefused(Exception):
 
 @dataclass(frozen=True)
 class GraphQLParams:
-    query: str
+    query: str | None  # None only for a persisted document (see http/persisted.py)
     variables: dict[str, Any] | None = None
     operation_name: str | None = None
     extensions: dict[str, Any] | None = None
+    document_id: str | None = None
 
 
 def _media_ranges(accept: str) -> list[tuple[str, float]]:
@@ -159,17 +160,21 @@ def _decode_parameter(name: str, text: str) -> object:
 
 def _params(data: dict[str, Any]) -> GraphQLParams:
     query = data.get("query")
-    if query is None:
-        raise RequestRefused(400, "The query parameter is missing.")
     _expect(query, str, "query", "a string")
     _expect(data.get("variables"), dict, "variables", "an object")
     _expect(data.get("operationName"), str, "operationName", "a string")
     _expect(data.get("extensions"), dict, "extensions", "an object")
+    _expect(data.get("documentId"), str, "documentId", "a string")
+    extensions = data.get("extensions")
+    persisted = data.get("documentId") is not None or "persistedQuery" in (extensions or {})
+    if query is None and not persisted:
+        raise RequestRefused(400, "The query parameter is missing.")
     return GraphQLParams(
         query=query,
         variables=data.get("variables"),
         operation_name=data.get("operationName"),
-        extensions=data.get("extensions"),
+        extensions=extensions,
+        document_id=data.get("documentId"),
     )
 
 

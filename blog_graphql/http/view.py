@@ -25,6 +25,7 @@ from blog_graphql.http.live_connection import (
     TransportWSHandler,
 )
 from blog_graphql.http.middleware import request_id_of
+from blog_graphql.http.persisted import PersistedDocuments
 from blog_graphql.http.protocol import GRAPHQL_RESPONSE_JSON, authorization_of
 from blog_graphql.observability import request_info
 from blog_graphql.observability.operation_observer import record_errors
@@ -55,7 +56,8 @@ class BlogGraphQL(GraphQL[Context, None]):
         self.max_subscriptions_per_connection = state.settings.ws_max_subscriptions_per_connection
         self.keep_alive = True
         self.keep_alive_interval = LEGACY_KEEP_ALIVE_SECONDS
-        self.http = GraphQLEndpoint(self.schema, self.get_http_context, graphiql)
+        self.persisted = PersistedDocuments.from_settings(state.settings, state.rate_limiter.pool)
+        self.http = GraphQLEndpoint(self.schema, self.get_http_context, graphiql, self.persisted)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

@@ -5,6 +5,8 @@ crashes the connection task) and close the socket on a syntax error; here a malf
 message closes the socket with 4400 as graphql-ws specifies, and a query that does not
 parse is answered with an `error` message carrying GRAPHQL_PARSE_FAILED like any other
 pre-execution error, so one bad query does not end every subscription of a page.
+An operation may name a persisted document (`documentId`, `extensions.persistedQuery`)
+instead of carrying its text, as over HTTP; with TRUSTED_DOCUMENTS_ONLY nothing else runs.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
 from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
 
 from blog_graphql.errors import BAD_REQUEST, internal_error
+from blog_graphql.http.persisted import PersistedDocumentError, PersistedDocuments
 
 logger = logging.getLogger("blog_graphql.errors")
 
@@ -83,14 +86,42 @@ def _is_optional(value: object, kind: type) -> bool:
     return value is None or isinstance(value, kind)
 
 
+def names_persisted_document(payload: dict[str, Any]) -> bool:
+    return payload.get("documentId") is not None or "persistedQuery" in (
+        payload.get("extensions") or {}
+    )
+
+
 def valid_operation_payload(payload: object) -> bool:
-    return (
+    if not (
         isinstance(payload, dict)
-        and isinstance(payload.get("query"), str)
         and _is_optional(payload.get("variables"), dict)
         and _is_optional(payload.get("operationName"), str)
         and _is_optional(payload.get("extensions"), dict)
-    )
+        and _is_optional(payload.get("documentId"), str)
+    ):
+        return False
+    query = payload.get("query")
+    return isinstance(query, str) or (query is None and names_persisted_document(payload))
+
+
+async def resolve_operation(view: object, payload: dict[str, Any]) -> dict[str, Any] | None:
+    """Put the text of the document the payload names into its `query`; or the error to
+    answer instead. An APQ registration is kept at once: its hash was just checked."""
+    persisted: PersistedDocuments | None = getattr(view, "persisted", None)
+    if persisted is None:
+        if isinstance(payload.get("query"), str):
+            return None
+        return {"message": "The query parameter is missing.", "extensions": {"code": BAD_REQUEST}}
+    try:
+        resolved = await persisted.resolve(
+            payload.get("query"), payload.get("extensions"), payload.get("documentId")
+        )
+    except PersistedDocumentError as error:
+        return error.formatted()
+    await persisted.register(resolved)
+    payload["query"] = resolved.query
+    return None
 
 
 def valid_message(message: object, operation_type: str) -> bool:
@@ -108,6 +139,13 @@ class GuardedTransportWSHandler(BaseGraphQLTransportWSHandler[Any, Any]):
         if not valid_message(message, "subscribe"):
             await self.handle_invalid_message("Invalid message")
             return
+        # Before the acknowledgement Strawberry closes the socket (4401) without reading it.
+        if message["type"] == "subscribe" and self.connection_acknowledged:
+            error = await resolve_operation(self.view, message["payload"])
+            if error is not None:
+                reply = {"id": message["id"], "type": "error", "payload": [error]}
+                await self.send_message(cast(Any, reply))
+                return
         await super().handle_message(message)
 
     @staticmethod
@@ -130,6 +168,12 @@ class GuardedLegacyWSHandler(BaseGraphQLWSHandler[Any, Any]):
             reply = {"type": "error", "id": operation_id, "payload": error}
             await self.send_message(cast(Any, reply))
             return
+        if message["type"] == "start":
+            refusal = await resolve_operation(self.view, message["payload"])
+            if refusal is not None:
+                reply = {"type": "error", "id": message["id"], "payload": refusal}
+                await self.send_message(cast(Any, reply))
+                return
         await super().handle_message(message)
 
     async def send_message(self, message: Any) -> None:
