@@ -6,7 +6,9 @@
 (`operation_context.py`). When `_compat.missing_seams()` finds that an installed library
 moved one of the internals these rely on, it logs one warning, sets the
 `blog_graphql_engine_fast_path` gauge to 0, and builds the stock Strawberry schema instead:
-every answer stays the same, only slower.
+every answer stays the same, only slower, but for one: with the operation-choice hook gone
+too, a document of several operations sent without `operationName` runs its first
+operation (Strawberry's behaviour) instead of being refused.
 """
 
 from __future__ import annotations
@@ -46,14 +48,10 @@ class QuietSchema(strawberry.Schema):
         """
 
 
-class EngineSchema(QuietSchema):
-    """The schema on the fast engine: Strawberry's, with three private hooks overridden
-    (their names and parameters are checked in `_compat.SCHEMA_HOOKS`)."""
-
-    def create_extensions_runner(
-        self, execution_context: ExecutionContext, extensions: list[SchemaExtension]
-    ) -> PlannedHooksRunner:
-        return PlannedHooksRunner(execution_context=execution_context, extensions=extensions)
+class SpecSchema(QuietSchema):
+    """Strawberry's schema, choosing the operation as the GraphQL spec says: a document of
+    several operations needs `operationName` (Strawberry would run the first). Its one
+    private hook is checked in `_compat.SCHEMA_HOOKS`; graphql-core's stock executor runs."""
 
     def _create_execution_context(
         self,
@@ -77,6 +75,15 @@ class EngineSchema(QuietSchema):
             operation_extensions=operation_extensions,
         )
 
+
+class EngineSchema(SpecSchema):
+    """The schema on the fast engine: two more of Strawberry's hooks overridden."""
+
+    def create_extensions_runner(
+        self, execution_context: ExecutionContext, extensions: list[SchemaExtension]
+    ) -> PlannedHooksRunner:
+        return PlannedHooksRunner(execution_context=execution_context, extensions=extensions)
+
     def _get_middleware_manager(self, extensions: list[SchemaExtension]) -> MiddlewareManager:
         """Strawberry's, but with no extension resolving fields (tracing off) one empty
         manager serves every operation: it keeps nothing per operation then."""
@@ -88,11 +95,14 @@ class EngineSchema(QuietSchema):
 def engine_schema(*, fast_execution: bool = True, **options: Any) -> strawberry.Schema:
     """A Strawberry schema of `options` (query=..., extensions=..., config=...).
 
-    On the fast engine when `fast_execution` and the seams hold; else the stock one.
+    On the fast engine when `fast_execution` and the seams hold; on graphql-core's stock
+    executor otherwise, still choosing operations by the spec while the seams hold.
     """
-    if fast_execution and fast_path_available():
+    if not fast_path_available():
+        return QuietSchema(**options)
+    if fast_execution:
         return EngineSchema(**options, execution_context_class=FastExecutionContext)
-    return QuietSchema(**options)
+    return SpecSchema(**options)
 
 
 @cache

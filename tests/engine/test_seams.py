@@ -135,5 +135,5 @@ async def test_incremental_delivery_is_refused_not_silently_dropped(app_state, f
 def test_fast_engine_false_serves_every_operation_on_the_stock_executor(settings):
     assert type(build_schema(settings)) is engine_schema.EngineSchema
     stock = build_schema(settings.model_copy(update={"fast_engine": False}))
-    assert type(stock) is engine_schema.QuietSchema
+    assert type(stock) is engine_schema.SpecSchema
     assert stock.execution_context_class is not FastExecutionContext

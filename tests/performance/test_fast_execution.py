@@ -96,7 +96,7 @@ async def test_a_query_with_an_error_runs_again_on_the_standard_executor(client,
     world = await build_world(db)
     before = planned_fallbacks()
     query = (
-        "query($slug: String!) { post(slug: $slug) { title comments(first: 101) { totalCount } } }"
+        'query($slug: String!) { post(slug: $slug) { title comments(after: "x") { totalCount } } }'
     )
     body = await graphql(client, query, {"slug": world.variables()["slug"]})
     assert body["data"] == {"post": None}
