@@ -20,6 +20,7 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
 )
 from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
+from strawberry.types.execution import ExecutionResult
 
 from blog_graphql.errors import BAD_REQUEST
 
@@ -91,6 +92,19 @@ class GuardedTransportWSHandler(BaseGraphQLTransportWSHandler[Any, Any]):
     @staticmethod
     def _get_pre_execution_close_reason(error: GraphQLError) -> str | None:
         return None  # answer with an `error` message; the socket stays open
+
+    async def _send_result_stream(self, operation: Any, result_source: Any) -> None:
+        """As Strawberry sends results, except that one without data (a subscription that
+        ended with an error, e.g. NOT_FOUND once its post is hidden) is the operation's
+        `error` message, its last, as graphql-transport-ws has it."""
+        async for result in result_source:
+            if isinstance(result, ExecutionResult) and result.data is None and result.errors:
+                await operation.send_initial_errors(result.errors)
+                return
+            if not isinstance(result, ExecutionResult):
+                await self._reject_incremental_delivery(operation)
+                return
+            await operation.send_next(result)
 
     async def send_message(self, message: Any) -> None:
         if message.get("type") == "error":

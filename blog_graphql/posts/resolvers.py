@@ -97,7 +97,10 @@ class PostMutation:
     )
     async def unpublish_post(self, info: Info, id: strawberry.ID) -> Post:
         post = await service.unpublish_post(
-            info.context.db, signed_in_user(info), decode_id(id, "Post")
+            info.context.db,
+            signed_in_user(info),
+            decode_id(id, "Post"),
+            events=info.context.state.comment_feed,
         )
         return Post.from_row(post)
 
@@ -107,5 +110,8 @@ class PostMutation:
     )
     async def delete_post(self, info: Info, id: strawberry.ID) -> bool:
         return await service.delete_post(
-            info.context.db, signed_in_user(info), decode_id(id, "Post")
+            info.context.db,
+            signed_in_user(info),
+            decode_id(id, "Post"),
+            events=info.context.state.comment_feed,
         )

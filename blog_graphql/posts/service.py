@@ -12,10 +12,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from blog_graphql.accounts.models import User
-from blog_graphql.db import Database, utcnow
+from blog_graphql.db import Database, after_commit, utcnow
 from blog_graphql.errors import Conflict, InvalidInput, NotFound
 from blog_graphql.keyset import AnyRow
 from blog_graphql.posts.access import ensure_may_change, visible_posts
+from blog_graphql.posts.events import NO_POST_EVENTS, PostEvents
 from blog_graphql.posts.markdown import make_excerpt, render_markdown
 from blog_graphql.posts.models import Post, PostTag, Tag
 from blog_graphql.posts.slugs import base_slug, unique_slug
@@ -118,15 +119,26 @@ async def publish_post(db: Database, user: User, post_id: int) -> Post:
     return await _set_published(db, user, post_id, published=True)
 
 
-async def unpublish_post(db: Database, user: User, post_id: int) -> Post:
+async def unpublish_post(
+    db: Database, user: User, post_id: int, *, events: PostEvents = NO_POST_EVENTS
+) -> Post:
     """Back to a draft: hidden from everyone but its author and admins; the slug stays."""
-    return await _set_published(db, user, post_id, published=False)
+    return await _set_published(db, user, post_id, published=False, events=events)
 
 
-async def _set_published(db: Database, user: User, post_id: int, *, published: bool) -> Post:
+async def _set_published(
+    db: Database,
+    user: User,
+    post_id: int,
+    *,
+    published: bool,
+    events: PostEvents = NO_POST_EVENTS,
+) -> Post:
     async with db.transaction() as session:
         post = await _post_to_change(session, user, post_id)
         if post.published != published:
+            if not published:
+                _announce_hidden(session, events, post_id)
             post.published, post.updated_at = published, utcnow()
             # `published_at` stays on a draft: it locks the slug and dates a republication.
             if published:
@@ -137,12 +149,24 @@ async def _set_published(db: Database, user: User, post_id: int, *, published: b
     return post
 
 
-async def delete_post(db: Database, user: User, post_id: int) -> bool:
+async def delete_post(
+    db: Database, user: User, post_id: int, *, events: PostEvents = NO_POST_EVENTS
+) -> bool:
     """Delete a post with its comments and tag links (the foreign keys cascade)."""
     async with db.transaction() as session:
         await _post_to_change(session, user, post_id)
         await session.execute(delete(Post).where(Post.id == post_id))
+        _announce_hidden(session, events, post_id)
     return True
+
+
+def _announce_hidden(session: AsyncSession, events: PostEvents, post_id: int) -> None:
+    """Once committed (never on rollback), readers who lost sight of the post hear of it."""
+
+    async def announce() -> None:
+        await events.post_hidden(post_id)
+
+    after_commit(session, announce)
 
 
 async def _post_to_change(session: AsyncSession, user: User, post_id: int) -> Post:
