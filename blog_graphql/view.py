@@ -17,7 +17,7 @@ from blog_graphql.accounts.authentication import authenticate_header
 from blog_graphql.context import Context
 from blog_graphql.errors import Unauthenticated
 from blog_graphql.http.client import address_of
-from blog_graphql.http.endpoint import GraphQLEndpoint, PageRenderer
+from blog_graphql.http.endpoint import GraphQLEndpoint, PageRenderer, no_store_if_private
 from blog_graphql.http.middleware import request_id_of
 from blog_graphql.http.protocol import GRAPHQL_RESPONSE_JSON
 from blog_graphql.live.connection import LegacyWSHandler, TextWebSocketAdapter, TransportWSHandler
@@ -53,7 +53,7 @@ class BlogGraphQL(GraphQL[Context, None]):
             response = await self.http(request)
         except Unauthenticated as error:
             response = unauthenticated_response(request, error)
-        await response(scope, receive, send)
+        await no_store_if_private(request, response)(scope, receive, send)
 
     async def get_http_context(self, request: Request) -> Context:
         return await self.get_context(request, Response())
