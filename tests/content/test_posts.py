@@ -265,6 +265,20 @@ async def test_concurrent_posts_with_one_title_and_new_tag_all_succeed(db):
         assert await session.scalar(select(func.count()).select_from(PostTag)) == 5
 
 
+async def test_twenty_concurrent_create_posts_with_one_title_all_succeed(call, db):
+    ada = await create_user(db)
+    variables = {"input": {"title": "Same title", "content": "c", "tags": ["Fresh"]}}
+    bodies = await asyncio.gather(*(call(CREATE_POST, variables, user=ada) for _ in range(20)))
+    assert [body.get("errors") for body in bodies] == [None] * 20
+    slugs = {body["data"]["createPost"]["slug"] for body in bodies}
+    assert len(slugs) == 20 and all(slug.startswith("same-title") for slug in slugs)
+    async with db.session() as session:
+        assert set(await session.scalars(select(Post.slug))) == slugs
+        assert await session.scalar(select(func.count()).select_from(Tag)) == 1
+        assert await session.scalar(select(func.count()).select_from(PostTag)) == 20
+    assert (await call("{ posts { totalCount } }"))["data"] == {"posts": {"totalCount": 0}}
+
+
 async def test_a_slug_that_stays_taken_through_every_retry_is_a_conflict(call, db, monkeypatch):
     ada = await create_user(db)
     await create_post(db, author=ada, title="Taken")
