@@ -28,9 +28,10 @@ async def fetch_post(info: Info, pk: int) -> Post | None:
 
 @strawberry.type
 class PostQuery:
-    @strawberry.field(description="Every tag, by name.")
+    @strawberry.field(description="Every tag of a post the viewer may read, by name.")
     async def tags(self, info: Info) -> list[Tag]:
-        return [Tag.from_row(row) for row in await service.list_tags(info.context.db)]
+        rows = await service.list_tags(info.context.db, info.context.viewer)
+        return [Tag.from_row(row) for row in rows]
 
     @strawberry.field(description="The post at `slug`; null when missing or not visible.")
     async def post(self, info: Info, slug: str) -> Post | None:

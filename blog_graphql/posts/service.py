@@ -2,31 +2,34 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from enum import Enum
+from functools import cache
 from typing import TypeVar
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, func, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from blog_graphql.accounts.models import User
 from blog_graphql.db import Database, after_commit, utcnow
 from blog_graphql.errors import Conflict, InvalidInput, NotFound
-from blog_graphql.keyset import AnyRow
-from blog_graphql.posts.access import ensure_may_change, visible_posts
+from blog_graphql.keyset import AnyRow, AnySelect
+from blog_graphql.posts.access import ensure_may_change, posts_visible_to, visible_posts
 from blog_graphql.posts.events import NO_POST_EVENTS, PostEvents
 from blog_graphql.posts.markdown import make_excerpt, render_markdown
 from blog_graphql.posts.models import Post, PostTag, Tag
 from blog_graphql.posts.slugs import base_slug, unique_slug
 from blog_graphql.posts.tagging import clean_tag_names, tags_named
-from blog_graphql.statements import NO_PARAMS
+from blog_graphql.statements import Audience, audience_of, viewer_params
 
 MAX_TITLE_LENGTH = 200
 MAX_CONTENT_LENGTH = 100_000
 MAX_EXCERPT_LENGTH = 500
 SLUG_LENGTH = 200
+DRAFT_SLUG_PREFIX = "draft-"
 ATTEMPTS = 10  # racing writers of one title each take a slug, one per attempt
 NUL = "\x00"  # PostgreSQL text cannot hold it; it is never meaningful in a post
 NUL_PROBLEM = "Remove the NUL character."
@@ -59,14 +62,23 @@ class PostChanges:
     tags: Sequence[str] | None = None
 
 
-# Every tag by name, the columns `Tag.from_row` reads. Built once, so its compiled form
-# is cached; read as Core rows, since ORM entities (identity map, instance state, events)
-# and an ORM session cost more CPU than the read itself.
-_TAGS_BY_NAME = select(Tag.id, Tag.name, Tag.slug, Tag.color).order_by(func.lower(Tag.name))
+@cache
+def _tags_listed_to(audience: Audience) -> AnySelect:
+    """Tags by name, with the columns `Tag.from_row` reads, but for those used only by
+    posts the audience may not read (a draft's tags stay private). Built once per
+    audience, so its compiled form is cached; read as Core rows, since ORM entities
+    (identity map, instance state, events) and an ORM session cost more CPU than the read
+    itself."""
+    columns = select(Tag.id, Tag.name, Tag.slug, Tag.color).order_by(func.lower(Tag.name))
+    if audience is Audience.ADMIN:
+        return columns
+    links = select(PostTag.tag_id).where(PostTag.tag_id == Tag.id)
+    readable = links.join(Post, Post.id == PostTag.post_id).where(posts_visible_to(audience))
+    return columns.where(or_(~links.exists(), readable.exists()))
 
 
-async def list_tags(db: Database) -> Sequence[AnyRow]:
-    return await db.read(_TAGS_BY_NAME, NO_PARAMS)
+async def list_tags(db: Database, viewer: User | None) -> Sequence[AnyRow]:
+    return await db.read(_tags_listed_to(audience_of(viewer)), viewer_params(viewer))
 
 
 async def create_post(db: Database, author: User, new: NewPost) -> Post:
@@ -79,7 +91,7 @@ async def create_post(db: Database, author: User, new: NewPost) -> Post:
             now = utcnow()
             post = Post(
                 author_id=author.id, title=title, content=new.content, content_html=html,
-                slug=await unique_slug(session, Post.slug, _slug_base(title)),
+                slug=await _public_slug(session, title) if new.published else _draft_slug(),
                 excerpt=excerpt if isinstance(excerpt, str) else make_excerpt(html),
                 published=new.published,
                 published_at=now if new.published else None, feed_at=now,
@@ -101,7 +113,7 @@ async def update_post(db: Database, user: User, post_id: int, changes: PostChang
         async with db.transaction() as session:
             post = await _post_to_change(session, user, post_id)
             if title is not None:
-                await _retitle(session, post, title)
+                post.title = title  # the slug stays: a draft's is chosen on publication
             if changes.content is not None and html is not None:
                 _rewrite(post, changes.content, html)
             if excerpt is not KEEP:
@@ -134,19 +146,25 @@ async def _set_published(
     published: bool,
     events: PostEvents = NO_POST_EVENTS,
 ) -> Post:
-    async with db.transaction() as session:
-        post = await _post_to_change(session, user, post_id)
-        if post.published != published:
-            if not published:
-                _announce_hidden(session, events, post_id)
-            post.published, post.updated_at = published, utcnow()
-            # `published_at` stays on a draft: it locks the slug and dates a republication.
-            if published:
-                post.published_at = post.published_at or post.updated_at
-                post.feed_at = post.published_at
-            else:
-                post.feed_at = post.created_at
-    return post
+    async def apply() -> Post:
+        async with db.transaction() as session:
+            post = await _post_to_change(session, user, post_id)
+            if post.published != published:
+                if not published:
+                    _announce_hidden(session, events, post_id)
+                post.published, post.updated_at = published, utcnow()
+                # `published_at` stays on a draft: it locks the slug and dates a
+                # republication. The first publication chooses the public slug.
+                if published:
+                    if post.published_at is None:
+                        post.slug = await _public_slug(session, post.title)
+                    post.published_at = post.published_at or post.updated_at
+                    post.feed_at = post.published_at
+                else:
+                    post.feed_at = post.created_at
+        return post
+
+    return await _retry_on_conflict(apply)
 
 
 async def delete_post(
@@ -215,13 +233,15 @@ def _slug_base(title: str) -> str:
     return base_slug(title, max_length=SLUG_LENGTH) or "post"
 
 
-async def _retitle(session: AsyncSession, post: Post, title: str) -> None:
-    """A new title; the slug follows it only until the post is first published."""
-    if post.published_at is None and title != post.title:
-        post.slug = await unique_slug(
-            session, Post.slug, _slug_base(title), others=Post.id != post.id
-        )
-    post.title = title
+async def _public_slug(session: AsyncSession, title: str) -> str:
+    return await unique_slug(session, Post.slug, _slug_base(title))
+
+
+def _draft_slug() -> str:
+    """A never-published post's slug: its author's link to it, unrelated to its title, so
+    that a draft reserves no public slug and nobody can confirm a draft's title by
+    watching which slugs are taken. The public slug is chosen on first publication."""
+    return f"{DRAFT_SLUG_PREFIX}{secrets.token_hex(12)}"
 
 
 def _rewrite(post: Post, content: str, html: str) -> None:
