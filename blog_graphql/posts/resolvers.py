@@ -28,7 +28,9 @@ async def fetch_post(info: Info, pk: int) -> Post | None:
 
 @strawberry.type
 class PostQuery:
-    @strawberry.field(description="Every tag of a post the viewer may read, by name.")
+    @strawberry.field(
+        description="Every tag by name, but those used only by posts the viewer may not read."
+    )
     async def tags(self, info: Info) -> list[Tag]:
         rows = await service.list_tags(info.context.db, info.context.viewer)
         return [Tag.from_row(row) for row in rows]
