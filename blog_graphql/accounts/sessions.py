@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Update, select, update
+from sqlalchemy import ColumnElement, CursorResult, Update, and_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from blog_graphql.accounts.models import AuthSession, User
-from blog_graphql.accounts.tokens import Claims, TokenPair, issue_token_pair, new_token_id
+from blog_graphql.accounts.tokens import (
+    Claims,
+    TokenPair,
+    issue_token_pair,
+    new_token_id,
+    successor_jti,
+)
 from blog_graphql.config.settings import Settings
 from blog_graphql.db.database import utcnow
 
@@ -20,6 +26,9 @@ REUSE = "refresh_token_reuse"
 PASSWORD_CHANGED = "password_changed"
 PASSWORD_RESET = "password_reset"
 DEACTIVATED = "deactivated"
+# A rotated refresh token presented again this soon gets the pair that replaced it (two
+# tabs refreshing together stay signed in); later, it is reuse and ends the session.
+REFRESH_GRACE = timedelta(seconds=10)
 
 
 def open_session(
@@ -54,30 +63,50 @@ async def rotate_session(
     """Swap the session's refresh token id for a new one, or None if `claims` may not.
 
     One conditional UPDATE: of two refreshes racing with the same token, only the
-    first matches `refresh_jti`; the database serialises them on the row.
+    first matches `refresh_jti`; the database serialises them on the row. The second
+    then finds the token's successor in place, rotated within `REFRESH_GRACE`, and
+    gets the same pair.
     """
-    now, new_jti = utcnow(), new_token_id()
+    now, new_jti = utcnow(), successor_jti(settings, claims.jti)
     rotated = await affected_rows(
         session,
         update(AuthSession)
-        .where(
-            AuthSession.id == claims.session_id,
-            AuthSession.user_id == claims.user_id,
-            AuthSession.refresh_jti == claims.jti,
-            AuthSession.revoked_at.is_(None),
-            AuthSession.expires_at > now,
-            AuthSession.user_id.in_(select(User.id).where(User.is_active.is_(True))),
-        )
+        .where(_live_session(claims, now), AuthSession.refresh_jti == claims.jti)
         .values(
             refresh_jti=new_jti,
             refreshed_at=now,
             expires_at=now + timedelta(days=settings.refresh_token_expire_days),
         ),
     )
-    if rotated != 1:
-        return None
+    if rotated == 1:
+        return _pair(settings, claims, new_jti, now)
+    rotated_at = await session.scalar(
+        select(AuthSession.refreshed_at).where(
+            _live_session(claims, now),
+            AuthSession.refresh_jti == new_jti,
+            AuthSession.refreshed_at > now - REFRESH_GRACE,
+        )
+    )
+    return _pair(settings, claims, new_jti, rotated_at) if rotated_at is not None else None
+
+
+def _live_session(claims: Claims, now: datetime) -> ColumnElement[bool]:
+    return and_(
+        AuthSession.id == claims.session_id,
+        AuthSession.user_id == claims.user_id,
+        AuthSession.revoked_at.is_(None),
+        AuthSession.expires_at > now,
+        AuthSession.user_id.in_(select(User.id).where(User.is_active.is_(True))),
+    )
+
+
+def _pair(settings: Settings, claims: Claims, refresh_jti: str, issued_at: datetime) -> TokenPair:
     return issue_token_pair(
-        settings, user_id=claims.user_id, session_id=claims.session_id, refresh_jti=new_jti
+        settings,
+        user_id=claims.user_id,
+        session_id=claims.session_id,
+        refresh_jti=refresh_jti,
+        issued_at=issued_at,
     )
 
 

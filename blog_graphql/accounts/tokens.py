@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -40,6 +42,20 @@ def new_token_id() -> str:
     return secrets.token_hex(16)
 
 
+def successor_jti(settings: Settings, refresh_jti: str) -> str:
+    """The id of the refresh token that replaces `refresh_jti` when it is rotated: derived
+    (with the secret key, so nobody else can), so that the rotation can be told again
+    to a second tab that presents the old token within the grace period."""
+    digest = hmac.new(settings.secret_key.encode(), b"refresh:" + refresh_jti.encode(), "sha256")
+    return digest.hexdigest()[:32]
+
+
+def _access_jti(refresh_jti: str) -> str:
+    """The pair's access token id follows from its refresh token's: a pair issued again
+    is the same pair, byte for byte."""
+    return hashlib.sha256(b"access:" + refresh_jti.encode()).hexdigest()[:32]
+
+
 def encode_token(
     settings: Settings,
     *,
@@ -48,8 +64,9 @@ def encode_token(
     token_type: TokenType,
     lifetime: timedelta,
     jti: str | None = None,
+    issued_at: datetime | None = None,
 ) -> str:
-    now = utcnow()
+    now = issued_at or utcnow()
     payload: dict[str, Any] = {
         "iss": ISSUER,
         "aud": AUDIENCE,
@@ -64,17 +81,25 @@ def encode_token(
 
 
 def issue_token_pair(
-    settings: Settings, *, user_id: int, session_id: str, refresh_jti: str
+    settings: Settings,
+    *,
+    user_id: int,
+    session_id: str,
+    refresh_jti: str,
+    issued_at: datetime | None = None,
 ) -> TokenPair:
-    """A fresh access token and the refresh token whose id the session now expects."""
+    """A fresh access token and the refresh token whose id the session now expects; given
+    the same `issued_at`, the same pair again."""
+    issued_at = issued_at or utcnow()
     access_lifetime = timedelta(minutes=settings.access_token_expire_minutes)
     access = encode_token(
         settings, user_id=user_id, session_id=session_id, token_type="access",
-        lifetime=access_lifetime,
+        lifetime=access_lifetime, jti=_access_jti(refresh_jti), issued_at=issued_at,
     )  # fmt: skip
     refresh = encode_token(
         settings, user_id=user_id, session_id=session_id, token_type="refresh",
         lifetime=timedelta(days=settings.refresh_token_expire_days), jti=refresh_jti,
+        issued_at=issued_at,
     )  # fmt: skip
     return TokenPair(access, refresh, int(access_lifetime.total_seconds()))
 

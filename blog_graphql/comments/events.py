@@ -14,6 +14,9 @@ from blog_graphql.comments.models import Comment
 
 EventKind = Literal["added", "edited", "deleted", "approved", "hidden"]
 MODERATION_CHANNEL = "comments:moderation"
+# On a post's channel, beside comment changes: the post was unpublished or deleted, so
+# each subscriber checks whether its viewer may still read it.
+POST_HIDDEN = "postHidden"
 
 
 class CommentEvents(Protocol):
@@ -53,3 +56,7 @@ def message(kind: EventKind, comment: Comment) -> dict[str, Any]:
         "authorId": comment.author_id,
         "approved": comment.is_approved,
     }
+
+
+def post_hidden_message(post_id: int) -> dict[str, Any]:
+    return {"kind": POST_HIDDEN, "id": post_id}

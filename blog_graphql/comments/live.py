@@ -16,7 +16,7 @@ import logging
 from collections.abc import AsyncGenerator, Awaitable, Callable, Coroutine
 from dataclasses import dataclass, replace
 from functools import partial
-from typing import Any
+from typing import Any, TypeVar
 
 from blog_graphql.accounts.models import User
 from blog_graphql.accounts.permissions import is_owner_or_admin
@@ -29,12 +29,13 @@ from blog_graphql.live import closecodes
 from blog_graphql.live.hub import LiveHub
 from blog_graphql.live.pubsub import Event, Subscriber
 from blog_graphql.live.sockets import LiveSocket
-from blog_graphql.posts.queries import post_is_visible
+from blog_graphql.posts.queries import Readership, post_is_visible, post_readership
 
 logger = logging.getLogger("blog_graphql.comments.live")
 
 # Where the shared load of a delivered message is kept, on the message itself.
 LOADING = "_loading"
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,12 @@ class CommentFeed:
         for channel in events.channels_of(kind, comment):
             await self._hub.pubsub.publish(channel, events.message(kind, comment))
 
+    async def post_hidden(self, post_id: int) -> None:
+        """The posts services' `PostEvents`: a post was unpublished or deleted."""
+        await self._hub.pubsub.publish(
+            events.post_channel(post_id), events.post_hidden_message(post_id)
+        )
+
     def added(
         self, socket: LiveSocket | None, viewer: User | None, post_id: int
     ) -> AsyncGenerator[Change]:
@@ -98,6 +105,7 @@ class CommentFeed:
             events.post_channel(post_id),
             lambda change: newly_public(seen_by(viewer, change)),
             allowed=partial(self._ensure_watchable, viewer, post_id),
+            reader=viewer,
         )
 
     def thread(
@@ -109,6 +117,7 @@ class CommentFeed:
             events.post_channel(post_id),
             lambda change: seen_by(viewer, change),
             allowed=partial(self._ensure_watchable, viewer, post_id),
+            reader=viewer,
         )
 
     def moderation(self, socket: LiveSocket | None) -> AsyncGenerator[Change]:
@@ -126,25 +135,47 @@ class CommentFeed:
         channel: str,
         select: Callable[[Change], Change | None],
         allowed: Callable[[], Awaitable[None]] = _anyone,
+        reader: User | None = None,
     ) -> AsyncGenerator[Change]:
+        """`select`ed changes on `channel`; on a post's channel, NOT_FOUND (which ends the
+        subscription) once the post was unpublished or deleted out of `reader`'s sight."""
         await allowed()
         async with self._hub.subscribe(socket, channel) as messages:
             async for message in messages:
-                change = await self._change(message, messages)
-                if change is not None and (selected := select(change)) is not None:
+                if message["kind"] == events.POST_HIDDEN:
+                    readership = await self._shared_load(message, messages, self._load_post)
+                    if readership is None or not readership.readable_by(reader):
+                        raise NotFound()
+                    continue
+                change = await self._shared_load(message, messages, self._load)
+                if (selected := select(change)) is not None:
                     yield selected
 
-    async def _change(self, message: Event, subscriber: Subscriber) -> Change | None:
-        """The message's change, loaded by the first of this instance's subscribers to
-        read it and awaited by the others."""
+    async def _shared_load(
+        self,
+        message: Event,
+        subscriber: Subscriber,
+        load: Callable[[Event], Coroutine[Any, Any, T]],
+    ) -> T:
+        """What `load` makes of the message, run by the first of this instance's
+        subscribers to read it and awaited by the others."""
         if LOADING not in message:
-            message[LOADING] = _shared(self._load(message))
+            message[LOADING] = _shared(load(message))
         try:
-            change: Change = await asyncio.shield(message[LOADING])
+            loaded: T = await asyncio.shield(message[LOADING])
         except Exception:  # logged once by the load; every subscriber may miss this event
             subscriber.drop(closecodes.STREAM_INTERRUPTED, "An event could not be loaded")
-            return None
-        return change
+            await asyncio.Future()  # its socket is closing; the operation is cancelled with it
+            raise
+        return loaded
+
+    async def _load_post(self, message: Event) -> Readership | None:
+        post_id = int(message["id"])
+        try:
+            return await post_readership(self._db, post_id)
+        except Exception:
+            logger.exception("could not load post %s for its subscribers", post_id)
+            raise
 
     async def _load(self, message: Event) -> Change:
         comment_id = int(message["id"])
@@ -164,12 +195,12 @@ class CommentFeed:
         )
 
 
-def _shared(load: Coroutine[Any, Any, Change]) -> asyncio.Task[Change]:
+def _shared(load: Coroutine[Any, Any, T]) -> asyncio.Task[T]:
     task = asyncio.ensure_future(load)
     task.add_done_callback(_retrieve_exception)
     return task
 
 
-def _retrieve_exception(task: asyncio.Task[Change]) -> None:
+def _retrieve_exception(task: asyncio.Task[Any]) -> None:
     if not task.cancelled():
         task.exception()

@@ -57,6 +57,7 @@ class CommentMutation:
             signed_in_user(info),
             decode_id(id, "Comment"),
             content,
+            moderation=info.context.settings.comment_moderation,
             events=info.context.state.comment_feed,
         )
         return Comment.from_row(comment)

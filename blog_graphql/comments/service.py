@@ -88,14 +88,25 @@ async def add_comment(
 
 
 async def update_comment(
-    db: Database, user: User, comment_id: int, content: str, *, events: CommentEvents
+    db: Database,
+    user: User,
+    comment_id: int,
+    content: str,
+    *,
+    moderation: Moderation = "post",
+    events: CommentEvents,
 ) -> Comment:
+    """Under pre-moderation an edit by a non-admin sends the comment back to waiting, so
+    an approved comment cannot be turned into one no admin has read."""
     text = checked_content(content)
     async with db.transaction() as session:
         comment = await _comment_to_change(session, user, comment_id)
         comment.content = text
         comment.updated_at = utcnow()
         _announce(session, events, "edited", comment)
+        if moderation == "pre" and not user.is_admin and comment.is_approved:
+            comment.is_approved = False
+            _announce(session, events, "hidden", comment)
     return comment
 
 

@@ -1,9 +1,12 @@
 """Rate limits per client, per user and per sensitive root field, counted per operation.
 
 Budgets live in `limits` storage: Redis when REDIS_URL is set (shared by every instance),
-process memory otherwise. Every operation costs one from its client address's budget and,
-when signed in, one from its user's; each occurrence of a watched root field (`login`,
-`addComment`, ...) costs one from that field's budget, so aliases cannot multiply tries.
+process memory otherwise. While Redis is unreachable each instance counts in its own
+memory instead (degraded: `/readyz` and a metric say so) and tries Redis again every
+few seconds, so the limits never fail open. Every operation costs one from its client
+address's budget and, when signed in, one from its user's; each occurrence of a watched
+root field (`login`, `addComment`, ...) costs one from that field's budget, so aliases
+cannot multiply tries.
 """
 
 from __future__ import annotations
@@ -36,10 +39,13 @@ from blog_graphql.config.setting_types import parse_field_rate_limits, parse_rat
 from blog_graphql.config.settings import Settings
 from blog_graphql.errors import RateLimited
 from blog_graphql.guards.client import UNKNOWN, address_of
+from blog_graphql.observability import metrics
 
 logger = logging.getLogger("blog_graphql.ratelimit")
 KEY_PREFIX = "blog_graphql:rate"
 REDIS_TIMEOUT_SECONDS = 1.0
+# While degraded, how long requests count in memory before one tries Redis again.
+RETRY_REDIS_SECONDS = 5.0
 
 
 @dataclass
@@ -52,9 +58,23 @@ class RateLimiter:
     per_field: dict[str, list[RateLimitItem]]
     pool: ConnectionPool | None = None
     strategy: MovingWindowRateLimiter = field(init=False)
+    # Counts in this process's memory while `storage` is unreachable.
+    fallback: MovingWindowRateLimiter = field(init=False)
+    _retry_at: float | None = field(default=None, init=False)  # None: not degraded
 
     def __post_init__(self) -> None:
         self.strategy = MovingWindowRateLimiter(self.storage)
+        self.fallback = MovingWindowRateLimiter(MemoryStorage())
+
+    @property
+    def degraded(self) -> bool:
+        """Counting per instance in memory because the shared store is unreachable."""
+        return self._retry_at is not None
+
+    def retry_store_now(self) -> None:
+        """The store answers again (readiness saw it): the next operation tries it."""
+        if self._retry_at is not None:
+            self._retry_at = 0.0
 
     @classmethod
     def from_settings(cls, settings: Settings, key_prefix: str = KEY_PREFIX) -> RateLimiter:
@@ -104,24 +124,52 @@ class RateLimiter:
     async def _spend(
         self, items: Sequence[RateLimitItem], key: tuple[str, ...], cost: int = 1
     ) -> int | None:
+        if self._retry_at is not None and time.monotonic() < self._retry_at:
+            return await _spend_with(self.fallback, items, key, cost)
         try:
-            for item in items:
-                if not await self.strategy.hit(item, *key, cost=cost):
-                    return await self._wait(item, key)
-        except Exception as error:  # a budget store that is down must not take the API down
-            logger.warning("rate limits unavailable, allowing: %s", type(error).__name__)
-        return None
+            wait = await _spend_with(self.strategy, items, key, cost)
+        except Exception as error:  # the store is down: count in memory, never fail open
+            self._degrade(error)
+            return await _spend_with(self.fallback, items, key, cost)
+        self._recover()
+        return wait
 
-    async def _wait(self, item: RateLimitItem, key: tuple[str, ...]) -> int:
-        stats = await self.strategy.get_window_stats(item, *key)
-        return max(1, math.ceil(stats.reset_time - time.time()))
+    def _degrade(self, error: Exception) -> None:
+        if self._retry_at is None:
+            logger.warning(
+                "rate limits: store unavailable, counting per instance in memory: %s",
+                type(error).__name__,
+            )
+            metrics.RATE_LIMITS_DEGRADED.set(1)
+        self._retry_at = time.monotonic() + RETRY_REDIS_SECONDS
+
+    def _recover(self) -> None:
+        if self._retry_at is not None:
+            self._retry_at = None
+            metrics.RATE_LIMITS_DEGRADED.set(0)
+            logger.warning("rate limits: store available again, counting there")
 
     async def close(self) -> None:
-        timer = getattr(self.storage, "timer", None)
-        if timer is not None:
-            timer.cancel()  # MemoryStorage's expiry task would outlive the event loop
+        for storage in (self.storage, self.fallback.storage):
+            timer = getattr(storage, "timer", None)
+            if timer is not None:
+                timer.cancel()  # MemoryStorage's expiry task would outlive the event loop
         if self.pool is not None:
             await self.pool.aclose()
+
+
+async def _spend_with(
+    strategy: MovingWindowRateLimiter,
+    items: Sequence[RateLimitItem],
+    key: tuple[str, ...],
+    cost: int,
+) -> int | None:
+    """Spend `cost` from each budget in turn; the seconds to wait at the first one empty."""
+    for item in items:
+        if not await strategy.hit(item, *key, cost=cost):
+            stats = await strategy.get_window_stats(item, *key)
+            return max(1, math.ceil(stats.reset_time - time.time()))
+    return None
 
 
 def root_field_counts(

@@ -109,6 +109,17 @@ def names_document(request: Request) -> bool:
     return any(name in request.query_params for name in ("query", "documentId", "extensions"))
 
 
+def no_store_if_private(request: Request, response: Response) -> Response:
+    """`Cache-Control: no-store` on what no cache may keep (API.md, RFC 6749 5.1): answers
+    to a request with `Authorization` (tokens, a user's own data), and to mutations (a
+    POST not known to have run as a query: login and refresh hand out tokens)."""
+    info = request_info.of(request.scope)
+    ran_as_query = info is not None and info.operation_type == OperationType.QUERY.value
+    if "authorization" in request.headers or (request.method == "POST" and not ran_as_query):
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 def wrong_operation_type(operation_type: OperationType) -> RequestRefused:
     if operation_type == OperationType.MUTATION:
         # GET must stay safe: a link or an <img> must never change anything.

@@ -30,9 +30,19 @@ async def readyz(request: Request) -> JSONResponse:
         checks["redis"] = Redis(connection_pool=state.rate_limiter.pool).ping()
     results = await asyncio.gather(*(_probe(name, check) for name, check in checks.items()))
     down = [name for name, healthy in zip(checks, results, strict=True) if not healthy]
+    degraded = _degraded(state, redis_down="redis" in down)
+    extra = {"degraded": degraded} if degraded else {}
     if down:
-        return JSONResponse({"status": "unavailable", "down": down}, status_code=503)
-    return JSONResponse({"status": "ok"})
+        return JSONResponse({"status": "unavailable", "down": down, **extra}, status_code=503)
+    return JSONResponse({"status": "ok", **extra})
+
+
+def _degraded(state: AppState, *, redis_down: bool) -> list[str]:
+    """What works in a lesser way: without Redis, rate limits count per instance."""
+    limiter = state.rate_limiter
+    if limiter.pool is not None and not redis_down:
+        limiter.retry_store_now()  # Redis answered: the limits go back to it
+    return ["rate_limits"] if redis_down or limiter.degraded else []
 
 
 async def _probe(name: str, check: Awaitable[object]) -> bool:

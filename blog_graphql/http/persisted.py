@@ -21,11 +21,7 @@ from typing import Protocol
 from redis.asyncio import ConnectionPool, Redis
 from redis.exceptions import RedisError
 
-from blog_graphql.config.setting_types import (
-    bare_sha256,
-    document_hash,
-    parse_trusted_documents,
-)
+from blog_graphql.config.setting_types import bare_sha256, document_hash, parse_trusted_documents
 from blog_graphql.config.settings import Settings
 from blog_graphql.errors import (
     BAD_REQUEST,

@@ -18,7 +18,7 @@ from blog_graphql.accounts.authentication import authenticate_header
 from blog_graphql.context import Context
 from blog_graphql.errors import Unauthenticated
 from blog_graphql.guards.client import address_of
-from blog_graphql.http.endpoint import GraphQLEndpoint, PageRenderer
+from blog_graphql.http.endpoint import GraphQLEndpoint, PageRenderer, no_store_if_private
 from blog_graphql.http.live_connection import (
     LegacyWSHandler,
     TextWebSocketAdapter,
@@ -68,7 +68,7 @@ class BlogGraphQL(GraphQL[Context, None]):
             response = await self.http(request)
         except Unauthenticated as error:
             response = unauthenticated_response(request, error)
-        await response(scope, receive, send)
+        await no_store_if_private(request, response)(scope, receive, send)
 
     def is_websocket_origin_allowed(self, request: WebSocket, origin: str) -> bool:
         """The listed origins, and those the pattern allows (as CORS does for HTTP)."""

@@ -23,6 +23,7 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
 )
 from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
+from strawberry.types.execution import ExecutionResult
 
 from blog_graphql.errors import BAD_REQUEST, internal_error
 from blog_graphql.http.persisted import PersistedDocumentError, PersistedDocuments
@@ -132,6 +133,11 @@ def valid_message(message: object, operation_type: str) -> bool:
     return isinstance(message.get("id"), str) and valid_operation_payload(message.get("payload"))
 
 
+def _request_error(result: ExecutionResult) -> bool:
+    errors = result.errors or []
+    return result.data is None and bool(errors) and not any(error.path for error in errors)
+
+
 class GuardedTransportWSHandler(BaseGraphQLTransportWSHandler[Any, Any]):
     """`graphql-transport-ws` (the `graphql-ws` npm client)."""
 
@@ -151,6 +157,20 @@ class GuardedTransportWSHandler(BaseGraphQLTransportWSHandler[Any, Any]):
     @staticmethod
     def _get_pre_execution_close_reason(error: GraphQLError) -> str | None:
         return None  # answer with an `error` message; the socket stays open
+
+    async def _send_result_stream(self, operation: Any, result_source: Any) -> None:
+        """As Strawberry sends results, except that a request error (no data, and errors
+        of no field: a subscription's stream that ended with NOT_FOUND once its post was
+        hidden) is the operation's `error` message, its last, as graphql-transport-ws has
+        it. Field errors stay in a `next`."""
+        async for result in result_source:
+            if isinstance(result, ExecutionResult) and _request_error(result):
+                await operation.send_initial_errors(result.errors or [])
+                return
+            if not isinstance(result, ExecutionResult):
+                await self._reject_incremental_delivery(operation)
+                return
+            await operation.send_next(result)
 
     async def send_message(self, message: Any) -> None:
         if message.get("type") == "error":

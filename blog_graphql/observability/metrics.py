@@ -64,6 +64,11 @@ SUBSCRIPTIONS_ACTIVE = Gauge(
     ["subscription"],
     multiprocess_mode="livesum",
 )
+RATE_LIMITS_DEGRADED = Gauge(
+    "blog_graphql_rate_limits_degraded",
+    "1 while rate limits count per instance in memory because Redis is unreachable.",
+    multiprocess_mode="livemax",
+)
 JOBS = Counter(
     "blog_graphql_jobs", "Finished job attempts, by actor and outcome.", ["actor", "outcome"]
 )

@@ -58,6 +58,7 @@ class ObserveOperations(SchemaExtension):
         context = self.execution_context
         if (info := request_info_of(context)) is not None:
             info.operation = context.operation_name
+            info.operation_type = context.operation_type.value
         if context.operation_type is OperationType.SUBSCRIPTION:
             self.subscription = subscription_field(context)
             metrics.SUBSCRIPTIONS_ACTIVE.labels(self.subscription).inc()

@@ -23,6 +23,8 @@ _current_request_id: ContextVar[str | None] = ContextVar("request_id", default=N
 class RequestInfo:
     request_id: str
     operation: str | None = None
+    # "query", "mutation" or "subscription" once the operation started executing.
+    operation_type: str | None = None
     user_id: int | None = None
     error_codes: list[str] = field(default_factory=list)
 

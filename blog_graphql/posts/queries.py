@@ -12,6 +12,7 @@ from sqlalchemy import BindParameter, ColumnElement, Integer, String, bindparam,
 
 from blog_graphql.accounts.loaders import WITH_AUTHOR
 from blog_graphql.accounts.models import User
+from blog_graphql.accounts.permissions import is_owner_or_admin
 from blog_graphql.comments.access import comments_visible_to
 from blog_graphql.db.database import Database
 from blog_graphql.db.keyset import LIMIT, AnyRow, AnySelect, Order
@@ -57,6 +58,26 @@ async def find_post_by_slug(db: Database, viewer: User | None, slug: str) -> Any
     statement = _post_by_slug(audience_of(viewer), db.dialect)
     rows = await db.read(statement, {**viewer_params(viewer), SLUG.key: slug})
     return rows[0] if rows else None  # slugs are unique
+
+
+@dataclass(frozen=True)
+class Readership:
+    """Who may read a post now: everyone once published, else its author and admins."""
+
+    published: bool
+    author_id: int
+
+    def readable_by(self, viewer: User | None) -> bool:
+        return self.published or is_owner_or_admin(viewer, self.author_id)
+
+
+async def post_readership(db: Database, post_id: int) -> Readership | None:
+    """The post's readership, whoever asks (live feeds decide per subscriber); None once
+    it is deleted."""
+    query = select(Post.published, Post.author_id).where(Post.id == post_id)
+    async with db.session() as session:
+        row = (await session.execute(query)).first()
+    return Readership(published=row.published, author_id=row.author_id) if row else None
 
 
 async def post_is_visible(db: Database, viewer: User | None, post_id: int) -> bool:

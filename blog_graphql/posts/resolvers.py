@@ -28,9 +28,12 @@ async def fetch_post(info: Info, pk: int) -> Post | None:
 
 @strawberry.type
 class PostQuery:
-    @strawberry.field(description="Every tag, by name.")
+    @strawberry.field(
+        description="Every tag by name, but those used only by posts the viewer may not read."
+    )
     async def tags(self, info: Info) -> list[Tag]:
-        return [Tag.from_row(row) for row in await service.list_tags(info.context.db)]
+        rows = await service.list_tags(info.context.db, info.context.viewer)
+        return [Tag.from_row(row) for row in rows]
 
     @strawberry.field(description="The post at `slug`; null when missing or not visible.")
     async def post(self, info: Info, slug: str) -> Post | None:
@@ -97,7 +100,10 @@ class PostMutation:
     )
     async def unpublish_post(self, info: Info, id: strawberry.ID) -> Post:
         post = await service.unpublish_post(
-            info.context.db, signed_in_user(info), decode_id(id, "Post")
+            info.context.db,
+            signed_in_user(info),
+            decode_id(id, "Post"),
+            events=info.context.state.comment_feed,
         )
         return Post.from_row(post)
 
@@ -107,5 +113,8 @@ class PostMutation:
     )
     async def delete_post(self, info: Info, id: strawberry.ID) -> bool:
         return await service.delete_post(
-            info.context.db, signed_in_user(info), decode_id(id, "Post")
+            info.context.db,
+            signed_in_user(info),
+            decode_id(id, "Post"),
+            events=info.context.state.comment_feed,
         )

@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from enum import Enum
+from functools import cache
 from typing import TypeVar
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, func, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from blog_graphql.accounts.models import User
-from blog_graphql.db.database import Database, utcnow
-from blog_graphql.db.keyset import AnyRow
-from blog_graphql.db.statements import NO_PARAMS
+from blog_graphql.db.database import Database, after_commit, utcnow
+from blog_graphql.db.keyset import AnyRow, AnySelect
+from blog_graphql.db.statements import Audience, audience_of, viewer_params
 from blog_graphql.errors import Conflict, InvalidInput, NotFound
-from blog_graphql.posts.access import ensure_may_change, visible_posts
+from blog_graphql.posts.access import ensure_may_change, posts_visible_to, visible_posts
+from blog_graphql.posts.events import NO_POST_EVENTS, PostEvents
 from blog_graphql.posts.markdown import make_excerpt, render_markdown_off_loop
 from blog_graphql.posts.models import Post, PostTag, Tag
 from blog_graphql.posts.slugs import base_slug, unique_slug
@@ -26,6 +29,7 @@ MAX_TITLE_LENGTH = 200
 MAX_CONTENT_LENGTH = 100_000
 MAX_EXCERPT_LENGTH = 500
 SLUG_LENGTH = 200
+DRAFT_SLUG_PREFIX = "draft-"
 ATTEMPTS = 10  # racing writers of one title each take a slug, one per attempt
 NUL = "\x00"  # PostgreSQL text cannot hold it; it is never meaningful in a post
 NUL_PROBLEM = "Remove the NUL character."
@@ -58,14 +62,23 @@ class PostChanges:
     tags: Sequence[str] | None = None
 
 
-# Every tag by name, the columns `Tag.from_row` reads. Built once, so its compiled form
-# is cached; read as Core rows, since ORM entities (identity map, instance state, events)
-# and an ORM session cost more CPU than the read itself.
-_TAGS_BY_NAME = select(Tag.id, Tag.name, Tag.slug, Tag.color).order_by(func.lower(Tag.name))
+@cache
+def _tags_listed_to(audience: Audience) -> AnySelect:
+    """Tags by name, with the columns `Tag.from_row` reads, but for those used only by
+    posts the audience may not read (a draft's tags stay private). Built once per
+    audience, so its compiled form is cached; read as Core rows, since ORM entities
+    (identity map, instance state, events) and an ORM session cost more CPU than the read
+    itself."""
+    columns = select(Tag.id, Tag.name, Tag.slug, Tag.color).order_by(func.lower(Tag.name))
+    if audience is Audience.ADMIN:
+        return columns
+    links = select(PostTag.tag_id).where(PostTag.tag_id == Tag.id)
+    readable = links.join(Post, Post.id == PostTag.post_id).where(posts_visible_to(audience))
+    return columns.where(or_(~links.exists(), readable.exists()))
 
 
-async def list_tags(db: Database) -> Sequence[AnyRow]:
-    return await db.read(_TAGS_BY_NAME, NO_PARAMS)
+async def list_tags(db: Database, viewer: User | None) -> Sequence[AnyRow]:
+    return await db.read(_tags_listed_to(audience_of(viewer)), viewer_params(viewer))
 
 
 async def create_post(db: Database, author: User, new: NewPost) -> Post:
@@ -78,7 +91,7 @@ async def create_post(db: Database, author: User, new: NewPost) -> Post:
             now = utcnow()
             post = Post(
                 author_id=author.id, title=title, content=new.content, content_html=html,
-                slug=await unique_slug(session, Post.slug, _slug_base(title)),
+                slug=await _public_slug(session, title) if new.published else _draft_slug(),
                 excerpt=excerpt if isinstance(excerpt, str) else make_excerpt(html),
                 published=new.published,
                 published_at=now if new.published else None, feed_at=now,
@@ -100,7 +113,7 @@ async def update_post(db: Database, user: User, post_id: int, changes: PostChang
         async with db.transaction() as session:
             post = await _post_to_change(session, user, post_id)
             if title is not None:
-                await _retitle(session, post, title)
+                post.title = title  # the slug stays: a draft's is chosen on publication
             if changes.content is not None and html is not None:
                 _rewrite(post, changes.content, html)
             if excerpt is not KEEP:
@@ -118,31 +131,60 @@ async def publish_post(db: Database, user: User, post_id: int) -> Post:
     return await _set_published(db, user, post_id, published=True)
 
 
-async def unpublish_post(db: Database, user: User, post_id: int) -> Post:
+async def unpublish_post(
+    db: Database, user: User, post_id: int, *, events: PostEvents = NO_POST_EVENTS
+) -> Post:
     """Back to a draft: hidden from everyone but its author and admins; the slug stays."""
-    return await _set_published(db, user, post_id, published=False)
+    return await _set_published(db, user, post_id, published=False, events=events)
 
 
-async def _set_published(db: Database, user: User, post_id: int, *, published: bool) -> Post:
-    async with db.transaction() as session:
-        post = await _post_to_change(session, user, post_id)
-        if post.published != published:
-            post.published, post.updated_at = published, utcnow()
-            # `published_at` stays on a draft: it locks the slug and dates a republication.
-            if published:
-                post.published_at = post.published_at or post.updated_at
-                post.feed_at = post.published_at
-            else:
-                post.feed_at = post.created_at
-    return post
+async def _set_published(
+    db: Database,
+    user: User,
+    post_id: int,
+    *,
+    published: bool,
+    events: PostEvents = NO_POST_EVENTS,
+) -> Post:
+    async def apply() -> Post:
+        async with db.transaction() as session:
+            post = await _post_to_change(session, user, post_id)
+            if post.published != published:
+                if not published:
+                    _announce_hidden(session, events, post_id)
+                post.published, post.updated_at = published, utcnow()
+                # `published_at` stays on a draft: it locks the slug and dates a
+                # republication. The first publication chooses the public slug.
+                if published:
+                    if post.published_at is None:
+                        post.slug = await _public_slug(session, post.title)
+                    post.published_at = post.published_at or post.updated_at
+                    post.feed_at = post.published_at
+                else:
+                    post.feed_at = post.created_at
+        return post
+
+    return await _retry_on_conflict(apply)
 
 
-async def delete_post(db: Database, user: User, post_id: int) -> bool:
+async def delete_post(
+    db: Database, user: User, post_id: int, *, events: PostEvents = NO_POST_EVENTS
+) -> bool:
     """Delete a post with its comments and tag links (the foreign keys cascade)."""
     async with db.transaction() as session:
         await _post_to_change(session, user, post_id)
         await session.execute(delete(Post).where(Post.id == post_id))
+        _announce_hidden(session, events, post_id)
     return True
+
+
+def _announce_hidden(session: AsyncSession, events: PostEvents, post_id: int) -> None:
+    """Once committed (never on rollback), readers who lost sight of the post hear of it."""
+
+    async def announce() -> None:
+        await events.post_hidden(post_id)
+
+    after_commit(session, announce)
 
 
 async def _post_to_change(session: AsyncSession, user: User, post_id: int) -> Post:
@@ -191,13 +233,15 @@ def _slug_base(title: str) -> str:
     return base_slug(title, max_length=SLUG_LENGTH) or "post"
 
 
-async def _retitle(session: AsyncSession, post: Post, title: str) -> None:
-    """A new title; the slug follows it only until the post is first published."""
-    if post.published_at is None and title != post.title:
-        post.slug = await unique_slug(
-            session, Post.slug, _slug_base(title), others=Post.id != post.id
-        )
-    post.title = title
+async def _public_slug(session: AsyncSession, title: str) -> str:
+    return await unique_slug(session, Post.slug, _slug_base(title))
+
+
+def _draft_slug() -> str:
+    """A never-published post's slug: its author's link to it, unrelated to its title, so
+    that a draft reserves no public slug and nobody can confirm a draft's title by
+    watching which slugs are taken. The public slug is chosen on first publication."""
+    return f"{DRAFT_SLUG_PREFIX}{secrets.token_hex(12)}"
 
 
 def _rewrite(post: Post, content: str, html: str) -> None:

@@ -20,7 +20,9 @@ def parse_id(global_id: str, field: str = "id") -> tuple[str, int]:
         pk = int(raw_pk)
     except (ValueError, UnicodeError, binascii.Error):
         raise InvalidInput({field: "Malformed id."}) from None
-    if not type_name or pk <= 0 or pk >= 2**31:
+    # Only the form `encode_id` makes: `int` would also read `Post:+110`, `Post: 110`,
+    # `Post:0110` or Arabic-Indic digits, giving one object many ids.
+    if not type_name or pk <= 0 or pk >= 2**31 or encode_id(type_name, pk) != global_id:
         raise InvalidInput({field: "Malformed id."})
     return type_name, pk
 

@@ -263,6 +263,33 @@ async def test_with_pre_moderation_new_comments_wait_for_an_admin(pre_moderated,
     assert (await thread_of(call, post))["commentCount"] == 2
 
 
+async def test_with_pre_moderation_an_authors_edit_sends_an_approved_comment_back_to_waiting(
+    pre_moderated, call, db
+):
+    ada, bob = await create_user(db), await create_user(db)
+    admin = await create_user(db, is_admin=True)
+    post = await create_post(db, author=ada)
+    waiting = (await pre_moderated(ADD_COMMENT, add(post, "harmless"), user=bob))["data"]
+    approve = {"id": waiting["addComment"]["id"], "approved": True}
+    await pre_moderated(MODERATE_COMMENT, approve, user=admin)
+    assert (await thread_of(call, post))["commentCount"] == 1
+
+    edit = {"id": approve["id"], "content": "now a spam link"}
+    edited = (await pre_moderated(UPDATE_COMMENT, edit, user=bob))["data"]["updateComment"]
+    assert (edited["content"], edited["isApproved"]) == ("now a spam link", False)
+    stored = await db_comment(db, approve["id"])
+    assert (stored.content, stored.is_approved) == ("now a spam link", False)
+    assert (await thread_of(call, post))["commentCount"] == 0  # the public no longer sees it
+    assert (await thread_of(call, post, user=bob))["commentCount"] == 1  # its author does
+
+    # An admin's edit is no reason to wait; after approval the public reads it again.
+    await pre_moderated(MODERATE_COMMENT, approve, user=admin)
+    by_admin = {"id": approve["id"], "content": "tidied by an admin"}
+    tidied = (await pre_moderated(UPDATE_COMMENT, by_admin, user=admin))["data"]["updateComment"]
+    assert tidied["isApproved"] is True
+    assert (await thread_of(call, post))["commentCount"] == 1
+
+
 async def test_comment_post_and_node_refetch(call, db):
     ada = await create_user(db)
     post = await create_post(db, author=ada, title="Home")

@@ -1,6 +1,7 @@
 """Writing posts: create, update, publish, unpublish, delete, slugs, excerpts and limits."""
 
 import asyncio
+import re
 
 import pytest
 from sqlalchemy import func, select
@@ -36,7 +37,7 @@ async def test_create_post_makes_a_draft_with_slug_html_excerpt_and_tags(call, d
         call, ada, title="Hello, World!", content="# Hi\n\nSome **bold** text.", tags=["Python"]
     )
     post = body["data"]["createPost"]
-    assert post["slug"] == "hello-world"
+    assert re.fullmatch(r"draft-[0-9a-f]{24}", post["slug"])  # its public slug comes later
     assert post["published"] is False and post["publishedAt"] is None
     assert post["content"] == "# Hi\n\nSome **bold** text."
     assert post["contentHtml"] == "<h1>Hi</h1>\n<p>Some <strong>bold</strong> text.</p>\n"
@@ -53,7 +54,7 @@ async def test_create_post_published_sets_published_at(call, db):
 async def test_slugs_are_transliterated_and_made_unique_with_a_number(call, db):
     ada = await create_user(db)
     slugs = [
-        (await create(call, ada, title=title))["data"]["createPost"]["slug"]
+        (await create(call, ada, title=title, published=True))["data"]["createPost"]["slug"]
         for title in ["Crème Brûlée", "Crème brûlée", "CREME BRULEE!", "日本語", "🎉🎉🎉"]
     ]
     assert slugs == ["creme-brulee", "creme-brulee-2", "creme-brulee-3", "ri-ben-yu", "post"]
@@ -67,13 +68,15 @@ async def test_the_excerpt_defaults_to_about_300_characters_of_plain_text(call, 
     assert 250 <= len(excerpt) <= 301 and "<" not in excerpt
 
 
-async def test_a_draft_slug_follows_its_title_until_published_then_stays(call, db):
+async def test_a_post_gets_its_public_slug_from_its_title_on_first_publication(call, db):
     ada = await create_user(db)
     post = (await create(call, ada, title="First title"))["data"]["createPost"]
+    draft_slug = post["slug"]
     renamed = await call(UPDATE_POST, {"id": post["id"], "input": {"title": "Second"}}, user=ada)
-    assert renamed["data"]["updatePost"]["slug"] == "second"
+    assert renamed["data"]["updatePost"]["slug"] == draft_slug
 
-    await call(PUBLISH_POST, {"id": post["id"]}, user=ada)
+    published = await call(PUBLISH_POST, {"id": post["id"]}, user=ada)
+    assert published["data"]["publishPost"]["slug"] == "second"
     after = await call(UPDATE_POST, {"id": post["id"], "input": {"title": "Third"}}, user=ada)
     assert after["data"]["updatePost"]["title"] == "Third"
     assert after["data"]["updatePost"]["slug"] == "second"
@@ -81,13 +84,31 @@ async def test_a_draft_slug_follows_its_title_until_published_then_stays(call, d
     await call(UNPUBLISH_POST, {"id": post["id"]}, user=ada)
     again = await call(UPDATE_POST, {"id": post["id"], "input": {"title": "Fourth"}}, user=ada)
     assert again["data"]["updatePost"]["slug"] == "second"  # published once: stable for good
+    await call(PUBLISH_POST, {"id": post["id"]}, user=ada)
+    assert (await call(LOOKUP, {"s": "second"}))["data"]["post"]["title"] == "Fourth"
 
 
-async def test_renaming_a_draft_to_its_own_title_keeps_its_slug(call, db):
-    ada = await create_user(db)
-    post = (await create(call, ada, title="Same"))["data"]["createPost"]
-    body = await call(UPDATE_POST, {"id": post["id"], "input": {"title": " Same "}}, user=ada)
-    assert body["data"]["updatePost"]["slug"] == "same"
+LOOKUP = "query($s: String!) { post(slug: $s) { title } }"
+
+
+async def test_a_draft_reserves_no_public_slug_so_its_title_cannot_be_confirmed(call, db):
+    """An outsider publishing a draft's title gets the plain slug, as if there were none."""
+    ada, eve = await create_user(db), await create_user(db)
+    draft = (await create(call, ada, title="Secret Draft Zebra"))["data"]["createPost"]
+    probe = (await create(call, eve, title="Secret draft zebra", published=True))["data"]
+    assert probe["createPost"]["slug"] == "secret-draft-zebra"
+    assert (await call(LOOKUP, {"s": draft["slug"]}))["data"] == {"post": None}  # to others
+    assert (await call(LOOKUP, {"s": draft["slug"]}, user=ada))["data"]["post"] == {
+        "title": "Secret Draft Zebra"
+    }
+    # Published later, the draft takes the next free slug; nothing else changed.
+    published = await call(PUBLISH_POST, {"id": draft["id"]}, user=ada)
+    assert published["data"]["publishPost"]["slug"] == "secret-draft-zebra-2"
+    async with db.session() as session:
+        assert sorted(await session.scalars(select(Post.slug))) == [
+            "secret-draft-zebra",
+            "secret-draft-zebra-2",
+        ]
 
 
 async def test_update_post_rerenders_content_and_keeps_a_custom_excerpt(call, db):
@@ -259,7 +280,7 @@ async def test_nul_characters_never_reach_the_database(call, db):
 
 async def test_concurrent_posts_with_one_title_and_new_tag_all_succeed(db):
     ada = await create_user(db)
-    new = posts_service.NewPost(title="Same title", content="c", tags=["Fresh"])
+    new = posts_service.NewPost(title="Same title", content="c", tags=["Fresh"], published=True)
     posts = await asyncio.gather(*(posts_service.create_post(db, ada, new) for _ in range(5)))
     assert sorted(post.slug for post in posts) == [
         "same-title", "same-title-2", "same-title-3", "same-title-4", "same-title-5",
@@ -267,6 +288,21 @@ async def test_concurrent_posts_with_one_title_and_new_tag_all_succeed(db):
     async with db.session() as session:
         assert await session.scalar(select(func.count()).select_from(Tag)) == 1
         assert await session.scalar(select(func.count()).select_from(PostTag)) == 5
+
+
+async def test_twenty_concurrent_create_posts_with_one_title_all_succeed(call, db):
+    ada = await create_user(db)
+    post = {"title": "Same title", "content": "c", "tags": ["Fresh"], "published": True}
+    variables = {"input": post}
+    bodies = await asyncio.gather(*(call(CREATE_POST, variables, user=ada) for _ in range(20)))
+    assert [body.get("errors") for body in bodies] == [None] * 20
+    slugs = {body["data"]["createPost"]["slug"] for body in bodies}
+    assert len(slugs) == 20 and all(slug.startswith("same-title") for slug in slugs)
+    async with db.session() as session:
+        assert set(await session.scalars(select(Post.slug))) == slugs
+        assert await session.scalar(select(func.count()).select_from(Tag)) == 1
+        assert await session.scalar(select(func.count()).select_from(PostTag)) == 20
+    assert (await call("{ posts { totalCount } }"))["data"] == {"posts": {"totalCount": 20}}
 
 
 async def test_a_slug_that_stays_taken_through_every_retry_is_a_conflict(call, db, monkeypatch):
@@ -277,7 +313,7 @@ async def test_a_slug_that_stays_taken_through_every_retry_is_a_conflict(call, d
         return "taken"  # as if a competitor took each fresh slug first, every time
 
     monkeypatch.setattr(posts_service, "unique_slug", always_taken)
-    body = await create(call, ada, title="Another")
+    body = await create(call, ada, title="Another", published=True)
     assert error_code(body) == "CONFLICT"
     assert body["errors"][0]["extensions"]["fields"] == {
         "title": "Another post took this slug; try again."

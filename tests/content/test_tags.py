@@ -2,6 +2,9 @@
 
 import re
 
+from sqlalchemy import select
+
+from blog_graphql.posts.models import Tag
 from blog_graphql.posts.tagging import PALETTE, tag_color
 from tests.content.helpers import CREATE_POST
 from tests.factories import create_post, create_tag, create_user
@@ -14,8 +17,8 @@ TAG_POSTS = """query($first: Int, $after: String) { tags { name slug color
 async def test_a_tag_is_created_on_first_use_and_reused_ignoring_case(call, db):
     ada = await create_user(db)
     for names in (["GraphQL", "Python"], ["graphql", "PYTHON", "Rust"]):
-        body = await call(CREATE_POST, {"input": {"title": "T", "content": "c", "tags": names}},
-                          user=ada)  # fmt: skip
+        post = {"title": "T", "content": "c", "tags": names, "published": True}
+        body = await call(CREATE_POST, {"input": post}, user=ada)
         assert "errors" not in body
     tags = (await call("{ tags { name slug color } }"))["data"]["tags"]
     assert [(tag["name"], tag["slug"]) for tag in tags] == [
@@ -69,3 +72,24 @@ async def test_tag_posts_pages_through_visible_posts_newest_first(call, db):
 
     as_author = (await call(TAG_POSTS, {"first": 10}, user=ada))["data"]["tags"][1]["posts"]
     assert as_author["totalCount"] == 4 and as_author["edges"][0]["node"]["title"] == "Draft"
+
+
+async def test_tags_used_only_by_drafts_are_listed_to_their_author_and_admins_only(call, db):
+    ada, bob = await create_user(db), await create_user(db)
+    admin = await create_user(db, is_admin=True)
+    await create_post(db, author=ada, tags=["Public", "Shared"])
+    await create_post(db, author=ada, tags=["Secret Plans", "Shared"], published=False)
+    await create_tag(db, name="Unused")
+    listed = {}
+    for name, viewer in (("anonymous", None), ("bob", bob), ("ada", ada), ("admin", admin)):
+        tags = (await call("{ tags { name } }", user=viewer))["data"]["tags"]
+        listed[name] = [tag["name"] for tag in tags]
+    everything = ["Public", "Secret Plans", "Shared", "Unused"]
+    assert listed == {
+        "anonymous": ["Public", "Shared", "Unused"],
+        "bob": ["Public", "Shared", "Unused"],
+        "ada": everything,
+        "admin": everything,
+    }
+    async with db.session() as session:  # listing hid it; nothing was removed
+        assert sorted(await session.scalars(select(Tag.name))) == everything

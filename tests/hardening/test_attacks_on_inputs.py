@@ -85,6 +85,34 @@ async def test_node_with_a_malformed_id_is_bad_input(client, db, world):
     assert only_error(body)["code"] == "BAD_USER_INPUT"
 
 
+ARABIC_INDIC = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
+# Spellings of one post's primary key that `int()` would read: only `Post:<pk>` is its id.
+NON_CANONICAL = {
+    "Arabic-Indic digits": lambda pk: f"Post:{str(pk).translate(ARABIC_INDIC)}",
+    "plus sign and space": lambda pk: f"Post: +{pk}",
+    "plus sign": lambda pk: f"Post:+{pk}",
+    "leading zero": lambda pk: f"Post:0{pk}",
+    "trailing space": lambda pk: f"Post:{pk} ",
+    "digit separator": lambda pk: f"Post:0_{pk}",
+}
+
+
+@pytest.mark.parametrize("spelling", NON_CANONICAL)
+async def test_only_the_canonical_global_id_resolves(client, db, world, spelling):
+    """The owner herself deleting through another spelling of her post's id: refused."""
+    variant = b64(NON_CANONICAL[spelling](world["post"].id))
+    deleted = await attack(client, db, world["ada_headers"], DELETE, {"v": variant})
+    fetched = await attack(client, db, None, NODE, {"v": variant})
+    assert deleted["data"] is None and fetched["data"] == {"node": None}
+    for body in (deleted, fetched):
+        error = only_error(body)
+        assert (error["code"], error["fields"]) == ("BAD_USER_INPUT", {"id": "Malformed id."})
+    canonical = await client.post(
+        "/graphql", json={"query": NODE, "variables": {"v": world["ids"]["post"]}}
+    )
+    assert canonical.json() == {"data": {"node": {"id": world["ids"]["post"]}}}
+
+
 async def test_a_page_of_a_billion_is_bad_user_input_before_any_cost(client, db, world):
     body = await attack(client, db, world["eve_headers"], POSTS_PAGE, {"v": 1_000_000_000})
     assert only_error(body) == {

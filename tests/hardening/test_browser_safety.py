@@ -4,9 +4,13 @@ import re
 from pathlib import Path
 
 import pytest
+from sqlalchemy import func, select
 
+from blog_graphql.accounts.models import AuthSession
 from blog_graphql.config.settings import ConfigError, load_settings
 from blog_graphql.http import graphiql
+from tests.accounts.operations import LOGIN, ME, REFRESH
+from tests.factories import DEFAULT_PASSWORD, create_user
 
 PRODUCTION = {"environment": "production", "secret_key": "s" * 32}
 SELF_ONLY = (
@@ -165,3 +169,41 @@ def test_the_vendored_stylesheet_inlines_nothing_and_names_files_that_exist():
 def test_a_bad_hardening_setting_names_its_variable(values, variable):
     with pytest.raises(ConfigError, match=f"^{variable}:"):
         load_settings(_env_file=None, **values)
+
+
+async def test_tokens_private_answers_and_mutations_are_never_stored(client, db):
+    """RFC 6749 5.1 and API.md: login, refresh, every request with `Authorization` and every
+    mutation answer `Cache-Control: no-store`; an anonymous query is left to HTTP caching."""
+    await create_user(db, username="ada", password=DEFAULT_PASSWORD)
+    credentials = {"login": "ada", "password": DEFAULT_PASSWORD}
+    signed_in = await client.post("/graphql", json={"query": LOGIN, "variables": credentials})
+    tokens = signed_in.json()["data"]["login"]
+    refreshed = await client.post(
+        "/graphql", json={"query": REFRESH, "variables": {"token": tokens["refreshToken"]}}
+    )
+    authorization = {
+        "Authorization": f"Bearer {refreshed.json()['data']['refreshToken']['accessToken']}"
+    }
+    mine = await client.post("/graphql", json={"query": ME}, headers=authorization)
+    mine_by_get = await client.get("/graphql", params={"query": ME}, headers=authorization)
+    bad_token = await client.post(
+        "/graphql", json={"query": "{ __typename }"}, headers={"Authorization": "Bearer x"}
+    )
+    refused_mutation = await client.post("/graphql", json={"query": "mutation { nothing }"})
+    failed_login = await client.post(
+        "/graphql", json={"query": LOGIN, "variables": {**credentials, "password": "Wrong1234"}}
+    )
+    anonymous = await client.post("/graphql", json={"query": "{ tags { name } }"})
+    anonymous_get = await client.get("/graphql", params={"query": "{ tags { name } }"})
+
+    stored = [signed_in, refreshed, mine, mine_by_get, bad_token, refused_mutation, failed_login]
+    assert [response.headers.get("cache-control") for response in stored] == ["no-store"] * 7
+    assert mine.json() == {
+        "data": {"me": {"username": "ada", "email": "ada@example.com", "emailVerified": True}}
+    }
+    assert bad_token.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    for response in (anonymous, anonymous_get):
+        assert response.json() == {"data": {"tags": []}}
+        assert "no-store" not in response.headers.get("cache-control", "")
+    async with db.session() as session:  # one login, one session: nothing else was written
+        assert await session.scalar(select(func.count()).select_from(AuthSession)) == 1

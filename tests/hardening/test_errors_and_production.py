@@ -23,7 +23,7 @@ BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.
 async def test_an_unexpected_failure_is_masked_and_logged_with_the_request_id(
     client, monkeypatch, caplog
 ):
-    async def broken(_db):
+    async def broken(_db, _viewer):
         raise RuntimeError("SELECT secret FROM /srv/app/db.py")
 
     monkeypatch.setattr(posts, "list_tags", broken)

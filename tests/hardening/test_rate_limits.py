@@ -1,10 +1,15 @@
 """Rate limits: per client, per user and per sensitive root field, counted per operation."""
 
+import asyncio
 import uuid
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
+from prometheus_client import REGISTRY
+from sqlalchemy import func, select
 
+from blog_graphql.accounts.models import LoginFailure
 from blog_graphql.config.setting_types import parse_networks
 from blog_graphql.config.settings import load_settings
 from blog_graphql.guards.client import client_address
@@ -12,8 +17,13 @@ from blog_graphql.guards.ratelimit import RateLimiter, root_field_counts
 from tests.accounts.operations import REGISTER
 from tests.conftest import TEST_REDIS_URL, graphql, requires_redis
 from tests.factories import auth_headers, create_user
+from tests.tcp_proxy import tcp_proxy
 
 TAGS = "{ tags { name } }"
+LOGIN = (
+    "mutation($login: String!) "
+    '{ login(input: {login: $login, password: "Wrong1234"}) { tokenType } }'
+)
 
 
 def assert_rate_limited(response: httpx.Response) -> None:
@@ -143,10 +153,69 @@ async def test_instances_sharing_redis_share_one_budget(client_with):
     assert [answer.status_code for answer in answers] == [200, 200, 429]
 
 
-async def test_an_unreachable_budget_store_lets_requests_through(client_with):
-    async with client_with(redis_url="redis://127.0.0.1:1/0", rate_limit_client="1/minute") as c:
-        answers = [await run(c) for _ in range(2)]
-    assert [answer.json() for answer in answers] == [{"data": {"tags": []}}] * 2
+CLOSED_REDIS = "redis://127.0.0.1:1/0"  # nothing listens on port 1
+
+
+async def test_an_unreachable_budget_store_still_refuses_counting_in_memory(client_with, db):
+    """22 logins from one client while Redis is unreachable: the login budget (20 a
+    minute) refuses the last two as it would with Redis, and `/readyz` says so."""
+    async with client_with(redis_url=CLOSED_REDIS) as client:
+        answers = [
+            await client.post(
+                "/graphql", json={"query": LOGIN, "variables": {"login": f"nobody{n}"}}
+            )
+            for n in range(22)
+        ]
+        ready = await client.get("/readyz")
+        still_answers = await run(client)
+    codes = [answer.json()["errors"][0]["extensions"]["code"] for answer in answers]
+    assert codes == ["UNAUTHENTICATED"] * 20 + ["RATE_LIMITED"] * 2
+    assert_rate_limited(answers[-1])
+    assert ready.status_code == 503
+    assert ready.json() == {"status": "unavailable", "down": ["redis"], "degraded": ["rate_limits"]}
+    assert still_answers.json() == {"data": {"tags": []}}
+    async with db.session() as session:  # refused attempts counted nothing in the lockout
+        assert await session.scalar(select(func.count()).select_from(LoginFailure)) == 20
+
+
+def degraded_gauge() -> float | None:
+    return REGISTRY.get_sample_value("blog_graphql_rate_limits_degraded")
+
+
+@requires_redis
+async def test_limits_fall_back_to_memory_while_redis_is_away_and_return_to_it(client_with):
+    assert TEST_REDIS_URL
+    target = urlsplit(TEST_REDIS_URL)
+    prefix = f"test-{uuid.uuid4().hex}"
+    with tcp_proxy(target.hostname or "", target.port or 6379) as redis:
+        budgets = {"rate_limit_client": "3/minute", "key_prefix": prefix}
+        async with client_with(redis_url=redis.url(TEST_REDIS_URL), **budgets) as client:
+            in_redis = [(await run(client)).status_code for _ in range(2)]
+            redis.down()
+            in_memory = [(await run(client)).status_code for _ in range(4)]
+            while_down = ((await client.get("/readyz")).json(), degraded_gauge())
+            redis.up()
+            ready_again = await eventually_ready(client)
+            back_in_redis = [(await run(client)).status_code for _ in range(2)]
+            after = ((await client.get("/readyz")).json(), degraded_gauge())
+    assert in_redis == [200, 200]
+    assert in_memory == [200, 200, 200, 429]  # a fresh per-instance budget, still enforced
+    assert while_down == (
+        {"status": "unavailable", "down": ["redis"], "degraded": ["rate_limits"]},
+        1.0,
+    )
+    assert ready_again
+    # Redis's own count again: it had 2 of 3 (the memory's budget was spent).
+    assert back_in_redis == [200, 429]
+    assert after == ({"status": "ok"}, 0.0)
+
+
+async def eventually_ready(client: httpx.AsyncClient, attempts: int = 100) -> bool:
+    for _ in range(attempts):
+        if (await client.get("/readyz")).status_code == 200:
+            return True
+        await asyncio.sleep(0.1)
+    return False
 
 
 async def test_a_field_budget_is_kept_per_signed_in_identity(settings):

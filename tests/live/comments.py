@@ -9,7 +9,7 @@ import httpx
 from blog_graphql.comments.events import post_channel
 from blog_graphql.posts.models import Post
 from blog_graphql.relay.ids import encode_id
-from tests.live.clients import GraphQLSocket
+from tests.live.clients import TRANSPORT_WS, GraphQLSocket
 from tests.live_server import LiveServer
 from tests.waiting import eventually
 
@@ -36,6 +36,8 @@ MODERATE_COMMENT = (
     "mutation($id: ID!, $approved: Boolean!) "
     "{ moderateComment(id: $id, approved: $approved) { id } }"
 )
+UNPUBLISH_POST = "mutation($id: ID!) { unpublishPost(id: $id) { published } }"
+DELETE_POST = "mutation($id: ID!) { deletePost(id: $id) }"
 # Long enough for a loaded CI machine, short enough to fail instead of hang.
 LISTENING_SECONDS = 20.0
 
@@ -108,3 +110,16 @@ def error_codes(message: dict[str, Any]) -> list[str]:
     payload = message["payload"]
     errors = payload if isinstance(payload, list) else payload.get("errors", [payload])
     return [error["extensions"]["code"] for error in errors]
+
+
+async def receive_ending(socket: GraphQLSocket, op_id: str) -> list[str]:
+    """The codes a subscription ends with: an `error` message (graphql-transport-ws), or a
+    `next` carrying the errors followed by `complete` (legacy graphql-ws)."""
+    message = await socket.receive()
+    assert message["id"] == op_id, message
+    if socket.protocol == TRANSPORT_WS:
+        assert message["type"] == "error", message
+    else:
+        assert message["type"] == "next" and message["payload"]["data"] is None, message
+        assert await socket.receive() == {"type": "complete", "id": op_id}
+    return error_codes(message)

@@ -16,7 +16,9 @@ from tests.live.comments import (
     COMMENT_EVENTS,
     COMMENT_MODERATION,
     DELETE_COMMENT,
+    DELETE_POST,
     MODERATE_COMMENT,
+    UNPUBLISH_POST,
     UPDATE_COMMENT,
     add_comment,
     call,
@@ -24,6 +26,7 @@ from tests.live.comments import (
     error_codes,
     listening,
     post_id,
+    receive_ending,
     watch_post,
 )
 
@@ -85,6 +88,44 @@ async def test_a_draft_is_not_found_to_others_and_watched_by_its_author_and_admi
             add_comment(server, people["ada"][1], draft, "Note to self")
             for socket in (author, admin):
                 assert (await socket.next_data("1"))["commentAdded"]["content"] == "Note to self"
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+@pytest.mark.parametrize("query", [COMMENT_ADDED, COMMENT_EVENTS])
+@pytest.mark.parametrize("hiding", [UNPUBLISH_POST, DELETE_POST])
+async def test_subscriptions_end_with_not_found_when_the_post_is_hidden_from_their_viewer(
+    serve, db, people, protocol, query, hiding
+):
+    """Unpublished or deleted: the anonymous and signed-in readers' subscriptions end with
+    NOT_FOUND and hear nothing more (their sockets live on); the author's goes on."""
+    ada, bob = people["ada"][1], people["bob"][1]
+    post = await create_post(db, author=people["ada"][0])
+    other = await create_post(db, author=people["ada"][0])
+    with serve() as server:
+        async with (
+            graphql_socket(server.ws_url, protocol) as anonymous,
+            graphql_socket(server.ws_url, protocol) as signed_in,
+            graphql_socket(server.ws_url, protocol) as author,
+        ):
+            await anonymous.init()
+            await signed_in.init({"Authorization": bob})
+            await author.init({"Authorization": ada})
+            for count, socket in enumerate((anonymous, signed_in, author), start=1):
+                await watch_post(socket, server, post, query=query, listeners=count)
+                await watch_post(socket, server, other, op_id="2", listeners=count)
+            data(call(server, hiding, ada, id=post_id(post)))
+            endings = [await receive_ending(socket, "1") for socket in (anonymous, signed_in)]
+            if hiding == UNPUBLISH_POST:  # the author still reads the draft, and hears it
+                add_comment(server, ada, post, "on the draft")
+                heard_by_author = await author.next_data("1")
+                assert "on the draft" in str(heard_by_author)
+            add_comment(server, bob, other, "elsewhere")
+            next_heard = [await socket.next_data("2") for socket in (anonymous, signed_in)]
+            still_answers = data(call(server, "{ posts { totalCount } }"))
+    assert endings == [["NOT_FOUND"], ["NOT_FOUND"]]
+    # The next thing each reader heard is the other post's comment: nothing of the draft.
+    assert [heard["commentAdded"]["content"] for heard in next_heard] == ["elsewhere"] * 2
+    assert still_answers == {"posts": {"totalCount": 1}}
 
 
 @pytest.mark.parametrize(

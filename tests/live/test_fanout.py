@@ -11,7 +11,17 @@ from blog_graphql.comments.events import post_channel
 from tests.conftest import requires_redis
 from tests.factories import auth_headers, create_post, create_user
 from tests.live.clients import PROTOCOLS, graphql_socket, subscribe_echo
-from tests.live.comments import COMMENT_ADDED, add_comment, listening, post_id, watch_post
+from tests.live.comments import (
+    COMMENT_ADDED,
+    UNPUBLISH_POST,
+    add_comment,
+    call,
+    data,
+    listening,
+    post_id,
+    receive_ending,
+    watch_post,
+)
 from tests.live.conftest import publish
 from tests.live.redis_server import private_redis
 from tests.waiting import eventually
@@ -47,6 +57,30 @@ async def test_a_comment_written_on_one_instance_reaches_subscribers_on_both(
                 for name, socket in (("a", on_a), ("b", on_b))
             }
     assert heard == {"a": [from_b, from_a], "b": [from_b, from_a]}
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+async def test_a_post_unpublished_on_one_instance_ends_its_readers_subscriptions_on_both(
+    serve, redis_url, db, settings, protocol
+):
+    ada, bob = await create_user(db), await create_user(db, username="bob")
+    post = await create_post(db, author=ada)
+    ada_token = (await auth_headers(db, settings, ada))["Authorization"]
+    bob_token = (await auth_headers(db, settings, bob))["Authorization"]
+    with serve(REDIS_URL=redis_url) as a, serve(REDIS_URL=redis_url) as b:
+        async with (
+            graphql_socket(a.ws_url, protocol) as on_a,
+            graphql_socket(b.ws_url, protocol) as on_b,
+        ):
+            await on_a.init()
+            await on_b.init({"Authorization": bob_token})
+            for socket, server in ((on_a, a), (on_b, b)):
+                await watch_post(socket, server, post)
+            data(call(b, UNPUBLISH_POST, ada_token, id=post_id(post)))
+            endings = [await receive_ending(socket, "1") for socket in (on_a, on_b)]
+            still_answers = [data(call(server, "{ posts { totalCount } }")) for server in (a, b)]
+    assert endings == [["NOT_FOUND"], ["NOT_FOUND"]]
+    assert still_answers == [{"posts": {"totalCount": 0}}] * 2
 
 
 async def test_one_redis_subscription_per_instance_and_channel_whatever_the_subscribers(

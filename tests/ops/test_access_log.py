@@ -85,7 +85,7 @@ async def test_lines_logged_while_handling_a_request_carry_its_request_id(
 ):
     from blog_graphql.posts import service
 
-    async def failing_list_tags(_db):
+    async def failing_list_tags(_db, _viewer):
         get_logger("blog_graphql.test").warning("about to fail")
         raise RuntimeError("boom")
 

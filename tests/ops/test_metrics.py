@@ -107,7 +107,7 @@ async def test_pool_connections_in_use_are_followed(client, db, monkeypatch):
 
     seen = []
 
-    async def list_tags_watching_the_pool(database):
+    async def list_tags_watching_the_pool(database, _viewer):
         async with database.session() as session:
             await session.execute(text("SELECT 1"))
             seen.append(sample("blog_graphql_db_pool_connections_in_use"))

@@ -130,7 +130,7 @@ async def test_a_failing_resolver_runs_once_though_the_query_runs_twice(client, 
 
     calls = []
 
-    async def failing_list_tags(_db):
+    async def failing_list_tags(_db, _viewer):
         calls.append("list_tags")
         raise RuntimeError("boom")
 
