@@ -12,9 +12,10 @@ from contextlib import suppress
 
 import orjson
 from starlette.requests import ClientDisconnect
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from blog_graphql.errors import INTERNAL_SERVER_ERROR, internal_error
+from blog_graphql.http.asgi import WatchedSend
 from blog_graphql.http.protocol import JSON, RequestRefused, negotiate
 from blog_graphql.observability import request_info
 from blog_graphql.observability.operation_observer import record_errors
@@ -22,7 +23,6 @@ from blog_graphql.observability.operation_observer import record_errors
 logger = logging.getLogger("blog_graphql.errors")
 # "Going away" is no answer for a socket whose server failed: 1011 is "internal error".
 WEBSOCKET_INTERNAL_ERROR = 1011
-RESPONSE_STARTS = frozenset({"http.response.start", "websocket.accept", "websocket.close"})
 
 
 class CatchFailures:
@@ -33,22 +33,16 @@ class CatchFailures:
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
-        started = False
-
-        async def watch(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] in RESPONSE_STARTS
-            await send(message)
-
+        watched = WatchedSend(send)
         try:
-            await self.app(scope, receive, watch)
+            await self.app(scope, receive, watched)
         except ClientDisconnect:
             return  # the client left while we read its body: no one to answer
         except Exception as error:
             request_id = (scope.get("state") or {}).get("request_id")  # set further out
             logger.error("unexpected failure (request %s)", request_id, exc_info=error)
             record_errors(request_info.of(scope), [INTERNAL_SERVER_ERROR])
-            if not started:  # once an answer has begun, all that is left is to end it
+            if not watched.started:  # once an answer has begun, all that is left is to end it
                 await answer_failure(scope, send, request_id)
 
 

@@ -18,6 +18,7 @@ from blog_graphql.config.setting_types import IPNetwork, parse_networks
 from blog_graphql.config.settings import Settings
 from blog_graphql.errors import BAD_REQUEST
 from blog_graphql.guards import client
+from blog_graphql.http.asgi import WatchedSend
 from blog_graphql.http.failures import CatchFailures
 from blog_graphql.http.slow_clients import BodyReadTimeout
 
@@ -148,7 +149,7 @@ class BodySizeLimitMiddleware:
             await self.refuse(send)
             return
         received = 0
-        started = False
+        watched = WatchedSend(send)
 
         async def counting_receive() -> Message:
             nonlocal received
@@ -158,15 +159,10 @@ class BodySizeLimitMiddleware:
                 raise BodyTooLarge
             return message
 
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
         try:
-            await self.app(scope, counting_receive, tracking_send)
+            await self.app(scope, counting_receive, watched)
         except BodyTooLarge:
-            if not started:
+            if not watched.started:
                 await self.refuse(send)
 
     async def refuse(self, send: Send) -> None:

@@ -20,6 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from blog_graphql.errors import BAD_REQUEST
+from blog_graphql.http.asgi import WatchedSend
 
 logger = logging.getLogger("blog_graphql.http")
 REQUEST_TIMEOUT = 408
@@ -127,7 +128,7 @@ class BodyReadTimeout:
             return
         deadline = asyncio.get_running_loop().time() + self.seconds
         body_done = False
-        started = False
+        watched = WatchedSend(send)
 
         async def timed_receive() -> Message:
             nonlocal body_done
@@ -141,16 +142,11 @@ class BodyReadTimeout:
             body_done = message["type"] != "http.request" or not message.get("more_body")
             return message
 
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
         try:
-            await self.app(scope, timed_receive, tracking_send)
+            await self.app(scope, timed_receive, watched)
         except BodyTimedOut:
             logger.warning("request body too slow from %s", scope.get("client"))
-            if not started:
+            if not watched.started:
                 await self.refuse(send)
 
     async def refuse(self, send: Send) -> None:
