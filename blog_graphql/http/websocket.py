@@ -125,9 +125,14 @@ async def resolve_operation(view: object, payload: dict[str, Any]) -> dict[str, 
     return None
 
 
-def valid_message(message: object, operation_type: str) -> bool:
+def valid_message(message: object, operation_type: str, stop_type: str) -> bool:
+    """A message of a known shape: an operation (`subscribe`, legacy `start`) with a string
+    id and a payload, and its end (`complete`, legacy `stop`) with a string id (Strawberry
+    would look an object up as a key, and the socket would die with a traceback)."""
     if not isinstance(message, dict) or not isinstance(message.get("type"), str):
         return False
+    if message["type"] == stop_type:
+        return isinstance(message.get("id"), str)
     if message["type"] != operation_type:
         return True
     return isinstance(message.get("id"), str) and valid_operation_payload(message.get("payload"))
@@ -142,7 +147,7 @@ class GuardedTransportWSHandler(BaseGraphQLTransportWSHandler[Any, Any]):
     """`graphql-transport-ws` (the `graphql-ws` npm client)."""
 
     async def handle_message(self, message: Any) -> None:
-        if not valid_message(message, "subscribe"):
+        if not valid_message(message, "subscribe", "complete"):
             await self.handle_invalid_message("Invalid message")
             return
         # Before the acknowledgement Strawberry closes the socket (4401) without reading it.
@@ -182,7 +187,7 @@ class GuardedLegacyWSHandler(BaseGraphQLWSHandler[Any, Any]):
     """The legacy `graphql-ws` subprotocol (subscriptions-transport-ws)."""
 
     async def handle_message(self, message: Any) -> None:
-        if not valid_message(message, "start"):
+        if not valid_message(message, "start", "stop"):
             error = {"message": "Invalid message", "extensions": {"code": BAD_REQUEST}}
             operation_id = message.get("id") if isinstance(message, dict) else None
             reply = {"type": "error", "id": operation_id, "payload": error}

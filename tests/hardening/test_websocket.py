@@ -100,6 +100,8 @@ async def test_field_budgets_are_spent_per_operation_over_websocket(server):
         {"type": "subscribe", "id": "1", "payload": "{ __typename }"},
         {"type": "subscribe", "id": "1", "payload": {"query": ["{ __typename }"]}},
         {"type": "subscribe", "id": 1, "payload": {"query": "{ __typename }"}},
+        {"type": "complete", "id": {"an": "object"}},
+        {"type": "complete", "id": ["1"]},
     ],
 )
 async def test_a_malformed_message_closes_the_socket_with_4400(server, message):
