@@ -42,17 +42,26 @@ def clean_tag_names(names: Sequence[str]) -> list[str]:
 
 
 async def tags_named(session: AsyncSession, names: Sequence[str]) -> list[Tag]:
-    """The tags called `names` (ignoring case), creating the missing ones, in input order."""
+    """The tags called `names` (ignoring case), creating the missing ones, in input order.
+
+    Names are matched by the database's own `lower()`, which its unique index compares:
+    Python's casefold disagrees with it on some letters (PostgreSQL lowers `İstanbul` to
+    `istanbul`, Python to `i̇stanbul`), and a tag missed that way would be created twice.
+    """
     if not names:
         return []
-    # Lower-casing both sides in SQL matches exactly what the unique index compares.
-    wanted = [func.lower(name) for name in names]
-    existing = await session.scalars(select(Tag).where(func.lower(Tag.name).in_(wanted)))
-    by_name = {tag.name.casefold(): tag for tag in existing}
-    for name in names:
-        if name.casefold() not in by_name:
-            by_name[name.casefold()] = await _new_tag(session, name)
-    return [by_name[name.casefold()] for name in names]
+    keys: Sequence[str] = (await session.execute(select(*map(func.lower, names)))).one()
+    rows = await session.execute(
+        select(Tag, func.lower(Tag.name)).where(func.lower(Tag.name).in_(set(keys)))
+    )
+    by_key: dict[str, Tag] = {key: tag for tag, key in rows}
+    tags: list[Tag] = []
+    for name, key in zip(names, keys, strict=True):
+        if key not in by_key:
+            by_key[key] = await _new_tag(session, name)
+        if by_key[key] not in tags:  # two spellings the database holds for one
+            tags.append(by_key[key])
+    return tags
 
 
 async def _new_tag(session: AsyncSession, name: str) -> Tag:

@@ -2,7 +2,7 @@
 
 import re
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from blog_graphql.posts.models import Tag
 from blog_graphql.posts.tagging import PALETTE, tag_color
@@ -93,3 +93,28 @@ async def test_tags_used_only_by_drafts_are_listed_to_their_author_and_admins_on
     }
     async with db.session() as session:  # listing hid it; nothing was removed
         assert sorted(await session.scalars(select(Tag.name))) == everything
+
+
+async def test_names_the_database_lowers_alike_share_one_tag_and_never_conflict(call, db):
+    """PostgreSQL lowers `İstanbul` to `istanbul`, Python to `i̇stanbul`: whatever the
+    database's unique index holds equal is one tag, and no spelling fails with CONFLICT."""
+    ada = await create_user(db)
+    titles = {"First": ["İstanbul"], "Second": ["istanbul"], "Both": ["İstanbul", "istanbul"]}
+    for title, names in titles.items():
+        post = {"title": title, "content": "c", "tags": names, "published": True}
+        body = await call(CREATE_POST, {"input": post}, user=ada)
+        assert "errors" not in body, body
+    async with db.session() as session:
+        rows = (await session.execute(select(Tag.name, Tag.slug).order_by(Tag.id))).all()
+    equal = await lowered_alike(db, "İstanbul", "istanbul")
+    # One tag where the index sees one name (PostgreSQL), two where it sees two (SQLite).
+    assert [tuple(row) for row in rows] == (
+        [("İstanbul", "istanbul")]
+        if equal
+        else [("İstanbul", "istanbul"), ("istanbul", "istanbul-2")]
+    )
+
+
+async def lowered_alike(db, first: str, second: str) -> bool:
+    async with db.session() as session:
+        return bool(await session.scalar(select(func.lower(first) == func.lower(second))))
