@@ -10,11 +10,14 @@ would close with 1011), and the legacy protocol gets the same init timeout.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Mapping
 from contextlib import suppress
 from typing import Any
 
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.websockets import WebSocketState
+from strawberry.http.async_base_view import AsyncWebSocketAdapter
 from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import ConnectionInitMessage
 from strawberry.subscriptions.protocols.graphql_ws.types import (
@@ -33,6 +36,10 @@ from blog_graphql.http.websocket import (
     unsendable,
 )
 from blog_graphql.live import closecodes
+
+logger = logging.getLogger("blog_graphql.live")
+# What asking the database raises while it is down (asyncpg, aiosqlite or a pool timeout).
+DATABASE_UNAVAILABLE = (SQLAlchemyError, OSError)
 
 
 def authorization_param(payload: object) -> object:
@@ -85,6 +92,13 @@ class TextWebSocketAdapter(BoundedWebSocketAdapter):
             raise WebSocketDisconnected from error
 
 
+async def close_unavailable(websocket: AsyncWebSocketAdapter, error: Exception) -> None:
+    """The database could not say who the token belongs to: a defined close the client
+    retries (1013), never a dropped connection (1006)."""
+    logger.warning("connection_init: the database is unavailable: %s", type(error).__name__)
+    await websocket.close(closecodes.UNAVAILABLE, "Service unavailable, try again later")
+
+
 class TransportWSHandler(GuardedTransportWSHandler):
     """`graphql-transport-ws` (the `graphql-ws` npm client)."""
 
@@ -95,6 +109,10 @@ class TransportWSHandler(GuardedTransportWSHandler):
             except Unauthenticated:
                 self.connection_init_received = True
                 await self.websocket.close(closecodes.SESSION_ENDED, "Forbidden")
+                return
+            except DATABASE_UNAVAILABLE as error:
+                self.connection_init_received = True
+                await close_unavailable(self.websocket, error)
                 return
         await super().handle_connection_init(message)
 
@@ -125,6 +143,9 @@ class LegacyWSHandler(GuardedLegacyWSHandler):
             payload: Any = {"message": error.message, "extensions": error.extensions}
             await self.send_message({"type": "connection_error", "payload": payload})
             await self.websocket.close(closecodes.SESSION_ENDED, "Forbidden")
+            return
+        except DATABASE_UNAVAILABLE as error:
+            await close_unavailable(self.websocket, error)
             return
         await super().handle_connection_init(message)
 

@@ -22,3 +22,6 @@ STREAM_INTERRUPTED = 1012
 # The client did not read its events fast enough and its bounded queue overflowed:
 # events were dropped, so reconnect and refetch.
 SLOW_CONSUMER = 1013
+# The database could not be asked at `connection_init` (it is down): try again later.
+# RFC 6455's "Try Again Later", which graphql-ws clients retry by themselves.
+UNAVAILABLE = 1013

@@ -4,6 +4,7 @@ deactivation through the real mutations (4403); each socket holding a real `comm
 from __future__ import annotations
 
 import asyncio
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -11,11 +12,13 @@ from blog_graphql.accounts.tokens import decode_token
 from blog_graphql.live import closecodes
 from blog_graphql.live.sockets import LiveSockets
 from blog_graphql.relay.ids import encode_id
+from tests.conftest import TEST_DATABASE_URL, requires_postgres
 from tests.factories import DEFAULT_PASSWORD, auth_headers, create_post, create_user
 from tests.live.accounts import revoke_sessions, short_lived_authorization
 from tests.live.clients import PROTOCOLS, graphql_socket
 from tests.live.comments import add_comment, watch_post
 from tests.live.conftest import graphql_over_http
+from tests.tcp_proxy import tcp_proxy
 
 
 async def watch_comments(socket, server, token: str, post) -> None:
@@ -133,3 +136,26 @@ def record_close(closed, name):
         closed.append((name, code))
 
     return close
+
+
+@requires_postgres
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+async def test_connection_init_while_the_database_is_down_closes_with_1013(
+    serve, db, settings, protocol
+):
+    """Who the token belongs to cannot be asked: a defined close the client retries
+    (1013, "try again later"), not a dropped connection; once back, sockets sign in."""
+    assert TEST_DATABASE_URL
+    token = (await auth_headers(db, settings, await create_user(db)))["Authorization"]
+    target = urlsplit(TEST_DATABASE_URL)
+    with (
+        tcp_proxy(target.hostname or "", target.port or 5432) as database,
+        serve(DATABASE_URL=database.url(TEST_DATABASE_URL)) as server,
+    ):
+        database.down()
+        async with graphql_socket(server.ws_url, protocol) as socket:
+            await socket.send({"type": "connection_init", "payload": {"Authorization": token}})
+            assert await socket.close_code() == closecodes.UNAVAILABLE == 1013
+        database.up()
+        async with graphql_socket(server.ws_url, protocol) as socket:
+            assert (await socket.init({"Authorization": token}))["type"] == "connection_ack"
