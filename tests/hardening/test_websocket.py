@@ -151,11 +151,10 @@ async def test_control_characters_are_refused_over_websocket_too(server):
     await socket.close()
     refusal = {"code": "BAD_USER_INPUT", "fields": {"username": "Remove the control characters."}}
     assert (query["type"], query["payload"][0]["extensions"]) == ("error", refusal)
-    # A subscription refused as it starts: one `next` carrying the error, then `complete`.
-    [error] = live["payload"]["errors"]
-    assert (live["type"], live["payload"]["data"], error["extensions"]) == (
-        "next",
-        None,
+    # A subscription refused as it starts is a request error too: one `error` message.
+    [error] = live["payload"]
+    assert (live["type"], error["extensions"]) == (
+        "error",
         {"code": "BAD_USER_INPUT", "fields": {"postId": "Remove the control characters."}},
     )
 

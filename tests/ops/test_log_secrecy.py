@@ -77,6 +77,9 @@ async def run_account_flows(client, secrets: Secrets) -> None:
     assert changed["data"] == {"changePassword": True}
     # Failures: a wrong password, a reused refresh token, bad email tokens, forged bearers.
     await post(client, INLINE_LOGIN)
+    # Rotated once more, the first token is two rotations old: past any grace, refused.
+    again = (await post(client, REFRESH, {"t": rotated["refreshToken"]}))["data"]["refreshToken"]
+    secrets.add(again["accessToken"], again["refreshToken"])
     assert "errors" in await post(client, REFRESH, {"t": refresh})
     await post(client, RESET, {"t": "reset-token-0123456789abcdef", "p": NEW_PASSWORD})
     await post(client, VERIFY, {"t": "verify-token-0123456789abcdef"})
