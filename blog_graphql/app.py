@@ -14,7 +14,7 @@ from starlette.routing import Route, WebSocketRoute
 from blog_graphql.config.settings import Settings, get_settings
 from blog_graphql.http.access_log import AccessLogMiddleware
 from blog_graphql.http.graphiql import GraphiQLPage, graphiql_assets
-from blog_graphql.http.health import healthz, readyz
+from blog_graphql.http.health import healthz, index, readyz
 from blog_graphql.http.mailbox import mailbox_routes
 from blog_graphql.http.metrics_endpoint import metrics_endpoint
 from blog_graphql.http.middleware import http_middleware
@@ -56,6 +56,7 @@ def create_app(
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
+            Route("/", index),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/metrics", metrics_endpoint),

@@ -17,6 +17,19 @@ logger = logging.getLogger("blog_graphql.health")
 PROBE_TIMEOUT_SECONDS = 2.0
 
 
+async def index(_request: Request) -> JSONResponse:
+    """`GET /`: where things are, for whoever opens the server's address."""
+    return JSONResponse(
+        {
+            "service": "blog_graphql",
+            "graphql": "/graphql",
+            "graphiql": "/graphql (open it in a browser, outside production)",
+            "health": "/healthz",
+            "readiness": "/readyz",
+        }
+    )
+
+
 async def healthz(_request: Request) -> JSONResponse:
     return JSONResponse({"status": "ok"})
 

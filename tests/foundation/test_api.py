@@ -86,3 +86,10 @@ async def test_graphiql_is_served_to_a_browser(client):
     response = await client.get("/graphql", headers={"Accept": "text/html"})
     assert response.status_code == 200
     assert "graphiql" in response.text.lower()
+
+
+async def test_the_root_points_to_the_graphql_endpoint(client):
+    response = await client.get("/")
+    assert response.status_code == 200
+    assert response.json()["graphql"] == "/graphql"
+    assert response.json()["health"] == "/healthz"
