@@ -32,6 +32,20 @@ async def recreate_postgres_database(url: str) -> None:
         await engine.dispose()
 
 
+async def empty_database_url(kind: str, directory: Path, name: str) -> str:
+    """A database with no tables at all: a new SQLite file in `directory`, or a PostgreSQL
+    database beside `TEST_DATABASE_URL` named after it with `_<name>`, dropped and created."""
+    if kind == "sqlite":
+        return f"sqlite:///{directory / f'{name}.db'}"
+    from tests.conftest import TEST_DATABASE_URL
+
+    assert TEST_DATABASE_URL is not None
+    url = make_url(TEST_DATABASE_URL)
+    scratch = url.set(database=f"{url.database}_{name}").render_as_string(False)
+    await recreate_postgres_database(scratch)
+    return scratch
+
+
 async def prepare_postgres(url: str) -> None:
     await recreate_postgres_database(url)
     await asyncio.to_thread(migrate.upgrade, url)

@@ -9,27 +9,20 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect, make_url
+from sqlalchemy import inspect
 
 from blog_graphql.db import migrate
 from blog_graphql.db.database import create_engine
 from blog_graphql.models import Base
 from tests import databases
-from tests.conftest import TEST_DATABASE_URL, requires_postgres
+from tests.conftest import requires_postgres
 
 APP_TABLES = {table.name for table in Base.metadata.tables.values()}
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=requires_postgres)])
 async def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'migrations.db'}"
-        return
-    assert TEST_DATABASE_URL is not None
-    url = make_url(TEST_DATABASE_URL)
-    scratch = url.set(database=f"{url.database}_migrations").render_as_string(False)
-    await databases.recreate_postgres_database(scratch)
-    yield scratch
+    yield await databases.empty_database_url(request.param, tmp_path, "migrations")
 
 
 async def table_names(url: str) -> set[str]:

@@ -27,14 +27,7 @@ SEED = ("seed", "--users", "3", "--posts", "5", "--comments", "5", "--tags", "3"
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=requires_postgres)])
 async def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
     """A database with no tables at all."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'seed.db'}"
-        return
-    assert TEST_DATABASE_URL is not None
-    url = make_url(TEST_DATABASE_URL)
-    scratch = url.set(database=f"{url.database}_seed").render_as_string(False)
-    await databases.recreate_postgres_database(scratch)
-    yield scratch
+    yield await databases.empty_database_url(request.param, tmp_path, "seed")
 
 
 def cli(url: str, *args: str, cwd: Path):
