@@ -35,6 +35,7 @@ class Drain:
         self.started = False
         self.hooks: list[DrainHook] = []
         self.websockets: set[DrainHook] = set()  # how to close each open WebSocket
+        self.streams: set[DrainHook] = set()  # how to end each streamed subscription (SSE)
 
     def on_drain(self, hook: DrainHook) -> None:
         self.hooks.append(hook)
@@ -43,8 +44,8 @@ class Drain:
         if self.started:
             return
         self.started = True
-        logger.info("draining: readiness is now 503; closing WebSockets")
-        closing = [*self.hooks, *self.websockets]
+        logger.info("draining: readiness is now 503; closing WebSockets and event streams")
+        closing = [*self.hooks, *self.websockets, *self.streams]
         results = await asyncio.gather(*(hook() for hook in closing), return_exceptions=True)
         for result in results:
             if isinstance(result, Exception):

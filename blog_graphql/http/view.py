@@ -19,6 +19,7 @@ from blog_graphql.context import Context
 from blog_graphql.errors import Unauthenticated
 from blog_graphql.guards.client import address_of
 from blog_graphql.http.endpoint import GraphQLEndpoint, PageRenderer, no_store_if_private
+from blog_graphql.http.event_streams import stream_format
 from blog_graphql.http.live_connection import (
     LegacyWSHandler,
     TextWebSocketAdapter,
@@ -27,6 +28,7 @@ from blog_graphql.http.live_connection import (
 from blog_graphql.http.middleware import request_id_of
 from blog_graphql.http.persisted import PersistedDocuments
 from blog_graphql.http.protocol import GRAPHQL_RESPONSE_JSON, authorization_of
+from blog_graphql.http.streaming import StreamingEndpoint
 from blog_graphql.observability import request_info
 from blog_graphql.observability.operation_observer import record_errors
 from blog_graphql.state import AppState
@@ -58,6 +60,7 @@ class BlogGraphQL(GraphQL[Context, None]):
         self.keep_alive_interval = LEGACY_KEEP_ALIVE_SECONDS
         self.persisted = PersistedDocuments.from_settings(state.settings, state.rate_limiter.pool)
         self.http = GraphQLEndpoint(self.schema, self.get_http_context, graphiql, self.persisted)
+        self.streams = StreamingEndpoint(self.schema, self.http, state.live.sockets)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -65,7 +68,10 @@ class BlogGraphQL(GraphQL[Context, None]):
             return
         request = Request(scope, receive)
         try:
-            response = await self.http(request)
+            if (stream := stream_format(request.headers.get("accept"))) is not None:
+                response = await self.streams(request, stream)  # SSE, Apollo multipart
+            else:
+                response = await self.http(request)
         except Unauthenticated as error:
             response = unauthenticated_response(request, error)
         await no_store_if_private(request, response)(scope, receive, send)

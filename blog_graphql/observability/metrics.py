@@ -4,6 +4,7 @@ Counters and histograms add up across `serve --workers N` through prometheus-cli
 multiprocess mode (`PROMETHEUS_MULTIPROC_DIR`, which `serve` sets up); gauges of things a
 process holds open (connections, subscriptions) are summed over live processes only.
 Who records what: the access-log middleware (requests, latency, open WebSockets),
+`http.streaming` (open HTTP streams),
 `operation_observer` (errors, running subscriptions), `execution` (planned fallbacks),
 `observability` (dataloader batches, the database pool), `job_observer` (jobs), `/metrics`
 itself (outbox backlog).
@@ -56,6 +57,12 @@ DB_CONNECTIONS_OPEN = Gauge(
 WEBSOCKETS_OPEN = Gauge(
     "blog_graphql_websocket_connections",
     "Open WebSocket connections.",
+    multiprocess_mode="livesum",
+)
+HTTP_STREAMS_OPEN = Gauge(
+    "blog_graphql_http_streams",
+    "Open streamed HTTP operations (subscriptions over SSE or multipart), by protocol.",
+    ["protocol"],
     multiprocess_mode="livesum",
 )
 SUBSCRIPTIONS_ACTIVE = Gauge(

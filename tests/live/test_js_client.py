@@ -17,19 +17,26 @@ SCRIPT = Path(__file__).parent / "js" / "subscribe.mjs"
 
 
 class NodeSubscriber:
-    """`node subscribe.mjs`: one JSON line per result, then how the socket closed."""
+    """`node subscribe.mjs` (or another client's `script`): one JSON line per result, then
+    how the operation ended."""
 
     def __init__(self, process: asyncio.subprocess.Process) -> None:
         self.process = process
 
     @classmethod
     async def start(
-        cls, url: str, count: int, query: str, variables: dict[str, Any], authorization: str = ""
+        cls,
+        url: str,
+        count: int,
+        query: str,
+        variables: dict[str, Any],
+        authorization: str = "",
+        script: Path = SCRIPT,
     ) -> NodeSubscriber:
         node = shutil.which("node")
         assert node, "node must be installed (see tests/live/js/package.json)"
         process = await asyncio.create_subprocess_exec(
-            node, str(SCRIPT), url, str(count), query, json.dumps(variables), authorization,
+            node, str(script), url, str(count), query, json.dumps(variables), authorization,
             stdout=asyncio.subprocess.PIPE,
         )  # fmt: skip
         return cls(process)
