@@ -140,9 +140,7 @@ async def test_a_bad_token_is_refused_as_on_any_http_request(serve, post):
                                            "extensions": {"code": "UNAUTHENTICATED"}}]}  # fmt: skip
 
 
-async def test_logout_and_token_expiry_end_the_stream_with_a_fatal_error(
-    serve, db, settings, post
-):
+async def test_logout_and_token_expiry_end_the_stream_with_a_fatal_error(serve, db, settings, post):
     ada = await create_user(db)
     ending = await token(db, settings, ada)
     with serve() as server:
@@ -154,7 +152,7 @@ async def test_logout_and_token_expiry_end_the_stream_with_a_fatal_error(
         async with multipart(server, COMMENT_ADDED, expiring, post=post_id(post)) as parts:
             expired = [await parts.next(), await parts.next()]
     assert unauthenticated(logged_out[0]) and logged_out[1] is None
-    assert unauthenticated(expired[0]) and expired[0]["errors"][0]["message"] == "Token expired"
+    assert unauthenticated(expired[0]) and "Token expired" in str(expired[0]["errors"])
     assert expired[1] is None
 
 

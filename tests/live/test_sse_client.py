@@ -48,7 +48,7 @@ def codes(line: dict[str, Any]) -> list[str]:
 @pytest.fixture
 async def people(db, settings):
     ada, bob = await create_user(db, username="ada"), await create_user(db, username="bob")
-    return {"ada": (ada, await token(db, settings, ada)), "bob": (bob, await token(db, settings, bob))}
+    return {user.username: (user, await token(db, settings, user)) for user in (ada, bob)}
 
 
 async def test_the_graphql_sse_client_receives_new_comments(serve, db, people):
