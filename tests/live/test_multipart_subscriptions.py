@@ -152,7 +152,7 @@ async def test_logout_and_token_expiry_end_the_stream_with_a_fatal_error(serve, 
         async with multipart(server, COMMENT_ADDED, expiring, post=post_id(post)) as parts:
             expired = [await parts.next(), await parts.next()]
     assert unauthenticated(logged_out[0]) and logged_out[1] is None
-    assert unauthenticated(expired[0]) and "Token expired" in str(expired[0]["errors"])
+    assert unauthenticated(expired[0]) and "Token expired" in str(expired[0])
     assert expired[1] is None
 
 
