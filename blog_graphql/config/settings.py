@@ -189,7 +189,10 @@ class Settings(BaseSettings):
         20, gt=0, description="Subscriptions allowed on one WebSocket at a time."
     )
     ws_max_connections_per_client: int = Field(
-        20, gt=0, description="WebSockets per client address and instance; more get HTTP 429."
+        20,
+        gt=0,
+        description="WebSockets and streamed HTTP subscriptions (SSE, multipart) per client "
+        "address and instance; more get HTTP 429.",
     )
     ws_subscriber_queue_size: int = Field(
         100, gt=0, description="Events buffered per subscription before it counts as too slow."

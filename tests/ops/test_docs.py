@@ -193,7 +193,7 @@ def write_recipe_modules(page: Path, folder: Path) -> list[Path]:
     return written
 
 
-@pytest.mark.parametrize("recipe", ["apollo.md", "urql.md"])
+@pytest.mark.parametrize("recipe", ["apollo.md", "urql.md", "graphql-sse.md"])
 def test_the_client_recipes_type_check_against_their_libraries(recipe, tmp_path):
     """tsc over every TypeScript block, with the libraries of docs_ts/package-lock.json."""
     tsc = TS_CHECK / "node_modules" / ".bin" / "tsc"
