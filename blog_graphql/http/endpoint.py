@@ -124,7 +124,9 @@ def wrong_operation_type(operation_type: OperationType) -> RequestRefused:
     if operation_type == OperationType.MUTATION:
         # GET must stay safe: a link or an <img> must never change anything.
         return RequestRefused(405, "Mutations need POST.", headers={"Allow": "POST"})
-    return RequestRefused(400, "Subscriptions are served over WebSocket on this path.")
+    return RequestRefused(
+        400, "Subscriptions are served over WebSocket, or streamed: Accept: text/event-stream."
+    )
 
 
 def _json_response(

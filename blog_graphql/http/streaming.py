@@ -196,9 +196,10 @@ class StreamResponse(StreamingResponse):
 
 
 def error_stream(request: Request, fmt: StreamFormat, error: dict[str, Any]) -> Response:
-    """A stream that only says `error` and ends (SSE: `next`, then `complete`)."""
+    """A stream of one result that only says `error`, then completes."""
     record_errors(request_info.of(request.scope), [error["extensions"]["code"]])
-    return StreamingResponse(_once(fmt.fatal(error)), headers=stream_headers(fmt))
+    frames = fmt.opening() + fmt.result({"errors": [error]}) + fmt.complete()
+    return StreamingResponse(_once(frames), headers=stream_headers(fmt))
 
 
 async def _once(frame: bytes) -> AsyncGenerator[bytes]:

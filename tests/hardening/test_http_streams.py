@@ -126,3 +126,39 @@ async def test_a_response_that_is_over_closes_its_operation():
     stream.stop()
     await asyncio.wait_for(closed.wait(), 5)
     waiting.cancel()
+
+
+SSE_ACCEPT = {"Accept": "text/event-stream"}
+
+
+async def test_a_query_over_sse_is_one_next_event_then_complete(client):
+    response = await client.post(
+        "/graphql", json={"query": "{ posts { totalCount } }"}, headers=SSE_ACCEPT
+    )
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "text/event-stream; charset=utf-8"
+    assert response.text == (
+        'event: next\ndata: {"data":{"posts":{"totalCount":0}}}\n\nevent: complete\ndata:\n\n'
+    )
+
+
+async def test_errors_before_execution_are_events_and_malformed_requests_stay_http(client):
+    """graphql-sse's rule: validation (and an unknown persisted query) is reported inside
+    the stream; a body that is not a GraphQL request at all is refused as over HTTP."""
+    unknown = {"extensions": {"persistedQuery": {"version": 1, "sha256Hash": "0" * 64}}}
+    persisted = await client.post("/graphql", json=unknown, headers=SSE_ACCEPT)
+    invalid = await client.post("/graphql", json={"query": "{ nope }"}, headers=SSE_ACCEPT)
+    mutation = await client.get(
+        "/graphql", params={"query": "mutation { logout }"}, headers=SSE_ACCEPT
+    )
+    malformed = await client.post(
+        "/graphql", content=b"{", headers={**SSE_ACCEPT, "Content-Type": "application/json"}
+    )
+    assert '"code":"PERSISTED_QUERY_NOT_FOUND"' in persisted.text
+    assert '"code":"GRAPHQL_VALIDATION_FAILED"' in invalid.text
+    assert '"code":"BAD_REQUEST"' in mutation.text  # mutations need POST
+    for answer in (persisted, invalid, mutation):
+        assert answer.text.startswith("event: next\n")
+        assert answer.text.endswith("event: complete\ndata:\n\n")
+    assert malformed.status_code == 400
+    assert malformed.json()["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
