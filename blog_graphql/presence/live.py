@@ -69,6 +69,7 @@ class Presence:
         *,
         typing_seconds: float,
         heartbeat_seconds: float,
+        window: float = COALESCE_SECONDS,
     ) -> None:
         self.store = store
         self.typing_seconds = typing_seconds
@@ -79,7 +80,8 @@ class Presence:
         self._rooms: dict[int, Room] = {}
         self._readers: dict[int, LocalReaders] = {}
         self._anonymous = itertools.count(1)
-        self._announcer = Announcer(self._publish, COALESCE_SECONDS)
+        self._window = window
+        self._announcer = Announcer(self._publish, window)
         self._heartbeat: asyncio.Task[None] | None = None
         self._background: set[asyncio.Task[Any]] = set()
 
@@ -177,7 +179,7 @@ class Presence:
                 read=self.store.snapshot,
                 load_users=partial(load_users, self._db),
                 load_readership=partial(post_readership, self._db),
-                window=COALESCE_SECONDS,
+                window=self._window,
                 clock=self.store.clock,
             )
             self._rooms[post_id] = room
