@@ -65,4 +65,7 @@ class Announcer:
             await self._publish(post_id)
 
     async def close(self) -> None:
+        """Stop, telling the others of what is still pending (best effort: shutting down)."""
         await self._flush.close()
+        with suppress(Exception):
+            await self._publish_pending()

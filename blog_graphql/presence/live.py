@@ -50,6 +50,8 @@ logger = logging.getLogger("blog_graphql.presence")
 COALESCE_SECONDS = 0.15
 # A reader entry not refreshed for this many heartbeats (its instance died) lapses.
 HEARTBEATS_TO_LAPSE = 3
+# On shutdown, how long removals already under way may take.
+CLOSE_WAIT_SECONDS = 2.0
 
 
 @dataclass
@@ -147,17 +149,20 @@ class Presence:
         return True
 
     async def close(self) -> None:
-        """Stop, and take this instance's readers out of the store at once."""
+        """Stop; this instance's readers leave the store now rather than by lapsing."""
         if self._heartbeat is not None:
             self._heartbeat.cancel()
         rooms, self._rooms = list(self._rooms.values()), {}
         for room in rooms:
             await room.close()
-        await self._announcer.close()
+        if self._background:  # removals of readers whose sockets just closed
+            await asyncio.wait(self._background, timeout=CLOSE_WAIT_SECONDS)
         for post_id, readers in list(self._readers.items()):
             for entry in list(readers.holders):
                 with suppress(Exception):
                     await self.store.remove_reader(post_id, entry)
+            self._announcer.announce(post_id)
+        await self._announcer.close()
         for task in list(self._background):
             task.cancel()
         await self.store.close()

@@ -41,9 +41,7 @@ async def test_a_user_counts_once_however_many_sockets_and_each_anonymous_socket
             await tab2.init({"Authorization": token})
             await anonymous1.init()
             await anonymous2.init()
-            firsts = [
-                await watch_presence(socket, post) for socket in (tab1, tab2, anonymous1)
-            ]
+            firsts = [await watch_presence(socket, post) for socket in (tab1, tab2, anonymous1)]
             firsts.append(await watch_presence(anonymous2, post))
             heard_by_the_first = await presence_until(tab1, (3, []))
             await anonymous2.ws.close()
@@ -71,7 +69,12 @@ async def test_typing_shows_at_once_stops_at_once_and_lapses_by_itself(serve, db
             data(set_typing(server, bob_token, post))
             again = await presence_until(watcher, (1, ["bob"]))
             lapsed = await presence_until(watcher, (1, []))  # nothing else happens meanwhile
-    assert (started, stopped, again, lapsed) == ([(1, ["bob"])], [(1, [])], [(1, ["bob"])], [(1, [])])
+    assert (started, stopped, again, lapsed) == (
+        [(1, ["bob"])],
+        [(1, [])],
+        [(1, ["bob"])],
+        [(1, [])],
+    )
 
 
 async def test_typers_are_listed_by_id_and_a_renewal_pushes_nothing(serve, db, settings):
@@ -112,9 +115,7 @@ async def test_set_typing_needs_a_signed_in_user_and_a_post_they_may_see(client,
 
 
 @pytest.mark.parametrize("protocol", PROTOCOLS)
-async def test_watching_a_post_the_viewer_may_not_see_is_not_found(
-    serve, db, settings, protocol
-):
+async def test_watching_a_post_the_viewer_may_not_see_is_not_found(serve, db, settings, protocol):
     ada = await create_user(db)
     draft = await create_post(db, author=ada, published=False)
     with serve() as server:

@@ -12,9 +12,7 @@ from tests.live.presence import presence_until, set_typing, watch_presence
 pytestmark = requires_redis
 
 
-async def test_readers_are_counted_once_per_viewer_across_instances(
-    serve, redis_url, db, settings
-):
+async def test_readers_are_counted_once_per_viewer_across_instances(serve, redis_url, db, settings):
     ada = await create_user(db, username="ada")
     post = await create_post(db, author=ada)
     token = (await auth_headers(db, settings, ada))["Authorization"]
@@ -66,9 +64,7 @@ async def test_typing_on_one_instance_shows_and_lapses_on_both(serve, redis_url,
     assert lapsed == [[(2, [])]] * 2
 
 
-async def test_the_readers_of_a_crashed_instance_lapse_after_their_heartbeats(
-    serve, redis_url, db
-):
+async def test_the_readers_of_a_crashed_instance_lapse_after_their_heartbeats(serve, redis_url, db):
     ada = await create_user(db)
     post = await create_post(db, author=ada)
     overrides = {"REDIS_URL": redis_url, "PRESENCE_HEARTBEAT_SECONDS": "0.3"}

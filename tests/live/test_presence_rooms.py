@@ -90,20 +90,16 @@ async def test_typing_changes_only_when_it_starts_stops_or_lapses(store: Presenc
     assert restarted is True
 
 
-def in_process_presence(db, settings: Settings, **options) -> Presence:
+def in_process_hub(db) -> LiveHub:
     pubsub = PubSub(InProcessBroker, prefix="test:", queue_size=4)
-    hub = LiveHub(pubsub=pubsub, sockets=LiveSockets(db, per_address=1, check_seconds=3600))
-    presence = Presence.create(settings, db, hub, None)
-    for name, value in options.items():
-        setattr(presence, name, value)
-    return presence
+    return LiveHub(pubsub=pubsub, sockets=LiveSockets(db, per_address=1, check_seconds=3600))
 
 
 async def test_typing_lasts_six_seconds_unless_renewed_by_default(db, settings):
     bob = await create_user(db)
     post = await create_post(db, author=bob)
-    presence = in_process_presence(db, settings)
-    clock = presence.store.clock = Clock()  # type: ignore[misc]
+    presence = Presence.create(settings, db, in_process_hub(db), None)
+    clock = presence.store.clock = Clock()
     started = clock.now
     await presence.set_typing(bob, post.id, True)
     clock.now = started + 5.99
@@ -111,7 +107,8 @@ async def test_typing_lasts_six_seconds_unless_renewed_by_default(db, settings):
     clock.now = started + 6
     after = await presence.store.snapshot(post.id)
     await presence.close()
-    assert Settings(_env_file=None).presence_typing_seconds == 6  # type: ignore[call-arg]
+    assert Settings.model_fields["presence_typing_seconds"].default == 6
+    assert presence.typing_seconds == 6
     assert (before.typing, after.typing) == ((bob.id,), ())
 
 
@@ -129,8 +126,7 @@ async def test_a_burst_of_changes_costs_one_read_per_window_whatever_the_watcher
     users = [await create_user(db) for _ in range(10)]
     post = await create_post(db, author=users[0])
     store = CountingStore()
-    pubsub = PubSub(InProcessBroker, prefix="test:", queue_size=4)
-    hub = LiveHub(pubsub=pubsub, sockets=LiveSockets(db, per_address=1, check_seconds=3600))
+    hub = in_process_hub(db)
     presence = Presence(db, hub, store, typing_seconds=60, heartbeat_seconds=60, window=2.0)
     async with AsyncExitStack() as stack:
         streams = [
