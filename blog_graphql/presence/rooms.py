@@ -30,6 +30,8 @@ logger = logging.getLogger("blog_graphql.presence")
 
 # Re-read a moment after an entry's expiry, so the read no longer counts it.
 LAPSE_MARGIN_SECONDS = 0.02
+# After a failed read of the store, the next try.
+RETRY_SECONDS = 1.0
 
 
 def presence_channel(post_id: int) -> str:
@@ -170,18 +172,28 @@ class Room:
 
     async def _read_and_push(self) -> None:
         read_at = asyncio.get_running_loop().time()
-        snapshot = await self._read(self.post_id)
+        try:
+            snapshot = await self._read(self.post_id)
+            self._state = await self._state_of(snapshot)
+        except Exception as error:  # Redis or the database away: the watchers keep their
+            # state, and the room tries again
+            logger.warning("presence of post %s: %s", self.post_id, type(error).__name__)
+            self._schedule_lapse(self._clock() + RETRY_SECONDS)
+            return
+        for watcher in list(self.watchers):
+            watcher.offer(self._state, read_at)
+        self._schedule_lapse(snapshot.next_lapse)
+
+    async def _state_of(self, snapshot: Snapshot) -> PresenceState:
+        """The state to show: the previous object itself when nothing changed."""
         state = self._state
         if snapshot.typing != state.typing_ids:
             users = await self._load_users(snapshot.typing)
             typing = [user for user in users if user is not None]
-            state = PresenceState(snapshot.readers, snapshot.typing, typing)
-        elif snapshot.readers != state.readers:
-            state = PresenceState(snapshot.readers, snapshot.typing, state.typing)
-        self._state = state
-        for watcher in list(self.watchers):
-            watcher.offer(state, read_at)
-        self._schedule_lapse(snapshot.next_lapse)
+            return PresenceState(snapshot.readers, snapshot.typing, typing)
+        if snapshot.readers != state.readers:
+            return PresenceState(snapshot.readers, snapshot.typing, state.typing)
+        return state
 
     def _schedule_lapse(self, next_lapse: float | None) -> None:
         if self._lapse is not None:
