@@ -13,6 +13,7 @@ from blog_graphql.context import Info
 from blog_graphql.guards.extensions import hardened_schema
 from blog_graphql.guards.ratelimit import RateLimiter
 from blog_graphql.posts.resolvers import PostMutation, PostQuery
+from blog_graphql.presence.resolvers import PresenceMutation, PresenceSubscription
 from blog_graphql.relay.node import Node, resolve_node
 
 
@@ -24,8 +25,10 @@ class NodeQuery:
 
 
 Query = merge_types("Query", (AccountQuery, NodeQuery, PostQuery))
-Mutation = merge_types("Mutation", (AccountMutation, PostMutation, CommentMutation))
-Subscription = merge_types("Subscription", (CommentSubscription,))
+Mutation = merge_types(
+    "Mutation", (AccountMutation, PostMutation, CommentMutation, PresenceMutation)
+)
+Subscription = merge_types("Subscription", (CommentSubscription, PresenceSubscription))
 
 
 def build_schema(

@@ -10,6 +10,7 @@ from blog_graphql.config.settings import Settings
 from blog_graphql.db.database import Database
 from blog_graphql.guards.ratelimit import RateLimiter
 from blog_graphql.live.hub import LiveHub
+from blog_graphql.presence.live import Presence
 
 
 @dataclass
@@ -21,11 +22,14 @@ class AppState:
     live: LiveHub = field(init=False)
     # What comment services report committed changes to, and what subscriptions read.
     comment_feed: CommentFeed = field(init=False)
+    # Readers and typers of posts' threads (`threadPresence`, `setTyping`).
+    presence: Presence = field(init=False)
 
     def __post_init__(self) -> None:
         self.rate_limiter = RateLimiter.from_settings(self.settings)
         self.live = LiveHub.create(self.settings, self.db)
         self.comment_feed = CommentFeed(self.db, self.live)
+        self.presence = Presence.create(self.settings, self.db, self.live, self.rate_limiter.pool)
 
     @classmethod
     def create(cls, settings: Settings) -> AppState:
@@ -40,6 +44,7 @@ class AppState:
         return self._lockout
 
     async def close(self) -> None:
+        await self.presence.close()
         await self.live.close()
         await self.rate_limiter.close()
         await self.db.dispose()

@@ -53,12 +53,14 @@ CsvList = Annotated[list[str], NoDecode]
 
 # Root fields an attacker would repeat: guessing passwords, making accounts, mailing people.
 DEFAULT_FIELD_RATE_LIMITS = (
-    "login=20/minute,register=20/hour,requestPasswordReset=10/hour,addComment=30/minute"
+    "login=20/minute,register=20/hour,requestPasswordReset=10/hour,addComment=30/minute,"
+    "setTyping=60/minute"
 )
 # Development's budgets are ten times those: a developer filling a sign-up form over and
 # over, wrong inputs included, is not an attacker, and must not be locked out for an hour.
 DEVELOPMENT_FIELD_RATE_LIMITS = (
-    "login=200/minute,register=200/hour,requestPasswordReset=100/hour,addComment=300/minute"
+    "login=200/minute,register=200/hour,requestPasswordReset=100/hour,addComment=300/minute,"
+    "setTyping=600/minute"
 )
 # Pages a developer's machine serves (an SPA dev server on any port), allowed by default in
 # development: the browser's `Origin`, which names no path, must match it whole.
@@ -199,6 +201,18 @@ class Settings(BaseSettings):
     )
     ws_session_check_seconds: float = Field(
         2.0, gt=0, description="How soon an ended session or expired token closes its sockets."
+    )
+    presence_typing_seconds: float = Field(
+        6.0,
+        gt=0,
+        description="How long `setTyping(typing: true)` lasts unless renewed (API.md says 6; "
+        "shorter only for tests).",
+    )
+    presence_heartbeat_seconds: float = Field(
+        10.0,
+        gt=0,
+        description="How often an instance renews its `threadPresence` readers in Redis; "
+        "a crashed instance's readers lapse after three.",
     )
 
     # Hardening (blog_graphql.query_limits, .ratelimit, .http): limits and browser safety.
