@@ -13,6 +13,7 @@ from blog_graphql.context import Info
 from blog_graphql.guards.extensions import hardened_schema
 from blog_graphql.guards.ratelimit import RateLimiter
 from blog_graphql.posts.resolvers import PostMutation, PostQuery
+from blog_graphql.posts.subscriptions import PostSubscription
 from blog_graphql.relay.node import Node, resolve_node
 
 
@@ -25,7 +26,7 @@ class NodeQuery:
 
 Query = merge_types("Query", (AccountQuery, NodeQuery, PostQuery))
 Mutation = merge_types("Mutation", (AccountMutation, PostMutation, CommentMutation))
-Subscription = merge_types("Subscription", (CommentSubscription,))
+Subscription = merge_types("Subscription", (CommentSubscription, PostSubscription))
 
 
 def build_schema(
