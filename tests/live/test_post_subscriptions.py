@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from blog_graphql.posts.events import post_channel
 from tests.factories import auth_headers, create_post, create_user
 from tests.live.clients import PROTOCOLS, graphql_socket
 from tests.live.comments import (
@@ -17,6 +18,7 @@ from tests.live.comments import (
     add_comment,
     call,
     error_codes,
+    listening,
     post_id,
     receive_ending,
 )
@@ -31,6 +33,7 @@ from tests.live.posts import (
 )
 from tests.live.posts import create_post as create_post_live
 from tests.live.test_comment_subscriptions import run_sql
+from tests.live.test_js_client import NodeSubscriber
 
 
 @pytest.fixture
@@ -294,3 +297,18 @@ async def test_nothing_is_heard_of_post_changes_that_were_rolled_back(serve, db,
         {"id": post_id(post), "title": "Kept", "published": True, "commentCount": 0},
     )
     assert first_published == "Fresh"
+
+
+async def test_the_graphql_ws_npm_client_hears_the_deletion_then_not_found(serve, db, people):
+    post = await create_post(db, author=people["ada"][0])
+    with serve() as server:
+        client = await NodeSubscriber.start(server.ws_url, 2, POST_EVENTS, {"post": post_id(post)})
+        await listening(server, post_channel(post.id), 1)
+        mutate(server, DELETE_POST, people["ada"][1], id=post_id(post))
+        lines = [await client.line() for _ in range(3)]
+        assert await client.finish() == 0
+    assert lines == [
+        {"data": {"postEvents": {"kind": "DELETED", "post": None}}},
+        {"error": ["NOT_FOUND"]},
+        {"closed": 1000},
+    ]
