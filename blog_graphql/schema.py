@@ -13,6 +13,7 @@ from blog_graphql.context import Info
 from blog_graphql.guards.extensions import hardened_schema
 from blog_graphql.guards.ratelimit import RateLimiter
 from blog_graphql.posts.resolvers import PostMutation, PostQuery
+from blog_graphql.posts.subscriptions import PostSubscription
 from blog_graphql.presence.resolvers import PresenceMutation, PresenceSubscription
 from blog_graphql.relay.node import Node, resolve_node
 
@@ -28,7 +29,9 @@ Query = merge_types("Query", (AccountQuery, NodeQuery, PostQuery))
 Mutation = merge_types(
     "Mutation", (AccountMutation, PostMutation, CommentMutation, PresenceMutation)
 )
-Subscription = merge_types("Subscription", (CommentSubscription, PresenceSubscription))
+Subscription = merge_types(
+    "Subscription", (CommentSubscription, PostSubscription, PresenceSubscription)
+)
 
 
 def build_schema(

@@ -11,6 +11,7 @@ from blog_graphql.db.database import Database
 from blog_graphql.guards.ratelimit import RateLimiter
 from blog_graphql.live.hub import LiveHub
 from blog_graphql.presence.live import Presence
+from blog_graphql.posts.live import PostFeed
 
 
 @dataclass
@@ -24,12 +25,15 @@ class AppState:
     comment_feed: CommentFeed = field(init=False)
     # Readers and typers of posts' threads (`threadPresence`, `setTyping`).
     presence: Presence = field(init=False)
+    # What post services report committed changes to, and what post subscriptions read.
+    post_feed: PostFeed = field(init=False)
 
     def __post_init__(self) -> None:
         self.rate_limiter = RateLimiter.from_settings(self.settings)
         self.live = LiveHub.create(self.settings, self.db)
         self.comment_feed = CommentFeed(self.db, self.live)
         self.presence = Presence.create(self.settings, self.db, self.live, self.rate_limiter.pool)
+        self.post_feed = PostFeed(self.db, self.live, on_hidden=self.comment_feed.post_hidden)
 
     @classmethod
     def create(cls, settings: Settings) -> AppState:

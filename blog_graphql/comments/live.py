@@ -29,6 +29,7 @@ from blog_graphql.live import closecodes
 from blog_graphql.live.hub import LiveHub
 from blog_graphql.live.pubsub import Event, Subscriber
 from blog_graphql.live.sockets import LiveSocket
+from blog_graphql.posts import live as post_feed
 from blog_graphql.posts.queries import Readership, post_is_visible, post_readership
 
 logger = logging.getLogger("blog_graphql.comments.live")
@@ -88,9 +89,11 @@ class CommentFeed:
     async def comment_committed(self, kind: events.EventKind, comment: Comment) -> None:
         for channel in events.channels_of(kind, comment):
             await self._hub.pubsub.publish(channel, events.message(kind, comment))
+        if kind != "edited":  # every other change may move a comment count of the post
+            await post_feed.comments_changed(self._hub, comment.post_id)
 
     async def post_hidden(self, post_id: int) -> None:
-        """The posts services' `PostEvents`: a post was unpublished or deleted."""
+        """Told by the post feed (`PostFeed.on_hidden`): a post was unpublished or deleted."""
         await self._hub.pubsub.publish(
             events.post_channel(post_id), events.post_hidden_message(post_id)
         )

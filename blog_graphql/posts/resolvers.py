@@ -72,7 +72,12 @@ class PostMutation:
         description="Write a post; a draft unless published.", permission_classes=[IsAuthenticated]
     )
     async def create_post(self, info: Info, input: CreatePostInput) -> Post:
-        post = await service.create_post(info.context.db, signed_in_user(info), input.to_new_post())
+        post = await service.create_post(
+            info.context.db,
+            signed_in_user(info),
+            input.to_new_post(),
+            events=info.context.state.post_feed,
+        )
         return Post.from_row(post)
 
     @strawberry.mutation(
@@ -80,7 +85,11 @@ class PostMutation:
     )
     async def update_post(self, info: Info, id: strawberry.ID, input: UpdatePostInput) -> Post:
         post = await service.update_post(
-            info.context.db, signed_in_user(info), decode_id(id, "Post"), input.to_changes()
+            info.context.db,
+            signed_in_user(info),
+            decode_id(id, "Post"),
+            input.to_changes(),
+            events=info.context.state.post_feed,
         )
         return Post.from_row(post)
 
@@ -90,7 +99,10 @@ class PostMutation:
     )
     async def publish_post(self, info: Info, id: strawberry.ID) -> Post:
         post = await service.publish_post(
-            info.context.db, signed_in_user(info), decode_id(id, "Post")
+            info.context.db,
+            signed_in_user(info),
+            decode_id(id, "Post"),
+            events=info.context.state.post_feed,
         )
         return Post.from_row(post)
 
@@ -103,7 +115,7 @@ class PostMutation:
             info.context.db,
             signed_in_user(info),
             decode_id(id, "Post"),
-            events=info.context.state.comment_feed,
+            events=info.context.state.post_feed,
         )
         return Post.from_row(post)
 
@@ -116,5 +128,5 @@ class PostMutation:
             info.context.db,
             signed_in_user(info),
             decode_id(id, "Post"),
-            events=info.context.state.comment_feed,
+            events=info.context.state.post_feed,
         )

@@ -19,7 +19,7 @@ from blog_graphql.db.keyset import AnyRow, AnySelect
 from blog_graphql.db.statements import Audience, audience_of, viewer_params
 from blog_graphql.errors import Conflict, InvalidInput, NotFound
 from blog_graphql.posts.access import ensure_may_change, posts_visible_to, visible_posts
-from blog_graphql.posts.events import NO_POST_EVENTS, PostEvents
+from blog_graphql.posts.events import NO_POST_EVENTS, PostChange, PostEvents
 from blog_graphql.posts.markdown import make_excerpt, render_markdown_off_loop
 from blog_graphql.posts.models import Post, PostTag, Tag
 from blog_graphql.posts.slugs import base_slug, unique_slug
@@ -81,7 +81,9 @@ async def list_tags(db: Database, viewer: User | None) -> Sequence[AnyRow]:
     return await db.read(_tags_listed_to(audience_of(viewer)), viewer_params(viewer))
 
 
-async def create_post(db: Database, author: User, new: NewPost) -> Post:
+async def create_post(
+    db: Database, author: User, new: NewPost, *, events: PostEvents = NO_POST_EVENTS
+) -> Post:
     title, excerpt, tags = _checked(new.title, new.content, new.excerpt, new.tags)
     assert title is not None and tags is not None  # given, so checked into values
     html = await render_markdown_off_loop(new.content)  # before the transaction: CPU work
@@ -100,12 +102,21 @@ async def create_post(db: Database, author: User, new: NewPost) -> Post:
             session.add(post)
             await session.flush()
             await _replace_tags(session, post.id, tags)
+            if new.published:
+                _announce(session, events, "published", post.id)
         return post
 
     return await _retry_on_conflict(insert_post)
 
 
-async def update_post(db: Database, user: User, post_id: int, changes: PostChanges) -> Post:
+async def update_post(
+    db: Database,
+    user: User,
+    post_id: int,
+    changes: PostChanges,
+    *,
+    events: PostEvents = NO_POST_EVENTS,
+) -> Post:
     title, excerpt, tags = _checked(changes.title, changes.content, changes.excerpt, changes.tags)
     html = None if changes.content is None else await render_markdown_off_loop(changes.content)
 
@@ -121,14 +132,17 @@ async def update_post(db: Database, user: User, post_id: int, changes: PostChang
             if tags is not None:
                 await _replace_tags(session, post.id, tags)
             post.updated_at = utcnow()
+            _announce(session, events, "updated", post.id)
         return post
 
     return await _retry_on_conflict(apply)
 
 
-async def publish_post(db: Database, user: User, post_id: int) -> Post:
+async def publish_post(
+    db: Database, user: User, post_id: int, *, events: PostEvents = NO_POST_EVENTS
+) -> Post:
     """Publish a draft; the first publication date is kept if it was published before."""
-    return await _set_published(db, user, post_id, published=True)
+    return await _set_published(db, user, post_id, published=True, events=events)
 
 
 async def unpublish_post(
@@ -150,8 +164,7 @@ async def _set_published(
         async with db.transaction() as session:
             post = await _post_to_change(session, user, post_id)
             if post.published != published:
-                if not published:
-                    _announce_hidden(session, events, post_id)
+                _announce(session, events, "published" if published else "unpublished", post_id)
                 post.published, post.updated_at = published, utcnow()
                 # `published_at` stays on a draft: it locks the slug and dates a
                 # republication. The first publication chooses the public slug.
@@ -174,15 +187,15 @@ async def delete_post(
     async with db.transaction() as session:
         await _post_to_change(session, user, post_id)
         await session.execute(delete(Post).where(Post.id == post_id))
-        _announce_hidden(session, events, post_id)
+        _announce(session, events, "deleted", post_id)
     return True
 
 
-def _announce_hidden(session: AsyncSession, events: PostEvents, post_id: int) -> None:
-    """Once committed (never on rollback), readers who lost sight of the post hear of it."""
+def _announce(session: AsyncSession, events: PostEvents, kind: PostChange, post_id: int) -> None:
+    """Once committed (never on rollback), the post's watchers hear of the change."""
 
     async def announce() -> None:
-        await events.post_hidden(post_id)
+        await events.post_changed(kind, post_id)
 
     after_commit(session, announce)
 

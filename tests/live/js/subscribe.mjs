@@ -24,7 +24,9 @@ client.subscribe(
       if (received >= Number(count)) client.dispose();
     },
     error: (error) => {
-      console.log(JSON.stringify({ error: error?.code ?? String(error?.message ?? error) }));
+      // The server's GraphQL errors come as an array: print their codes.
+      const codes = Array.isArray(error) ? error.map((each) => each.extensions?.code) : null;
+      console.log(JSON.stringify({ error: codes ?? error?.code ?? String(error?.message ?? error) }));
       client.dispose();
     },
     complete: () => client.dispose(),
