@@ -10,8 +10,8 @@ from blog_graphql.config.settings import Settings
 from blog_graphql.db.database import Database
 from blog_graphql.guards.ratelimit import RateLimiter
 from blog_graphql.live.hub import LiveHub
-from blog_graphql.presence.live import Presence
 from blog_graphql.posts.live import PostFeed
+from blog_graphql.presence.live import Presence
 
 
 @dataclass
