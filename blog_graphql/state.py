@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from blog_graphql.accounts.lockout import LoginLockout, create_lockout
@@ -21,6 +22,8 @@ class AppState:
     live: LiveHub = field(init=False)
     # What comment services report committed changes to, and what subscriptions read.
     comment_feed: CommentFeed = field(init=False)
+    # Closed first, at shutdown, by whoever made them (the HTTP layer's response cache).
+    closing: list[Callable[[], Awaitable[None]]] = field(default_factory=list, init=False)
 
     def __post_init__(self) -> None:
         self.rate_limiter = RateLimiter.from_settings(self.settings)
@@ -40,6 +43,8 @@ class AppState:
         return self._lockout
 
     async def close(self) -> None:
+        for close in self.closing:
+            await close()
         await self.live.close()
         await self.rate_limiter.close()
         await self.db.dispose()
