@@ -195,6 +195,12 @@ class ResponseCache:
         """Without Redis this process hears every write; with it, only while subscribed."""
         return self.channel is None or self.channel.listening
 
+    @property
+    def shared_usable(self) -> bool:
+        """Only while the channel is up: a Redis that cannot be reached costs a timeout on
+        every request, and its answers would be dropped anyway."""
+        return self.shared is not None and self.channel is not None and self.channel.listening
+
     async def lookup(self, key: str) -> tuple[Answer | None, Snapshot]:
         if self.channel is not None:
             self.channel.start()
@@ -202,7 +208,7 @@ class ResponseCache:
         if self.local_usable and (answer := self.local.get(key)) is not None:
             RESPONSE_CACHE.labels("hit_local").inc()
             return answer, snapshot
-        if self.shared is not None:
+        if self.shared is not None and self.shared_usable:
             try:
                 answer, snapshot.versions = await self.shared.get(key)
             except REDIS_ERRORS as error:
@@ -253,7 +259,7 @@ class ResponseCache:
 
     def _outage(self, error: Exception) -> None:
         if not self._shared_down:
-            logger.warning("response cache: Redis unavailable, not shared: %r", error)
+            logger.warning("response cache: Redis unreachable, no shared cache: %r", error)
         self._shared_down = True
 
     async def close(self) -> None:
