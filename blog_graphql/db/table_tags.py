@@ -74,12 +74,13 @@ def tables_of(statement: Executable) -> frozenset[str]:
 def _find(statement: Executable) -> frozenset[str]:
     if isinstance(statement, UpdateBase):
         target = getattr(statement, "table", None)
-        return frozenset({target.name}) if isinstance(target, TableClause) else {EVERYTHING}
+        return frozenset({str(target.name)}) if isinstance(target, TableClause) else frozenset({EVERYTHING})
     try:
         found = find_tables(statement, include_aliases=True, include_joins=True)  # type: ignore[arg-type]
     except Exception:  # noqa: BLE001 - unknown shapes depend on everything, never on nothing
         return frozenset({EVERYTHING})
-    names = {table.name for table in found if isinstance(table, TableClause)}
+    # plain str: a Table's name is a `quoted_name`, which JSON encoders refuse as a key
+    names = {str(table.name) for table in found if isinstance(table, TableClause)}
     if not names and not hasattr(statement, "selected_columns"):
         return frozenset({EVERYTHING})  # text(): we cannot tell what it reads
     return frozenset(names)
@@ -113,7 +114,7 @@ def _on_flush(session: Session, _flush: UOWTransaction) -> None:
 
 def _tables_of_row(row: Any) -> set[str]:
     table = getattr(row, "__table__", None)
-    return {table.name} if isinstance(table, Table) else {EVERYTHING}
+    return {str(table.name)} if isinstance(table, Table) else frozenset({EVERYTHING})
 
 
 _metadata: list[MetaData] = []
