@@ -79,7 +79,9 @@ async def measure(a: Server, b: Server, token: str, post: asyncpg.Record, writes
             answered = asyncio.get_running_loop().create_future()
             reader = asyncio.create_task(_first_fresh(client, b.url, page, title, answered))
             variables = {"id": global_id, "title": title}
-            response = await client.post(a.url, json={"query": RENAME, "variables": variables}, headers=auth)
+            response = await client.post(
+                a.url, json={"query": RENAME, "variables": variables}, headers=auth
+            )
             assert response.json()["data"]["updatePost"]["title"] == title, response.text
             done = time.perf_counter()
             answered.set_result(done)

@@ -91,7 +91,11 @@ def systems_for(
     off, or both as two servers), PostGraphile in N processes."""
     if not process_counts or any(count < 1 for count in process_counts):
         raise SystemExit("--processes takes counts of 1 or more, e.g. 1,2")
-    apps = [name for mode, name in (("on", "blog_graphql"), ("off", UNCACHED_APP)) if mode in cache_modes]
+    apps = [
+        name
+        for mode, name in (("on", "blog_graphql"), ("off", UNCACHED_APP))
+        if mode in cache_modes
+    ]
     return [
         (system, count)
         for count in dict.fromkeys(process_counts)

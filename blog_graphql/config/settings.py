@@ -273,8 +273,7 @@ class Settings(BaseSettings):
     response_cache_max_bytes: int = Field(
         32 * 1024 * 1024,
         ge=0,
-        description="Bytes of answers each process keeps in memory (least recently used "
-        "go first).",
+        description="Bytes of answers each process keeps in memory (least recently used go first).",
     )
     response_cache_ttl_seconds: int = Field(
         600, ge=1, description="How long an answer stays in Redis at most (shared cache)."

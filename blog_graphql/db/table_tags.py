@@ -74,10 +74,14 @@ def tables_of(statement: Executable) -> frozenset[str]:
 def _find(statement: Executable) -> frozenset[str]:
     if isinstance(statement, UpdateBase):
         target = getattr(statement, "table", None)
-        return frozenset({str(target.name)}) if isinstance(target, TableClause) else frozenset({EVERYTHING})
+        return (
+            frozenset({str(target.name)})
+            if isinstance(target, TableClause)
+            else frozenset({EVERYTHING})
+        )
     try:
         found = find_tables(statement, include_aliases=True, include_joins=True)  # type: ignore[arg-type]
-    except Exception:  # noqa: BLE001 - unknown shapes depend on everything, never on nothing
+    except Exception:
         return frozenset({EVERYTHING})
     # plain str: a Table's name is a `quoted_name`, which JSON encoders refuse as a key
     names = {str(table.name) for table in found if isinstance(table, TableClause)}
@@ -112,9 +116,9 @@ def _on_flush(session: Session, _flush: UOWTransaction) -> None:
     _note_written(session, {table for row in touched for table in _tables_of_row(row)})
 
 
-def _tables_of_row(row: Any) -> set[str]:
+def _tables_of_row(row: Any) -> frozenset[str]:
     table = getattr(row, "__table__", None)
-    return {str(table.name)} if isinstance(table, Table) else frozenset({EVERYTHING})
+    return frozenset({str(table.name) if isinstance(table, Table) else EVERYTHING})
 
 
 _metadata: list[MetaData] = []

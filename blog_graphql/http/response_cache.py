@@ -19,6 +19,7 @@ Two stores, checked in order:
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from collections import OrderedDict
@@ -122,7 +123,7 @@ class SharedStore:
 
     async def get(self, key: str) -> tuple[Answer | None, dict[str, int]]:
         """The entry if still valid, and the versions now (the snapshot of a miss)."""
-        await self._settle_debt()
+        await self.settle_debt()
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.get(self.prefix + key)
             pipe.hgetall(self.versions_key)
@@ -142,7 +143,7 @@ class SharedStore:
                 pipe.hincrby(self.versions_key, table, 1)
             await pipe.execute()
 
-    async def _settle_debt(self) -> None:
+    async def settle_debt(self) -> None:
         if self.owes_generation:
             await self.redis.hincrby(self.versions_key, GENERATION, 1)
             self.owes_generation = False
@@ -175,6 +176,7 @@ class ResponseCache:
         self.channel = channel
         self.origin = uuid.uuid4().hex
         self._shared_down = False
+        self._settling: asyncio.Task[None] | None = None
         if channel is not None:
             channel.on_message = self._heard
             channel.on_connection_change = self._connection_changed
@@ -256,6 +258,16 @@ class ResponseCache:
     def _connection_changed(self, listening: bool) -> None:
         # Lost: we may miss invalidations from now on. Regained: we may have missed some.
         self.local.clear()
+        if listening and self.shared is not None and self.shared.owes_generation:
+            self._settling = asyncio.get_running_loop().create_task(self._settle())
+
+    async def _settle(self) -> None:
+        """Redis is back: first drop every answer a write we could not announce outdated."""
+        assert self.shared is not None
+        try:
+            await self.shared.settle_debt()
+        except REDIS_ERRORS as error:
+            self._outage(error)
 
     def _outage(self, error: Exception) -> None:
         if not self._shared_down:

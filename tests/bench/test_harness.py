@@ -18,9 +18,8 @@ import pytest
 from bench.compare import first_difference, normalise, same_values
 from bench.database import plain_dsn
 from bench.loadgen import RESULT_MARK, lua_script, lua_string, parse_wrk_output
-from bench.phases import forged_headers, proxied
+from bench.phases import answered_in_full, forged_headers, proxied
 from bench.report import Sample, SqlCount, format_table, summarise
-from bench.phases import answered_in_full
 from bench.run import parse_args, systems_for
 from bench.servers import app_environment, descendants, process_cpu_seconds, tree_cpu_seconds
 from bench.sqlcount import Counts, FrontendParser, StatementLog, counting_proxy

@@ -16,11 +16,13 @@ from typing import Any
 
 import httpx
 import pytest
+from starlette.routing import Route
 
 from blog_graphql.app import create_app
 from blog_graphql.config.settings import load_settings
 from blog_graphql.db.database import Database
 from blog_graphql.http.response_cache import ResponseCache
+from blog_graphql.http.view import BlogGraphQL
 from blog_graphql.state import AppState
 from tests.conftest import TEST_REDIS_URL
 from tests.waiting import eventually
@@ -63,7 +65,10 @@ async def make_instance(db: Database, database_url: str) -> AsyncIterator[Factor
         app = create_app(state=state)
         transport = httpx.ASGITransport(app=app)
         client = httpx.AsyncClient(transport=transport, base_url="http://testserver")
-        graphql_app = next(r.app for r in app.routes if getattr(r, "path", "") == "/graphql")
+        graphql_app = next(
+            r.app for r in app.routes if isinstance(r, Route) and r.path == "/graphql"
+        )
+        assert isinstance(graphql_app, BlogGraphQL)
         instance = Instance(client, state, graphql_app.response_cache)
         made.append((instance, own_db))
         return instance

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from tests.caching.conftest import Factory
 from tests.conftest import SqlLog
 from tests.factories import auth_headers, create_post, create_user
 
@@ -87,7 +86,7 @@ async def test_signed_in_requests_and_mutations_stay_no_store(client, db, settin
     signed_in = await client.post("/graphql", json={"query": FEED}, headers=headers)
     assert signed_in.headers["cache-control"] == "no-store"
     assert "etag" not in signed_in.headers
-    mutation = "mutation { requestPasswordReset(email: \"x@example.com\") }"
+    mutation = 'mutation { requestPasswordReset(email: "x@example.com") }'
     answer = await client.post("/graphql", json={"query": mutation})
     assert answer.headers["cache-control"] == "no-store"
     assert "etag" not in answer.headers

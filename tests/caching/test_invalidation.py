@@ -7,7 +7,7 @@ import asyncio
 
 import pytest
 
-from blog_graphql.http.response_cache import Answer, LocalStore, ResponseCache
+from blog_graphql.http.response_cache import Answer, LocalStore
 from tests.caching import world as w
 from tests.caching.conftest import Factory, Instance, listening
 from tests.conftest import TEST_REDIS_URL, requires_redis
@@ -140,7 +140,7 @@ def test_the_local_store_keeps_to_its_byte_budget():
 async def test_with_redis_unreachable_nothing_is_cached_and_answers_stay_right(
     make_instance: Factory, setup
 ):
-    writer, _, reference, world = setup
+    _, _, reference, _ = setup
     down = make_instance(redis=True, redis_url="redis://127.0.0.1:1/0")
     for _ in range(2):
         assert (await down.post(w.TAGS)).content == (await reference.post(w.TAGS)).content
@@ -156,17 +156,18 @@ async def test_losing_the_invalidation_channel_empties_and_stops_the_local_store
 
     instance: Instance = await listening(make_instance(redis=True))
     cache = instance.cache
-    assert cache is not None and cache.channel is not None
+    assert cache is not None and cache.channel is not None and TEST_REDIS_URL
+    channel = cache.channel
     await instance.post(w.TAGS)
     assert cache.local.entries
     redis = Redis.from_url(TEST_REDIS_URL)
     try:
         # Only this instance's connection: other runs share the Redis server.
-        ours = [c for c in await redis.client_list() if c["name"] == cache.channel.name]
+        ours = [c for c in await redis.client_list() if c["name"] == channel.name]
         assert ours
         await redis.client_kill_filter(_id=ours[0]["id"])
-        await eventually(lambda: not cache.channel.listening or not cache.local.entries)
+        await eventually(lambda: not channel.listening or not cache.local.entries)
         assert not cache.local.entries
-        await eventually(lambda: cache.channel.listening, what="the channel coming back")
+        await eventually(lambda: channel.listening, what="the channel coming back")
     finally:
         await redis.aclose()

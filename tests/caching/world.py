@@ -10,7 +10,8 @@ from tests.factories import auth_headers, create_user
 
 FEED = """query Feed { posts(first: 20) { totalCount edges { node {
   title slug excerpt publishedAt author { username fullName bio } tags { name slug }
-  commentCount comments(first: 5) { totalCount edges { node { content author { username fullName } } } }
+  commentCount comments(first: 5) {
+    totalCount edges { node { content author { username fullName } } } }
 } } } }"""
 POST_PAGE = """query PostPage($slug: String!) { post(slug: $slug) {
   title contentHtml published author { username fullName } tags { name slug } commentCount
@@ -74,7 +75,9 @@ CREATE = """mutation($input: CreatePostInput!) { createPost(input: $input) { id 
 PUBLISH = "mutation($id: ID!) { publishPost(id: $id) { slug } }"
 UNPUBLISH = "mutation($id: ID!) { unpublishPost(id: $id) { slug } }"
 DELETE = "mutation($id: ID!) { deletePost(id: $id) }"
-UPDATE = "mutation($id: ID!, $input: UpdatePostInput!) { updatePost(id: $id, input: $input) { slug } }"
+UPDATE = (
+    "mutation($id: ID!, $input: UpdatePostInput!) { updatePost(id: $id, input: $input) { slug } }"
+)
 COMMENT = "mutation($input: AddCommentInput!) { addComment(input: $input) { id } }"
 EDIT_COMMENT = "mutation($id: ID!, $c: String!) { updateComment(id: $id, content: $c) { id } }"
 DELETE_COMMENT = "mutation($id: ID!) { deleteComment(id: $id) }"

@@ -8,4 +8,6 @@ from blog_graphql.config.settings import Settings
 
 @pytest.fixture
 def settings(settings: Settings) -> Settings:
-    return settings.model_copy(update={"rate_limit_enabled": False, "response_cache_enabled": False})
+    return settings.model_copy(
+        update={"rate_limit_enabled": False, "response_cache_enabled": False}
+    )
