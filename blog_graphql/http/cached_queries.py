@@ -48,7 +48,7 @@ class CachedQueries:
         answer, snapshot = await self.cache.lookup(key)
         if answer is None or await self.admit(request) is not None:
             return Lookup(key, snapshot)  # a limited client runs it, to be refused as always
-        ran_as_query(request, params.operation_name)
+        ran_as_query(request, answer.operation)
         return Lookup(key, snapshot, answered(request, answer, media))
 
     async def answered(
@@ -59,7 +59,8 @@ class CachedQueries:
         query = info is not None and info.operation_type == OperationType.QUERY.value
         if not query or response.status_code != 200 or not is_anonymous(request):
             return response
-        answer = answer_for(bytes(response.body), tables)
+        assert info is not None  # it ran as a query
+        answer = answer_for(bytes(response.body), tables, info.operation)
         if self.cache is not None and lookup.key is not None and lookup.snapshot is not None:
             await self.cache.store(lookup.key, answer, lookup.snapshot)
         media = response.media_type or "application/json"
@@ -71,4 +72,4 @@ def ran_as_query(request: Request, operation_name: str | None) -> None:
     info = request_info.of(request.scope)
     if info is not None:
         info.operation_type = OperationType.QUERY.value
-        info.operation = info.operation or operation_name
+        info.operation = operation_name

@@ -47,8 +47,8 @@ def etag_of(body: bytes) -> str:
     return '"' + hashlib.blake2b(body, digest_size=16).hexdigest() + '"'
 
 
-def answer_for(body: bytes, tables: frozenset[str]) -> Answer:
-    return Answer(body, etag_of(body), frozenset(tables))
+def answer_for(body: bytes, tables: frozenset[str], operation: str | None = None) -> Answer:
+    return Answer(body, etag_of(body), frozenset(tables), operation)
 
 
 def none_match(request: Request, etag: str) -> bool:

@@ -46,6 +46,7 @@ class Answer:
     body: bytes
     etag: str
     tables: frozenset[str]
+    operation: str | None = None  # its name, for the access log and metrics of a hit
 
 
 @dataclass(slots=True)
@@ -133,7 +134,8 @@ class SharedStore:
 
     async def put(self, key: str, answer: Answer, versions: dict[str, int]) -> None:
         kept = {table: versions.get(table, 0) for table in (*answer.tables, GENERATION)}
-        header = orjson.dumps({"etag": answer.etag, "versions": kept})
+        meta = {"etag": answer.etag, "versions": kept, "operation": answer.operation}
+        header = orjson.dumps(meta)
         await self.redis.set(self.prefix + key, header + b"\n" + answer.body, ex=self.ttl_seconds)
 
     async def invalidate(self, tables: frozenset[str]) -> None:
@@ -155,7 +157,7 @@ def _decode(raw: bytes, versions: dict[str, int]) -> Answer | None:
     kept: dict[str, int] = meta["versions"]
     if any(versions.get(table, 0) != version for table, version in kept.items()):
         return None
-    return Answer(body, meta["etag"], frozenset(kept) - {GENERATION})
+    return Answer(body, meta["etag"], frozenset(kept) - {GENERATION}, meta.get("operation"))
 
 
 def _text(value: bytes | str) -> str:
