@@ -19,7 +19,7 @@ from bench.loadgen import lua_script, run_wrk
 from bench.report import BASELINE, Sample, SqlCount
 from bench.servers import Server
 from bench.sqlcount import Counts, counting_proxy
-from bench.viewers import SIGNED_IN
+from bench.viewers import REVALIDATING, SIGNED_IN
 from bench.workload import Query, body
 
 # Statements a request runs after its response (a pool's reset on return) land late.
@@ -51,6 +51,7 @@ def write_requests(
     for query in queries:
         documents = (
             ("blog_graphql", query.app_document),
+            ("blog_graphql-uncached", query.app_document),
             ("postgraphile", query.postgraphile_document),
         )
         for system, document in documents:
@@ -63,8 +64,33 @@ def write_requests(
     return requests
 
 
-def post(server: Server, request: Request) -> dict[str, Any]:
-    response = httpx.post(
+def add_etags(requests: Requests, servers: Sequence[Server], queries: Sequence[Query]) -> None:
+    """The revalidating requests send `If-None-Match` with the ETag of the answer a
+    blog_graphql server gives now (every system is sent the same header)."""
+    app = next(server for server in servers if server.system != BASELINE)
+    for query in queries:
+        anonymous = requests.get((app.system, query.name, "anonymous"))
+        key = (app.system, query.name, REVALIDATING)
+        if key not in requests:
+            continue
+        source = anonymous or requests[key]
+        etag = _response(app, replace(source, headers={})).headers.get("etag", "")
+        for (system, name, viewer), request in list(requests.items()):
+            if name == query.name and viewer == REVALIDATING:
+                headers = {**request.headers, "If-None-Match": etag}
+                body_path = request.script.with_suffix(".json")
+                body_path.write_bytes(request.body)
+                request.script.write_text(lua_script(body_path, headers))
+                requests[(system, name, viewer)] = replace(request, headers=headers)
+
+
+def answered_in_full(viewers: Sequence[str]) -> list[str]:
+    """The viewers whose answers carry a body (not a 304): those the checks compare."""
+    return [viewer for viewer in viewers if viewer != REVALIDATING]
+
+
+def _response(server: Server, request: Request) -> httpx.Response:
+    return httpx.post(
         server.url,
         content=request.body,
         headers={
@@ -74,7 +100,10 @@ def post(server: Server, request: Request) -> dict[str, Any]:
         },
         timeout=30,
     )
-    answer: dict[str, Any] = response.json()
+
+
+def post(server: Server, request: Request) -> dict[str, Any]:
+    answer: dict[str, Any] = _response(server, request).json()
     return answer
 
 

@@ -1,7 +1,8 @@
 """blog_graphql beside PostGraphile 5 on the same seeded PostgreSQL database.
 
     uv run python -m bench.run [--quick] [--duration S] [--repeats N] [--queries q1,q4]
-                               [--processes 1,2] [--viewer anonymous,signed-in]
+                               [--processes 1,2] [--viewer anonymous,signed-in,revalidating]
+                               [--response-cache on,off]
 
 Seeds the database once, installs PostGraphile (and Node 22) into ~/.cache/blog_graphql-bench,
 counts SQL statements per request behind a counting proxy, checks that every system
@@ -19,13 +20,13 @@ import os
 import secrets
 import subprocess
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 
 from bench import database, phases, report, tools, viewers
-from bench.servers import Server, start_app, start_postgraphile
+from bench.servers import UNCACHED_APP, Server, start_app, start_postgraphile
 from bench.workload import load_queries, pick_variables
 
 PROCESS_COUNTS = (1, 2)
@@ -59,6 +60,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="anonymous, signed-in (Authorization: Bearer of a seeded user), or both",
     )
     parser.add_argument(
+        "--response-cache",
+        default="on,off",
+        help="blog_graphql with its response cache on (blog_graphql), off "
+        "(blog_graphql-uncached), or both",
+    )
+    parser.add_argument(
         "--count-requests",
         type=int,
         default=10,
@@ -69,19 +76,30 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.quick:
         args.duration, args.repeats, args.warmup = 1, 1, 1
-    args.systems = systems_for(_integers(args.processes, parser))
+    modes = {mode.strip() for mode in args.response_cache.split(",") if mode.strip()}
+    if not modes or modes - {"on", "off"}:
+        parser.error("--response-cache takes on, off or on,off")
+    args.systems = systems_for(_integers(args.processes, parser), modes)
     args.viewer = viewers.parse_viewers(args.viewer)
     return args
 
 
-def systems_for(process_counts: Sequence[int]) -> list[tuple[str, int]]:
-    """Each process count's pair: blog_graphql with N workers, PostGraphile in N processes."""
+def systems_for(
+    process_counts: Sequence[int], cache_modes: Collection[str] = ("on",)
+) -> list[tuple[str, int]]:
+    """Each process count's systems: blog_graphql with N workers (its response cache on,
+    off, or both as two servers), PostGraphile in N processes."""
     if not process_counts or any(count < 1 for count in process_counts):
         raise SystemExit("--processes takes counts of 1 or more, e.g. 1,2")
+    apps = [
+        name
+        for mode, name in (("on", "blog_graphql"), ("off", UNCACHED_APP))
+        if mode in cache_modes
+    ]
     return [
         (system, count)
         for count in dict.fromkeys(process_counts)
-        for system in ("blog_graphql", report.BASELINE)
+        for system in (*apps, report.BASELINE)
     ]
 
 
@@ -115,16 +133,21 @@ def main(argv: Sequence[str] | None = None) -> None:
     if token:
         print(f"signed-in requests as {signed_in_as} (Authorization: Bearer, to both systems)")
 
+    systems = {system for system, _ in args.systems}
     starters: dict[str, Callable[[str], Server]] = {
         "blog_graphql": partial(app, 1),
+        UNCACHED_APP: partial(app, 1, response_cache=False),
         "postgraphile": partial(postgraphile, 1),
     }
+    starters = {system: start for system, start in starters.items() if system in systems}
+    in_full = phases.answered_in_full(args.viewer)
     counts = phases.count_statements(
-        starters, args.database_url, queries, requests, args.viewer, args.count_requests
+        starters, args.database_url, queries, requests, in_full, args.count_requests
     )
     servers = _start(args.systems, app, postgraphile, args.database_url)
     try:
-        phases.check_same_values(servers, queries, requests, args.viewer)
+        phases.check_same_values(servers, queries, requests, in_full)
+        phases.add_etags(requests, servers, queries)
         if token:
             phases.check_tokens_verified(servers, queries[0], requests)
         plan = phases.Plan(
@@ -170,7 +193,10 @@ NOTES = (
     "vs PG: over PostGraphile with as many processes (same query, viewer, concurrency); "
     "cpu vs PG above 1 means blog_graphql spends more CPU per request.\n"
     "blog_graphql: ENVIRONMENT=production, JSON access log at INFO (a line per request), "
-    "rate limits off. PostGraphile 5 writes no per-request log line."
+    "rate limits off. PostGraphile 5 writes no per-request log line.\n"
+    "blog_graphql: its response cache on (the default); blog_graphql-uncached: "
+    "RESPONSE_CACHE_ENABLED=false, every query executed. revalidating: anonymous with "
+    "If-None-Match: the answer's ETag (blog_graphql answers 304; PostGraphile in full)."
 )
 
 
@@ -192,8 +218,10 @@ def _start(
     servers: list[Server] = []
     try:
         for system, processes in systems:
-            start = postgraphile if system == report.BASELINE else app
-            servers.append(start(processes, url))
+            if system == report.BASELINE:
+                servers.append(postgraphile(processes, url))
+            else:
+                servers.append(app(processes, url, response_cache=system != UNCACHED_APP))
     except BaseException:
         for server in servers:
             server.stop()

@@ -88,13 +88,25 @@ def app_environment(database_url: str, redis_url: str, secret_key: str) -> dict[
     }
 
 
-def start_app(workers: int, database_url: str, redis_url: str, secret_key: str) -> Server:
+APP = "blog_graphql"
+UNCACHED_APP = "blog_graphql-uncached"  # RESPONSE_CACHE_ENABLED=false: every query executes
+
+
+def start_app(
+    workers: int,
+    database_url: str,
+    redis_url: str,
+    secret_key: str,
+    response_cache: bool = True,
+) -> Server:
     port = free_port()
     command = [sys.executable, "-m", "blog_graphql", "serve", "--host", "127.0.0.1"]
     command += ["--port", str(port), "--workers", str(workers)]
     env = app_environment(database_url, redis_url, secret_key)
-    process, log = _spawn(f"blog_graphql{workers}", command, env, None)
-    return _started(Server("blog_graphql", workers, port, process, log))
+    env["RESPONSE_CACHE_ENABLED"] = "true" if response_cache else "false"
+    system = APP if response_cache else UNCACHED_APP
+    process, log = _spawn(f"{system}{workers}", command, env, None)
+    return _started(Server(system, workers, port, process, log))
 
 
 def start_postgraphile(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from blog_graphql.accounts.lockout import LoginLockout, create_lockout
@@ -27,6 +28,8 @@ class AppState:
     presence: Presence = field(init=False)
     # What post services report committed changes to, and what post subscriptions read.
     post_feed: PostFeed = field(init=False)
+    # Closed first, at shutdown, by whoever made them (the HTTP layer's response cache).
+    closing: list[Callable[[], Awaitable[None]]] = field(default_factory=list, init=False)
 
     def __post_init__(self) -> None:
         self.rate_limiter = RateLimiter.from_settings(self.settings)
@@ -49,6 +52,8 @@ class AppState:
 
     async def close(self) -> None:
         await self.presence.close()
+        for close in self.closing:
+            await close()
         await self.live.close()
         await self.rate_limiter.close()
         await self.db.dispose()

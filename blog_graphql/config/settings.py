@@ -281,6 +281,20 @@ class Settings(BaseSettings):
         description="`true` runs only the manifest's documents: any other query, an APQ "
         "registration included, is `BAD_REQUEST`.",
     )
+    # The response cache (blog_graphql.http.response_cache) for anonymous queries.
+    response_cache_enabled: bool = Field(
+        True,
+        description="Keep anonymous query answers (in process, and in Redis when "
+        "`REDIS_URL` is set) until a committed write to what they read invalidates them.",
+    )
+    response_cache_max_bytes: int = Field(
+        32 * 1024 * 1024,
+        ge=0,
+        description="Bytes of answers each process keeps in memory (least recently used go first).",
+    )
+    response_cache_ttl_seconds: int = Field(
+        600, ge=1, description="How long an answer stays in Redis at most (shared cache)."
+    )
 
     _split = field_validator("cors_origins", "allowed_hosts", "trusted_proxies", mode="before")(
         _split_csv

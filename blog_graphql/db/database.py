@@ -20,6 +20,7 @@ from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
 from blog_graphql.config.settings import DEFAULT_POOL_SIZE, Settings, to_async_url
+from blog_graphql.db import table_tags
 from blog_graphql.db.direct_reads import DirectReads, statements_watched
 from blog_graphql.engine._compat import greenlet_spawn
 
@@ -105,6 +106,8 @@ def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
 
 
 AfterCommit = Callable[[], Awaitable[None]]
+# Told the tables each committed transaction wrote (`table_tags`): the response cache.
+WriteObserver = Callable[[frozenset[str]], Awaitable[None]]
 _AFTER_COMMIT = "after_commit"
 
 
@@ -127,13 +130,25 @@ class Database:
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
-        self._sessions = async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+        table_tags.use_metadata(Base.metadata)
+        self.write_observers: list[WriteObserver] = []
+        self._sessions = async_sessionmaker(
+            engine,
+            expire_on_commit=False,
+            autoflush=False,
+            sync_session_class=table_tags.TrackedSession,
+        )
         # On PostgreSQL a read in autocommit needs no BEGIN before it and no ROLLBACK when
         # its connection goes back to the pool: two round trips saved per read. (SQLite
         # begins no transaction for a read; there, switching the mode costs more than it saves.)
         postgres = engine.dialect.name == "postgresql"
         reads = engine.execution_options(isolation_level="AUTOCOMMIT") if postgres else engine
-        self._reads = async_sessionmaker(reads, expire_on_commit=False, autoflush=False)
+        self._reads = async_sessionmaker(
+            reads,
+            expire_on_commit=False,
+            autoflush=False,
+            sync_session_class=table_tags.TrackedSession,
+        )
         self._read_engine = reads
         sync = engine.sync_engine
         self.direct_reads = (
@@ -168,6 +183,8 @@ class Database:
         self, reads: Sequence[tuple[Executable, Mapping[str, Any]]]
     ) -> list[Sequence[AnyRow]]:
         """The rows of each statement, one after the other on one read connection."""
+        for statement, _params in reads:
+            table_tags.record_read(statement)
         direct = self.direct_reads
         if direct is not None and (planned := direct.plan(reads)) is not None:
             return await direct.run(planned, reads)  # statements run before: `direct_reads.py`
@@ -193,7 +210,19 @@ class Database:
         async with self._sessions() as session:
             async with session.begin():
                 yield session
+            await self._tell_write_observers(table_tags.written_by(session.sync_session))
             await _run_after_commit(session)
+
+    async def _tell_write_observers(self, tables: frozenset[str]) -> None:
+        # Before the other after-commit work: a subscriber told of a change and
+        # refetching must not be answered from a cache that still holds the old state.
+        if not tables:
+            return
+        for observer in list(self.write_observers):
+            try:
+                await observer(tables)
+            except Exception:  # committed: a failed invalidation is logged, never raised
+                logger.exception("write observer failed")
 
     async def ping(self) -> None:
         async with self.engine.connect() as connection:

@@ -22,7 +22,9 @@ from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOpe
 from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
 
+from blog_graphql.db.table_tags import recording_reads
 from blog_graphql.errors import BAD_REQUEST, INTERNAL_SERVER_ERROR, RateLimited, operation_not_found
+from blog_graphql.http.cached_queries import CachedQueries
 from blog_graphql.http.persisted import PersistedDocumentError, PersistedDocuments, Resolved
 from blog_graphql.http.protocol import (
     GRAPHQL_RESPONSE_JSON,
@@ -50,11 +52,13 @@ class GraphQLEndpoint:
         get_context: ContextFactory,
         graphiql: PageRenderer | None,
         persisted: PersistedDocuments,
+        cached: CachedQueries,
     ) -> None:
         self.schema = schema
         self.get_context = get_context
         self.graphiql = graphiql
         self.persisted = persisted
+        self.cached = cached
 
     async def __call__(self, request: Request) -> Response:
         if self.graphiql and wants_html(request) and not names_document(request):
@@ -64,7 +68,11 @@ class GraphQLEndpoint:
             media = negotiate(request.headers.get("accept"))
             params = await read_params(request)
             document = await self.persisted_document(params)
-            result = await self.execute(request, params, document.query)
+            lookup = await self.cached.lookup(request, params, document.query, media)
+            if lookup.response is not None:
+                return lookup.response  # from the response cache: nothing executes
+            with recording_reads() as tables:
+                result = await self.execute(request, params, document.query)
         except RequestRefused as refusal:
             record_errors(request_info.of(request.scope), [BAD_REQUEST])
             return refusal_response(refusal, media)
@@ -73,7 +81,10 @@ class GraphQLEndpoint:
             return _json_response({"errors": [error.formatted()]}, 200, media)
         if not is_request_error(result):
             await self.persisted.register(document)
-        return result_response(result, media)
+        response = result_response(result, media)
+        if not result.errors and not result.extensions:
+            return await self.cached.answered(request, lookup, response, frozenset(tables))
+        return response
 
     async def persisted_document(self, params: GraphQLParams) -> Resolved:
         try:

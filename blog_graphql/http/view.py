@@ -18,6 +18,7 @@ from blog_graphql.accounts.authentication import authenticate_header
 from blog_graphql.context import Context
 from blog_graphql.errors import Unauthenticated
 from blog_graphql.guards.client import address_of
+from blog_graphql.http.cached_queries import CachedQueries
 from blog_graphql.http.endpoint import GraphQLEndpoint, PageRenderer, no_store_if_private
 from blog_graphql.http.event_streams import stream_format
 from blog_graphql.http.live_connection import (
@@ -28,6 +29,7 @@ from blog_graphql.http.live_connection import (
 from blog_graphql.http.middleware import request_id_of
 from blog_graphql.http.persisted import PersistedDocuments
 from blog_graphql.http.protocol import GRAPHQL_RESPONSE_JSON, authorization_of
+from blog_graphql.http.response_cache import ResponseCache
 from blog_graphql.http.streaming import StreamingEndpoint
 from blog_graphql.observability import request_info
 from blog_graphql.observability.operation_observer import record_errors
@@ -59,7 +61,11 @@ class BlogGraphQL(GraphQL[Context, None]):
         self.keep_alive = True
         self.keep_alive_interval = LEGACY_KEEP_ALIVE_SECONDS
         self.persisted = PersistedDocuments.from_settings(state.settings, state.rate_limiter.pool)
-        self.http = GraphQLEndpoint(self.schema, self.get_http_context, graphiql, self.persisted)
+        self.response_cache = response_cache_of(state)
+        cached = CachedQueries(self.response_cache, self.admit)
+        self.http = GraphQLEndpoint(
+            self.schema, self.get_http_context, graphiql, self.persisted, cached
+        )
         self.streams = StreamingEndpoint(self.schema, self.http, state.live.sockets)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -75,6 +81,10 @@ class BlogGraphQL(GraphQL[Context, None]):
         except Unauthenticated as error:
             response = unauthenticated_response(request, error)
         await no_store_if_private(request, response)(scope, receive, send)
+
+    async def admit(self, request: Request) -> int | None:
+        """A request answered from the cache spends its per-client budget all the same."""
+        return await self.state.rate_limiter.check_operation(address_of(request), None)
 
     def is_websocket_origin_allowed(self, request: WebSocket, origin: str) -> bool:
         """The listed origins, and those the pattern allows (as CORS does for HTTP)."""
@@ -133,6 +143,21 @@ class BlogGraphQL(GraphQL[Context, None]):
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
+
+
+def response_cache_of(state: AppState) -> ResponseCache | None:
+    """The app's response cache, told of every committed write (None when switched off)."""
+    if not state.settings.response_cache_enabled:
+        return None
+    cache = ResponseCache.from_settings(state.settings, state.rate_limiter.pool)
+    state.db.write_observers.append(cache.invalidate)
+
+    async def close() -> None:
+        state.db.write_observers.remove(cache.invalidate)  # the database may outlive the app
+        await cache.close()
+
+    state.closing.append(close)
+    return cache
 
 
 def unauthenticated_response(request: Request | WebSocket, error: Unauthenticated) -> Response:

@@ -54,6 +54,12 @@ DB_CONNECTIONS_OPEN = Gauge(
     "Database connections the pool holds open (in use or idle).",
     multiprocess_mode="livesum",
 )
+RESPONSE_CACHE = Counter(
+    "blog_graphql_response_cache",
+    "Response cache events: hit_local, hit_shared, miss, stored, not_modified (a 304), "
+    "invalidation (a committed write that changed tables answers had read).",
+    ["outcome"],
+)
 WEBSOCKETS_OPEN = Gauge(
     "blog_graphql_websocket_connections",
     "Open WebSocket connections.",

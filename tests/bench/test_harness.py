@@ -18,7 +18,7 @@ import pytest
 from bench.compare import first_difference, normalise, same_values
 from bench.database import plain_dsn
 from bench.loadgen import RESULT_MARK, lua_script, lua_string, parse_wrk_output
-from bench.phases import forged_headers, proxied
+from bench.phases import answered_in_full, forged_headers, proxied
 from bench.report import Sample, SqlCount, format_table, summarise
 from bench.run import parse_args, systems_for
 from bench.servers import app_environment, descendants, process_cpu_seconds, tree_cpu_seconds
@@ -235,14 +235,26 @@ def test_each_process_count_runs_blog_graphql_beside_as_many_postgraphile_proces
     assert systems_for([2, 2]) == [("blog_graphql", 2), ("postgraphile", 2)]
     with pytest.raises(SystemExit, match="1 or more"):
         systems_for([0])
-    args = parse_args(["--processes", "2", "--viewer", "signed-in"])
+    args = parse_args(["--processes", "2", "--viewer", "signed-in", "--response-cache", "on"])
     assert (args.systems, args.viewer) == (
         [("blog_graphql", 2), ("postgraphile", 2)],
         ["signed-in"],
     )
     defaults = parse_args([])
-    assert [count for _, count in defaults.systems] == [1, 1, 2, 2]
-    assert defaults.viewer == ["anonymous", "signed-in"]
+    assert [count for _, count in defaults.systems] == [1, 1, 1, 2, 2, 2]
+    assert defaults.viewer == ["anonymous", "signed-in", "revalidating"]
+
+
+def test_the_response_cache_is_a_dimension_of_its_own():
+    assert systems_for([2], {"on", "off"}) == [
+        ("blog_graphql", 2), ("blog_graphql-uncached", 2), ("postgraphile", 2),
+    ]  # fmt: skip
+    assert parse_args(["--processes", "1", "--response-cache", "off"]).systems == [
+        ("blog_graphql-uncached", 1), ("postgraphile", 1),
+    ]  # fmt: skip
+    with pytest.raises(SystemExit):
+        parse_args(["--response-cache", "sometimes"])
+    assert answered_in_full(["anonymous", "revalidating"]) == ["anonymous"]
 
 
 def test_blog_graphql_runs_with_production_settings_and_its_access_log(monkeypatch):
