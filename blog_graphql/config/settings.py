@@ -197,6 +197,22 @@ class Settings(BaseSettings):
     ws_session_check_seconds: float = Field(
         2.0, gt=0, description="How soon an ended session or expired token closes its sockets."
     )
+    comment_replay_max_events: int = Field(
+        1000,
+        ge=1,
+        description="Comment events each post keeps at least, for `commentEvents(after:)`.",
+    )
+    comment_replay_seconds: float = Field(
+        86_400.0,
+        ge=0,
+        description="Seconds each comment event is kept at least, however many come after.",
+    )
+    comment_replay_memory_events: int = Field(
+        100_000,
+        ge=1,
+        description="Without Redis: comment events kept in memory for all posts together "
+        "(past it the oldest go, and a client resuming from them gets `RESET`).",
+    )
 
     # Hardening (blog_graphql.query_limits, .ratelimit, .http): limits and browser safety.
     query_max_depth: int = Field(
