@@ -135,7 +135,8 @@ class CommentFeed:
                     if readership is None or not readership.readable_by(reader):
                         raise NotFound()
                     continue
-                if heard_up_to is not None:  # events come in stream order: skip the replayed
+                # Events come in stream order: skip those replayed, up to the first newer one.
+                if heard_up_to is not None and "sid" in message:
                     if parse_stream_id(message["sid"]) <= heard_up_to:
                         continue
                     heard_up_to = None
