@@ -1,6 +1,7 @@
 """Live comments benchmark: idle-subscriber memory and delivery latency (not a test).
 
     uv run python -m bench.live_bench [--idle 5000] [--subscribers 1000] [--rounds 40]
+                                      [--replay 1000] [--replay-only]
                                       [--redis redis://127.0.0.1:6379/6]
 
 Starts one real uvicorn instance (the test app: the real schema plus a `listening`
@@ -10,7 +11,10 @@ probe) on a fresh SQLite database holding one user and one post, then:
 2. opens `--subscribers` `commentAdded` subscriptions on the post, writes `--rounds`
    comments through the real `addComment` over HTTP (the post's author commenting, so no
    notice email is queued), and reports the latency from the mutation's response to
-   each delivery (p50, p99).
+   each delivery (p50, p99);
+3. replay: a `commentEvents` subscriber notes its cursor and disconnects, `--replay`
+   comments are written while it is away, and it resumes with `after:` that cursor; the
+   time from its `subscribe` message to the last missed event received (several times).
 It runs once in-process and, with `--redis`, once more through Redis. Clients run in
 separate processes; `time.monotonic()` is one clock for all of them on Linux. Comments
 are published after the commit but before the response is written, so a delivery can
@@ -55,6 +59,12 @@ ADD_COMMENT = (
     "{ addComment(input: {postId: $post, content: $content}) { id } }"
 )
 LISTENING = "query($c: String!) { listening(channel: $c) }"
+COMMENT_EVENTS = (
+    "subscription($post: ID!, $after: String) { commentEvents(postId: $post, after: $after) "
+    "{ kind cursor commentId comment { id content author { username } } } }"
+)
+REPLAY_WRITERS = 4
+REPLAY_TRIES = 3
 
 
 async def seed(database_url: str) -> tuple[int, str]:
@@ -232,14 +242,88 @@ def measure_latency(server, post_id: int, authorization: str, args: argparse.Nam
         )
 
 
+async def events_socket(url: str, post: str, after: str | None):
+    """A `commentEvents` subscription; the socket and when its `subscribe` was sent."""
+    ws = await connect(url, subprotocols=["graphql-transport-ws"], open_timeout=60)
+    await ws.send(json.dumps({"type": "connection_init"}))
+    assert json.loads(await ws.recv())["type"] == "connection_ack"
+    payload = {"query": COMMENT_EVENTS, "variables": {"post": post, "after": after}}
+    started = time.monotonic()
+    await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": payload}))
+    return ws, started
+
+
+async def next_events(ws, count: int) -> list[dict]:
+    received = []
+    while len(received) < count:
+        message = json.loads(await ws.recv())
+        assert message.get("type") == "next", message
+        received.append(message["payload"]["data"]["commentEvents"])
+    return received
+
+
+async def write_comments(server, post: str, authorization: str, count: int) -> None:
+    """`count` comments through the real `addComment`, a few requests at a time."""
+    numbers = iter(range(count))
+    async with httpx.AsyncClient(timeout=60) as client:
+
+        async def writer() -> None:
+            for n in numbers:
+                variables = {"post": post, "content": f"missed {n}"}
+                response = await client.post(
+                    f"{server.url}/graphql",
+                    json={"query": ADD_COMMENT, "variables": variables},
+                    headers={"Authorization": authorization},
+                )
+                assert response.json()["data"]["addComment"]["id"], response.text
+
+        await asyncio.gather(*(writer() for _ in range(REPLAY_WRITERS)))
+
+
+async def one_replay(server, post_id: int, authorization: str, missed: int) -> tuple[float, float]:
+    """Milliseconds from a resuming `subscribe` to its first and its last missed event."""
+    post = encode_id("Post", post_id)
+    ws, _ = await events_socket(server.ws_url, post, None)
+    await asyncio.to_thread(wait_listening, server, post_channel(post_id), 1)
+    await write_comments(server, post, authorization, 1)
+    [seen] = await next_events(ws, 1)
+    await ws.close()
+    await write_comments(server, post, authorization, missed)
+    ws, started = await events_socket(server.ws_url, post, seen["cursor"])
+    first = await next_events(ws, 1)
+    first_at = time.monotonic()
+    rest = await next_events(ws, missed - 1)
+    last_at = time.monotonic()
+    await ws.close()
+    replayed = {event["comment"]["content"] for event in first + rest}
+    assert replayed == {f"missed {n}" for n in range(missed)}, "a missed event was not replayed"
+    return (first_at - started) * 1000, (last_at - started) * 1000
+
+
+def measure_replay(server, post_id: int, authorization: str, missed: int) -> None:
+    timings = [
+        asyncio.run(one_replay(server, post_id, authorization, missed)) for _ in range(REPLAY_TRIES)
+    ]
+    firsts, lasts = sorted(first for first, _ in timings), sorted(last for _, last in timings)
+    print(
+        f"  replay: {missed} missed events to a resuming subscriber, {REPLAY_TRIES} times: "
+        f"first after {statistics.median(firsts):.1f} ms (median), all after median "
+        f"{statistics.median(lasts):.1f} ms, max {lasts[-1]:.1f} ms"
+    )
+
+
 def run(label: str, env: dict[str, str], seeded: tuple[int, str], args: argparse.Namespace) -> None:
     print(f"{label}:")
     post_id, authorization = seeded
-    # Clients offer permessage-deflate, as browsers do; the server declines it.
-    with serve(env) as server:
-        measure_idle(server, post_id, args.idle, "deflate")
-    with serve(env) as server:
-        measure_latency(server, post_id, authorization, args)
+    if not args.replay_only:
+        # Clients offer permessage-deflate, as browsers do; the server declines it.
+        with serve(env) as server:
+            measure_idle(server, post_id, args.idle, "deflate")
+        with serve(env) as server:
+            measure_latency(server, post_id, authorization, args)
+    if args.replay:
+        with serve(env) as server:
+            measure_replay(server, post_id, authorization, args.replay)
 
 
 def serve(env: dict[str, str]):
@@ -253,6 +337,8 @@ def main() -> None:
     parser.add_argument("--idle", type=int, default=5000)
     parser.add_argument("--subscribers", type=int, default=1000)
     parser.add_argument("--rounds", type=int, default=40)
+    parser.add_argument("--replay", type=int, default=1000, help="missed events (0: skip)")
+    parser.add_argument("--replay-only", action="store_true", help="only the replay timing")
     parser.add_argument("--redis", help="also run through this Redis")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as directory:

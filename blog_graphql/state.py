@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from blog_graphql.accounts.lockout import LoginLockout, create_lockout
+from blog_graphql.comments.cursors import EventCursors
 from blog_graphql.comments.live import CommentFeed
 from blog_graphql.config.settings import Settings
 from blog_graphql.db.database import Database
@@ -34,7 +35,8 @@ class AppState:
     def __post_init__(self) -> None:
         self.rate_limiter = RateLimiter.from_settings(self.settings)
         self.live = LiveHub.create(self.settings, self.db)
-        self.comment_feed = CommentFeed(self.db, self.live)
+        cursors = EventCursors(self.settings.secret_key)
+        self.comment_feed = CommentFeed(self.db, self.live, cursors)
         self.presence = Presence.create(self.settings, self.db, self.live, self.rate_limiter.pool)
         self.post_feed = PostFeed(self.db, self.live, on_hidden=self.comment_feed.post_hidden)
 

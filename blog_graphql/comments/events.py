@@ -3,7 +3,8 @@
 A message carries ids and the kind of change only; each instance loads the comment once
 when the message arrives (see `comments.live`). `approved` and `authorId` ride along
 because a comment removed outright cannot be loaded any more, yet only those who could
-see it should hear that it went.
+see it should hear that it went. Every change is kept on its post's stream, from which
+`commentEvents(after:)` replays; the stream's id of it (`sid`) and `postId` make its cursor.
 """
 
 from __future__ import annotations
@@ -13,6 +14,9 @@ from typing import Any, Literal, Protocol
 from blog_graphql.comments.models import Comment
 
 EventKind = Literal["added", "edited", "deleted", "approved", "hidden"]
+# What a replaying subscriber hears when its cursor is older than what its post keeps.
+RESET = "reset"
+ChangeKind = EventKind | Literal["reset"]
 MODERATION_CHANNEL = "comments:moderation"
 # On a post's channel, beside comment changes: the post was unpublished or deleted, so
 # each subscriber checks whether its viewer may still read it.
@@ -39,6 +43,11 @@ def post_channel(post_id: int) -> str:
     return f"comments:post:{post_id}"
 
 
+def post_stream(post_id: int) -> str:
+    """Where the post's comment changes are kept for replay (`live.streams`)."""
+    return f"comments:stream:post:{post_id}"
+
+
 def channels_of(kind: EventKind, comment: Comment) -> list[str]:
     """Every change goes to the post's thread; moderators hear of what waits, and of
     comments shown, hidden or deleted while not approved."""
@@ -53,6 +62,7 @@ def message(kind: EventKind, comment: Comment) -> dict[str, Any]:
     return {
         "kind": kind,
         "id": comment.id,
+        "postId": comment.post_id,
         "authorId": comment.author_id,
         "approved": comment.is_approved,
     }

@@ -7,6 +7,11 @@ to read it starts loading the comment with its author and leaves that task on th
 message, and the others await the same task. So a thousand subscribers of one post
 cost one statement per event on each instance; who may see what is then decided in
 memory, from the comment as it is now (a comment edited and then hidden is hidden).
+
+Publishing is appending to the post's stream (`live.streams`), which carries the change
+to every instance with its stream id, so `commentEvents(after:)` can replay what a
+client missed: it subscribes first, reads the stream after its cursor, sends what it
+missed, then the live events newer than the last one it read (none lost, none twice).
 """
 
 from __future__ import annotations
@@ -14,21 +19,23 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncGenerator, Awaitable, Callable, Coroutine
-from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any, TypeVar
 
 from blog_graphql.accounts.models import User
-from blog_graphql.accounts.permissions import is_owner_or_admin
 from blog_graphql.comments import events
+from blog_graphql.comments.changes import Change, change_of, newly_public, seen_by
+from blog_graphql.comments.cursors import EventCursors
 from blog_graphql.comments.loaders import load_comment_with_author
 from blog_graphql.comments.models import Comment
+from blog_graphql.comments.replay import Missed, missed_since
 from blog_graphql.db.database import Database
 from blog_graphql.errors import NotFound
 from blog_graphql.live import closecodes
 from blog_graphql.live.hub import LiveHub
 from blog_graphql.live.pubsub import Event, Subscriber
 from blog_graphql.live.sockets import LiveSocket
+from blog_graphql.live.streams import StreamId, parse_stream_id
 from blog_graphql.posts import live as post_feed
 from blog_graphql.posts.queries import Readership, post_is_visible, post_readership
 
@@ -39,42 +46,6 @@ LOADING = "_loading"
 T = TypeVar("T")
 
 
-@dataclass(frozen=True)
-class Change:
-    """One committed change as one subscriber receives it."""
-
-    kind: events.EventKind
-    comment_id: int
-    comment: Comment | None  # None: gone, or not (any more) visible to this subscriber
-    author: User | None
-    was_approved: bool
-    author_id: int
-
-
-def seen_by(viewer: User | None, change: Change) -> Change | None:
-    """The change as `viewer` may see it, or None if it does not concern them. A comment
-    they may no longer see, but may have seen, still comes as its bare id, so that
-    their view never keeps a hidden or deleted comment."""
-    comment = change.comment
-    if comment is None:
-        saw_it = change.was_approved or is_owner_or_admin(viewer, change.author_id)
-        return change if change.kind == "deleted" and saw_it else None
-    if comment.is_approved or is_owner_or_admin(viewer, comment.author_id):
-        return change
-    if change.kind == "hidden":
-        return replace(change, comment=None, author=None)
-    return None
-
-
-def newly_public(change: Change | None) -> Change | None:
-    """`commentAdded`: an approved comment, new or just let through by a moderator."""
-    if change is None or change.kind not in ("added", "approved") or change.comment is None:
-        return None
-    if not change.comment.is_approved or change.comment.deleted_at is not None:
-        return None
-    return change
-
-
 async def _anyone() -> None:
     return None
 
@@ -82,13 +53,15 @@ async def _anyone() -> None:
 class CommentFeed:
     """The services' `CommentEvents` (publishing side) and the subscriptions' source."""
 
-    def __init__(self, db: Database, hub: LiveHub) -> None:
+    def __init__(self, db: Database, hub: LiveHub, cursors: EventCursors) -> None:
         self._db = db
         self._hub = hub
+        self._cursors = cursors
 
     async def comment_committed(self, kind: events.EventKind, comment: Comment) -> None:
-        for channel in events.channels_of(kind, comment):
-            await self._hub.pubsub.publish(channel, events.message(kind, comment))
+        stream = events.post_stream(comment.post_id)
+        channels = events.channels_of(kind, comment)
+        await self._hub.pubsub.append(stream, channels, events.message(kind, comment))
         if kind != "edited":  # every other change may move a comment count of the post
             await post_feed.comments_changed(self._hub, comment.post_id)
 
@@ -112,15 +85,22 @@ class CommentFeed:
         )
 
     def thread(
-        self, socket: LiveSocket | None, viewer: User | None, post_id: int
+        self,
+        socket: LiveSocket | None,
+        viewer: User | None,
+        post_id: int,
+        after: str | None = None,
     ) -> AsyncGenerator[Change]:
-        """`commentEvents`: every change on the post, as the viewer may see it."""
+        """`commentEvents`: every change on the post, as the viewer may see it; with a
+        cursor (BAD_USER_INPUT unless one of this post's), first those missed since."""
+        resume = self._cursors.decode(post_id, after) if after is not None else None
         return self._watch(
             socket,
             events.post_channel(post_id),
             lambda change: seen_by(viewer, change),
             allowed=partial(self._ensure_watchable, viewer, post_id),
             reader=viewer,
+            missed=partial(self._missed, post_id, resume) if resume is not None else None,
         )
 
     def moderation(self, socket: LiveSocket | None) -> AsyncGenerator[Change]:
@@ -139,20 +119,42 @@ class CommentFeed:
         select: Callable[[Change], Change | None],
         allowed: Callable[[], Awaitable[None]] = _anyone,
         reader: User | None = None,
+        missed: Callable[[Subscriber], Awaitable[Missed]] | None = None,
     ) -> AsyncGenerator[Change]:
-        """`select`ed changes on `channel`; on a post's channel, NOT_FOUND (which ends the
-        subscription) once the post was unpublished or deleted out of `reader`'s sight."""
+        """`select`ed changes on `channel`, those `missed` first; on a post's channel,
+        NOT_FOUND (which ends the subscription) once the post was unpublished or deleted
+        out of `reader`'s sight."""
         await allowed()
         async with self._hub.subscribe(socket, channel) as messages:
+            # Subscribed first, so what comes after the replay waits in the queue.
+            replayed = await missed(messages) if missed is not None else None
+            heard_up_to: StreamId | None = replayed.up_to if replayed is not None else None
+            for change in replayed.changes if replayed is not None else ():
+                if (selected := select(change)) is not None:
+                    yield selected
             async for message in messages:
                 if message["kind"] == events.POST_HIDDEN:
                     readership = await self._shared_load(message, messages, self._load_post)
                     if readership is None or not readership.readable_by(reader):
                         raise NotFound()
                     continue
+                # Events come in stream order: skip those replayed, up to the first newer one.
+                if heard_up_to is not None and "sid" in message:
+                    if parse_stream_id(message["sid"]) <= heard_up_to:
+                        continue
+                    heard_up_to = None
                 change = await self._shared_load(message, messages, self._load)
                 if (selected := select(change)) is not None:
                     yield selected
+
+    async def _missed(self, post_id: int, after: StreamId, subscriber: Subscriber) -> Missed:
+        try:
+            return await missed_since(self._db, self._hub.pubsub, self._cursors, post_id, after)
+        except Exception:
+            logger.exception("could not read the missed events of post %s", post_id)
+            subscriber.drop(closecodes.STREAM_INTERRUPTED, "Missed events could not be read")
+            await asyncio.Future()  # its socket is closing; the operation is cancelled with it
+            raise
 
     async def _shared_load(
         self,
@@ -187,15 +189,7 @@ class CommentFeed:
         except Exception:
             logger.exception("could not load comment %s for its subscribers", comment_id)
             raise
-        comment, author = loaded if loaded is not None else (None, None)
-        return Change(
-            kind=message["kind"],
-            comment_id=comment_id,
-            comment=comment,
-            author=author,
-            was_approved=bool(message["approved"]),
-            author_id=int(message["authorId"]),
-        )
+        return change_of(message, loaded, self._cursors)
 
 
 def _shared(load: Coroutine[Any, Any, T]) -> asyncio.Task[T]:

@@ -118,6 +118,26 @@ async def load_comment_with_author(db: Database, comment_id: int) -> tuple[Comme
     return (row[0], row[1]) if row is not None else None
 
 
+# Ids bound in one statement of `load_comments_with_authors`: well under any driver's limit.
+IDS_PER_STATEMENT = 1000
+
+
+async def load_comments_with_authors(
+    db: Database, comment_ids: Sequence[int]
+) -> dict[int, tuple[Comment, User]]:
+    """Many comments with their authors, by id, whoever asks (a replay filters them per
+    subscriber afterwards); those gone are missing."""
+    query = select(Comment, User).join(User, User.id == Comment.author_id)
+    found: dict[int, tuple[Comment, User]] = {}
+    unique = list(dict.fromkeys(comment_ids))
+    async with db.session() as session:
+        for start in range(0, len(unique), IDS_PER_STATEMENT):
+            batch = unique[start : start + IDS_PER_STATEMENT]
+            for comment, author in await session.execute(query.where(Comment.id.in_(batch))):
+                found[comment.id] = (comment, author)
+    return found
+
+
 # The statements, each built once per audience and dialect (see blog_graphql.statements).
 
 

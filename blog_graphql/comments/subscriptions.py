@@ -14,7 +14,8 @@ import strawberry
 
 from blog_graphql.accounts.permissions import IsAdmin
 from blog_graphql.accounts.types import User
-from blog_graphql.comments.live import Change
+from blog_graphql.comments import events
+from blog_graphql.comments.changes import Change
 from blog_graphql.comments.types import Comment, CommentEvent, CommentEventKind
 from blog_graphql.context import Info
 from blog_graphql.relay.ids import decode_id, encode_id
@@ -29,10 +30,12 @@ def event_comment(info: Info, change: Change) -> Comment | None:
 
 
 def comment_event(info: Info, change: Change) -> CommentEvent:
+    subject = "Post" if change.kind == events.RESET else "Comment"
     return CommentEvent(
         kind=CommentEventKind(change.kind),
-        comment_id=strawberry.ID(encode_id("Comment", change.comment_id)),
+        comment_id=strawberry.ID(encode_id(subject, change.comment_id)),
         comment=event_comment(info, change),
+        cursor=change.cursor,
     )
 
 
@@ -58,14 +61,18 @@ class CommentSubscription:
         description="Every change to the post's comments that concerns the viewer: added, "
         "edited, deleted, approved and hidden. Comments the viewer may not see are left "
         "out; one they could see that is deleted or hidden comes with a null `comment`, "
-        "so a live thread never keeps showing it."
+        "so a live thread never keeps showing it. With `after`, the last `cursor` "
+        "received, the events missed since come first, in order, then live ones (or "
+        "`RESET` when they are no longer kept); a cursor not of this post's events is "
+        "BAD_USER_INPUT."
     )
     async def comment_events(
-        self, info: Info, post_id: strawberry.ID
+        self, info: Info, post_id: strawberry.ID, after: str | None = None
     ) -> AsyncGenerator[CommentEvent, None]:
         post = decode_id(post_id, "Post", "postId")
         feed = info.context.state.comment_feed
-        async with aclosing(feed.thread(info.context.live, info.context.viewer, post)) as changes:
+        thread = feed.thread(info.context.live, info.context.viewer, post, after)
+        async with aclosing(thread) as changes:
             async for change in changes:
                 yield comment_event(info, change)
 

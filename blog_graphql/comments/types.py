@@ -153,15 +153,27 @@ class CommentEventKind(Enum):
         description="A moderator hid it: `comment` is null for those who may no longer see "
         "it (drop it from view).",
     )
+    RESET = strawberry.enum_value(
+        "reset",
+        description="Replay could not cover the gap since `after` (those events are no "
+        "longer kept): refetch the thread. `commentId` is the post's id, `comment` null, "
+        "and `cursor` is where the live events that follow start.",
+    )
 
 
 @strawberry.type(
     description="A change to a comment, as the subscriber may see it. Apply `comment` when "
-    "present; when it is null, remove the comment `commentId` from view."
+    "present; when it is null, remove the comment `commentId` from view (on `RESET`, "
+    "refetch the thread)."
 )
 class CommentEvent:
     kind: CommentEventKind
     comment_id: strawberry.ID = strawberry.field(description="The comment's global id.")
     comment: Comment | None = strawberry.field(
         description="The comment as it is now; null when it is gone or no longer visible."
+    )
+    cursor: str = strawberry.field(
+        description="This event's place in its post's event stream: keep the last one "
+        "received and pass it as `commentEvents(after:)` to resume after a disconnect. "
+        "Opaque, and valid for its post only."
     )

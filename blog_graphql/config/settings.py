@@ -214,6 +214,22 @@ class Settings(BaseSettings):
         description="How often an instance renews its `threadPresence` readers in Redis; "
         "a crashed instance's readers lapse after three.",
     )
+    comment_replay_max_events: int = Field(
+        1000,
+        ge=1,
+        description="Comment events each post keeps at least, for `commentEvents(after:)`.",
+    )
+    comment_replay_seconds: float = Field(
+        86_400.0,
+        ge=0,
+        description="Seconds each comment event is kept at least, however many come after.",
+    )
+    comment_replay_memory_events: int = Field(
+        100_000,
+        ge=1,
+        description="Without Redis: comment events kept in memory for all posts together "
+        "(past it the oldest go, and a client resuming from them gets `RESET`).",
+    )
 
     # Hardening (blog_graphql.query_limits, .ratelimit, .http): limits and browser safety.
     query_max_depth: int = Field(

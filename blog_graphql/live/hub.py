@@ -11,6 +11,7 @@ from blog_graphql.config.settings import Settings
 from blog_graphql.db.database import Database
 from blog_graphql.live.pubsub import Broker, InProcessBroker, PubSub, Receiver, Subscriber
 from blog_graphql.live.sockets import LiveSocket, LiveSockets
+from blog_graphql.live.streams import Retention
 
 
 @dataclass
@@ -46,12 +47,17 @@ class LiveHub:
 
 
 def make_broker(settings: Settings, receiver: Receiver) -> Broker:
+    retention = Retention(
+        max_events=settings.comment_replay_max_events,
+        seconds=settings.comment_replay_seconds,
+        memory_events=settings.comment_replay_memory_events,
+    )
     if settings.redis_url is None:
-        return InProcessBroker(receiver)
+        return InProcessBroker(receiver, retention)
     from blog_graphql.live.redis_broker import RedisBroker
 
     home = f"{settings.pubsub_prefix}instance:{uuid.uuid4().hex}"
-    return RedisBroker(settings.redis_url, receiver, home_channel=home)
+    return RedisBroker(settings.redis_url, receiver, home_channel=home, retention=retention)
 
 
 def _ignore(_code: int, _reason: str) -> None:

@@ -2,21 +2,23 @@
 
 The hub holds one broker subscription per active channel, shared by every local
 subscriber of that channel; the broker (in-process, or Redis) carries events between
-processes. Delivery never waits on a subscriber: one whose queue is full is dropped
-(its socket closed with SLOW_CONSUMER) and the others carry on.
+processes, and keeps the streams that can be replayed (`live.streams`). Delivery never
+waits on a subscriber: one whose queue is full is dropped (its socket closed with
+SLOW_CONSUMER) and the others carry on.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, Protocol
 
 import orjson
 
 from blog_graphql.live import closecodes
+from blog_graphql.live.streams import MemoryStreams, Replay, Retention, StreamId
 
 logger = logging.getLogger("blog_graphql.live")
 
@@ -41,6 +43,10 @@ class Broker(Protocol):
 
     async def publish(self, channel: str, data: bytes) -> None: ...
 
+    async def append(self, stream: str, channels: Sequence[str], data: bytes) -> str: ...
+
+    async def read_after(self, stream: str, after: StreamId) -> Replay: ...
+
     async def join(self, channel: str) -> None: ...
 
     async def leave(self, channel: str) -> None: ...
@@ -51,11 +57,18 @@ class Broker(Protocol):
 class InProcessBroker:
     """The broker without Redis: a published message goes straight to this process's hub."""
 
-    def __init__(self, receiver: Receiver) -> None:
+    def __init__(self, receiver: Receiver, retention: Retention | None = None) -> None:
         self._receiver = receiver
+        self._streams = MemoryStreams(retention or Retention(), receiver.deliver)
 
     async def publish(self, channel: str, data: bytes) -> None:
         self._receiver.deliver(channel, data)
+
+    async def append(self, stream: str, channels: Sequence[str], data: bytes) -> str:
+        return self._streams.append(stream, channels, data)
+
+    async def read_after(self, stream: str, after: StreamId) -> Replay:
+        return self._streams.read_after(stream, after)
 
     async def join(self, channel: str) -> None:
         return None
@@ -129,6 +142,16 @@ class PubSub:
     async def publish(self, channel: str, event: Event) -> None:
         """Send `event` to every subscriber of `channel` on every instance."""
         await self._broker.publish(self.prefix + channel, orjson.dumps(event))
+
+    async def append(self, stream: str, channels: Sequence[str], event: Event) -> str:
+        """Keep `event` on `stream` and send it, with its stream id as `"sid"`, to every
+        subscriber of `channels` on every instance, in the stream's order; its id."""
+        names = [self.prefix + channel for channel in channels]
+        return await self._broker.append(self.prefix + stream, names, orjson.dumps(event))
+
+    async def read_after(self, stream: str, after: StreamId) -> Replay:
+        """What `stream` keeps after the id `after` (raises `StreamsUnavailable`)."""
+        return await self._broker.read_after(self.prefix + stream, after)
 
     @asynccontextmanager
     async def subscribe(self, channel: str, on_drop: OnDrop) -> AsyncIterator[Subscriber]:

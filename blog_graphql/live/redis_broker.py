@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import defaultdict, deque
+from collections.abc import Sequence
 from contextlib import suppress
 from typing import Any
 
@@ -21,6 +22,8 @@ from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
 from blog_graphql.live.pubsub import BrokerUnavailable, Receiver
+from blog_graphql.live.redis_streams import RedisStreams
+from blog_graphql.live.streams import Replay, Retention, StreamId
 
 logger = logging.getLogger("blog_graphql.live.redis")
 
@@ -31,12 +34,20 @@ CONNECTION_ERRORS = (RedisError, OSError)
 
 
 class RedisBroker:
-    """Publishes on a pooled client; listens on one dedicated pub/sub connection."""
+    """Publishes and keeps streams on a pooled client; listens on one dedicated pub/sub
+    connection."""
 
     def __init__(
-        self, url: str, receiver: Receiver, *, home_channel: str, wait_seconds: float = 5.0
+        self,
+        url: str,
+        receiver: Receiver,
+        *,
+        home_channel: str,
+        wait_seconds: float = 5.0,
+        retention: Retention | None = None,
     ) -> None:
         self._publisher = Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5)
+        self._streams = RedisStreams(self._publisher, retention or Retention())
         self._listening_client = Redis.from_url(
             url,
             socket_connect_timeout=2,
@@ -54,6 +65,12 @@ class RedisBroker:
 
     async def publish(self, channel: str, data: bytes) -> None:
         await self._publisher.publish(channel, data)
+
+    async def append(self, stream: str, channels: Sequence[str], data: bytes) -> str:
+        return await self._streams.append(stream, channels, data)
+
+    async def read_after(self, stream: str, after: StreamId) -> Replay:
+        return await self._streams.read_after(stream, after)
 
     async def join(self, channel: str) -> None:
         """Subscribe and wait for Redis to confirm, so no later message can be missed."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from contextlib import AsyncExitStack, aclosing
 
+from blog_graphql.comments.cursors import EventCursors
 from blog_graphql.comments.events import NO_EVENTS, post_channel
 from blog_graphql.comments.live import CommentFeed
 from blog_graphql.live.hub import LiveHub
@@ -18,7 +19,8 @@ from tests.waiting import eventually
 def in_process_feed(db) -> tuple[CommentFeed, PubSub]:
     pubsub = PubSub(InProcessBroker, prefix="test:", queue_size=4)
     sockets = LiveSockets(db, per_address=1, check_seconds=3600)
-    return CommentFeed(db, LiveHub(pubsub=pubsub, sockets=sockets)), pubsub
+    feed = CommentFeed(db, LiveHub(pubsub=pubsub, sockets=sockets), EventCursors("test-key"))
+    return feed, pubsub
 
 
 async def first_changes(pubsub: PubSub, streams, channel: str):
