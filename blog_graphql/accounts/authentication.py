@@ -12,7 +12,7 @@ from sqlalchemy import BindParameter, ColumnElement, Select, bindparam, select
 from blog_graphql.accounts.models import AuthSession, User
 from blog_graphql.accounts.tokens import verified_access_tokens
 from blog_graphql.config.settings import Settings
-from blog_graphql.db.database import Database, UTCDateTime, utcnow
+from blog_graphql.db.database import Database, UTCDateTime, loaded, utcnow
 from blog_graphql.errors import Unauthenticated
 
 BEARER = "bearer "
@@ -73,7 +73,7 @@ async def authenticate_token(db: Database, settings: Settings, token: str) -> Au
     rows = await db.read(_viewer_of_live_session(), params)
     if not rows:
         raise Unauthenticated("Invalid or expired token.")
-    user = User(**dict(zip(VIEWER_KEYS, rows[0], strict=True)))
+    user = loaded(User, VIEWER_KEYS, rows[0])
     return Authenticated(user=user, session_id=claims.session_id)
 
 
