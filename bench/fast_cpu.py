@@ -3,7 +3,7 @@ run in process through the ASGI app on uvloop, with its SQL statements counted.
 
     DATABASE_URL=postgresql://postgres@127.0.0.1:5432/bench uv run python -m bench.fast_cpu \
         [--query q1] [--runs 300] [--standard-executor] [--gc-default] [--gc-off] [--profile] \
-        [--calls]
+        [--calls] [--viewer signed-in]
 
 Beside `bench.profile` (one query, profiled as the production app): this one switches the
 techniques off one at a time (graphql-core's standard executor, no GC freeze) and prints
@@ -30,7 +30,9 @@ import httpx
 import orjson
 from sqlalchemy import event, text
 
+from bench.viewers import ANONYMOUS, LOGIN, SIGNED_IN, VIEWERS, pick_user
 from blog_graphql.app import create_app
+from blog_graphql.cli.seed import SEED_PASSWORD
 from blog_graphql.config.settings import load_settings
 from blog_graphql.schema import build_schema
 from blog_graphql.server.gc_tuning import tune_for_serving
@@ -51,6 +53,18 @@ async def variables_for(state: AppState) -> dict[str, Any]:
         )
         tag = await session.scalar(text("SELECT slug FROM tags ORDER BY id LIMIT 1"))
     return {"slug": slug, "tag": tag, "search": "python"}
+
+
+async def headers_of(client: httpx.AsyncClient, viewer: str) -> dict[str, str]:
+    """No headers for an anonymous reader; a signed-in one's `Authorization`, from the
+    login mutation run through the app as a seeded user without drafts."""
+    if viewer != SIGNED_IN:
+        return {}
+    username = await pick_user(os.environ["DATABASE_URL"])
+    variables = {"login": username, "password": SEED_PASSWORD}
+    response = await client.post("/graphql", json={"query": LOGIN, "variables": variables})
+    token = response.json()["data"]["login"]["accessToken"]
+    return {"authorization": f"Bearer {token}"}
 
 
 def quantile(values: list[float], q: float) -> float:
@@ -82,6 +96,9 @@ async def main() -> None:
     parser.add_argument("--gc-default", action="store_true", help="without the serving GC tuning")
     parser.add_argument("--standard-executor", action="store_true", help="graphql-core's own")
     parser.add_argument("--young", type=int, help="another young-generation GC threshold")
+    parser.add_argument(
+        "--viewer", choices=VIEWERS, default=ANONYMOUS, help="signed-in: a seeded user's token"
+    )
     args = parser.parse_args()
     settings = load_settings(rate_limit_enabled=False, database_url=os.environ["DATABASE_URL"])
     state = AppState.create(settings)
@@ -99,11 +116,12 @@ async def main() -> None:
         gc.set_threshold(args.young, *gc.get_threshold()[1:])
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
+        viewer_headers = await headers_of(client, args.viewer)
         for name, path in load_queries().items():
             if args.query and name not in args.query:
                 continue
             body = orjson.dumps({"query": path.read_text(), "variables": variables})
-            headers = {"content-type": "application/json"}
+            headers = {"content-type": "application/json", **viewer_headers}
 
             async def once(body: bytes = body, headers: dict[str, str] = headers) -> bytes:
                 response = await client.post("/graphql", content=body, headers=headers)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
@@ -127,3 +128,39 @@ def decode_token(settings: Settings, token: str, expected_type: TokenType) -> Cl
     if claims.token_type != expected_type:
         raise Unauthenticated("Invalid or expired token.")
     return claims
+
+
+# Access tokens verified before, kept by their exact text: a client sends the same token on
+# every request until it expires (minutes), and PyJWT's checks cost more than the rest of a
+# small request. Only what a token says is kept, never whether its session is live: the
+# caller reads that from the database every time, so a revoked session fails at once.
+VERIFIED_KEPT = 4096
+
+
+class VerifiedAccessTokens:
+    """`decode_token(settings, token, "access")`, once per token and secret key: a token
+    verified before is answered again until its expiry (PyJWT's rule: valid while now <
+    exp), and one that fails is never kept, so it fails the same way every time."""
+
+    def __init__(self, kept: int = VERIFIED_KEPT) -> None:
+        self.kept = kept
+        self._claims: dict[tuple[str, str], tuple[Claims, float]] = {}
+
+    def __len__(self) -> int:
+        return len(self._claims)
+
+    def claims(self, settings: Settings, token: str) -> Claims:
+        key = (settings.secret_key, token)
+        known = self._claims.get(key)
+        if known is not None:
+            if time.time() < known[1]:
+                return known[0]
+            del self._claims[key]  # expired: decoding it again raises the usual error
+        claims = decode_token(settings, token, "access")
+        if len(self._claims) >= self.kept:
+            del self._claims[next(iter(self._claims))]  # the oldest: most likely expired
+        self._claims[key] = (claims, claims.expires_at.timestamp())
+        return claims
+
+
+verified_access_tokens = VerifiedAccessTokens()

@@ -6,7 +6,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
-from typing import Any, TypeAlias
+from typing import Any, TypeAlias, TypeVar
 
 from sqlalchemy import DateTime, Executable, MetaData, Row, event, text
 from sqlalchemy.engine import Dialect
@@ -22,7 +22,7 @@ from sqlalchemy.types import TypeDecorator
 from blog_graphql.config.settings import DEFAULT_POOL_SIZE, Settings, to_async_url
 from blog_graphql.db import table_tags
 from blog_graphql.db.direct_reads import DirectReads, statements_watched
-from blog_graphql.engine._compat import greenlet_spawn
+from blog_graphql.engine._compat import greenlet_spawn, loaded_instance
 
 logger = logging.getLogger("blog_graphql.db")
 
@@ -75,6 +75,15 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+M = TypeVar("M", bound="Base")
+
+
+def loaded(mapped: type[M], keys: Sequence[str], row: Sequence[Any]) -> M:
+    """An ORM object of `mapped` from a Core row of its columns (`keys` in the row's order),
+    as a session would load it, for a caller that wants the object but not the session."""
+    return loaded_instance(mapped, zip(keys, row, strict=True))
 
 
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:

@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import ast
 import logging
+import subprocess
+import sys
 from pathlib import Path
 
 import httpx
 import pytest
+import sqlalchemy
 from prometheus_client import REGISTRY
 
+from blog_graphql.accounts.models import User
 from blog_graphql.app import create_app
 from blog_graphql.engine import _compat
 from blog_graphql.engine import schema as engine_schema
@@ -137,3 +141,23 @@ def test_fast_engine_false_serves_every_operation_on_the_stock_executor(settings
     stock = build_schema(settings.model_copy(update={"fast_engine": False}))
     assert type(stock) is engine_schema.SpecSchema
     assert stock.execution_context_class is not FastExecutionContext
+
+
+LOADED_IN_A_FRESH_PROCESS = """
+import sqlalchemy
+from blog_graphql.accounts.models import User
+from blog_graphql.engine._compat import loaded_instance
+user = loaded_instance(User, [("id", 7), ("username", "ada"), ("is_admin", False)])
+state = sqlalchemy.inspect(user)
+print(type(user).__name__, user.id, user.username, user.is_admin, state.modified, state.transient)
+"""
+
+
+def test_a_loaded_instance_is_built_as_sqlalchemy_loads_one_even_before_any_query():
+    """The viewer of a signed-in request (`accounts/authentication.py`) may be the first ORM
+    object a worker builds: the mappers get configured then, and its values are loaded state
+    (no changes to flush), without the constructor's events."""
+    assert hasattr(sqlalchemy.inspect(User).class_manager, "new_instance")
+    run = subprocess.run([sys.executable, "-c", LOADED_IN_A_FRESH_PROCESS],
+                         capture_output=True, text=True, check=True)  # fmt: skip
+    assert run.stdout.split() == ["User", "7", "ada", "False", "False", "True"]
