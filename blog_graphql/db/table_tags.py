@@ -27,6 +27,9 @@ from sqlalchemy.sql.dml import UpdateBase
 from sqlalchemy.sql.util import find_tables
 
 EVERYTHING = "*"  # a statement we cannot see into: depends on, or changes, any table
+# An answer that read this process's memory rather than the database: no write can tell
+# when it changes, so it is never cached.
+PROCESS_STATE = "!"
 _WRITTEN = "written_tables"
 _reads: ContextVar[set[str] | None] = ContextVar("table_reads", default=None)
 
@@ -47,6 +50,14 @@ def record_read(statement: Executable) -> None:
     if tables is not None:
         for name in tables_of(statement):
             tables.add(_derived.get(name, name))
+
+
+def record_process_state_read() -> None:
+    """For a resolver answering from this process's memory (hub counters, say), not from
+    the database: the request's answer is then never cached."""
+    tables = _reads.get()
+    if tables is not None:
+        tables.add(PROCESS_STATE)
 
 
 _derived: dict[str, str] = {}

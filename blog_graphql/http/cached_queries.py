@@ -16,6 +16,7 @@ from graphql import OperationType
 from starlette.requests import Request
 from starlette.responses import Response
 
+from blog_graphql.db.table_tags import PROCESS_STATE
 from blog_graphql.http.conditional import answer_for, answered, cache_key, is_anonymous
 from blog_graphql.http.protocol import GraphQLParams
 from blog_graphql.http.response_cache import ResponseCache, Snapshot
@@ -58,6 +59,8 @@ class CachedQueries:
         info = request_info.of(request.scope)
         query = info is not None and info.operation_type == OperationType.QUERY.value
         if not query or response.status_code != 200 or not is_anonymous(request):
+            return response
+        if PROCESS_STATE in tables:
             return response
         assert info is not None  # it ran as a query
         answer = answer_for(bytes(response.body), tables, info.operation)
