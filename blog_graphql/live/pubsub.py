@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 import orjson
 
+from blog_graphql.engine import delivering
 from blog_graphql.live import closecodes
 
 logger = logging.getLogger("blog_graphql.live")
@@ -99,7 +100,11 @@ class Subscriber:
         if self.dropped is not None:
             # Its socket is closing; the operation is cancelled with it.
             await asyncio.Future()
-        return await self._queue.get()
+        event = await self._queue.get()
+        # The same message for every local subscriber: what it yields is executed once
+        # for all who would get the same answer (`engine/shared_events.py`).
+        delivering(event)
+        return event
 
 
 class Channel:
