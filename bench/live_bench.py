@@ -1,7 +1,7 @@
 """Live comments benchmark: idle-subscriber memory and delivery latency (not a test).
 
     uv run python -m bench.live_bench [--idle 5000] [--subscribers 1000] [--rounds 40]
-                                      [--redis redis://127.0.0.1:6379/6]
+                                      [--redis redis://127.0.0.1:6379/6] [--deflate]
 
 Starts one real uvicorn instance (the test app: the real schema plus a `listening`
 probe) on a fresh SQLite database holding one user and one post, then:
@@ -11,7 +11,9 @@ probe) on a fresh SQLite database holding one user and one post, then:
    comments through the real `addComment` over HTTP (the post's author commenting, so no
    notice email is queued), and reports the latency from the mutation's response to
    each delivery (p50, p99).
-It runs once in-process and, with `--redis`, once more through Redis. Clients run in
+It runs once in-process and, with `--redis`, once more through Redis. With `--deflate` the
+server accepts permessage-deflate (WS_PER_MESSAGE_DEFLATE), to weigh its memory; with
+`--rounds 0` only the idle memory is measured. Clients run in
 separate processes; `time.monotonic()` is one clock for all of them on Linux. Comments
 are published after the commit but before the response is written, so a delivery can
 land before the response: latency from the response is then negative.
@@ -182,7 +184,7 @@ def rss_megabytes(pid: int) -> float:
     raise RuntimeError("no VmRSS")
 
 
-def measure_idle(server, post_id: int, count: int, compression: str | None) -> None:
+def measure_idle(server, post_id: int, count: int, compression: str | None, deflate: bool) -> None:
     before = rss_megabytes(server.process.pid)
     post = encode_id("Post", post_id)
     processes, go, results, opened = start_clients(server.ws_url, post, count, 0, compression)
@@ -194,7 +196,8 @@ def measure_idle(server, post_id: int, count: int, compression: str | None) -> N
     for process in processes:
         process.join()
     print(
-        f"  idle: {opened} subscriptions (compression={compression or 'off'}): "
+        f"  idle: {opened} subscriptions (client offers {compression or 'nothing'}, "
+        f"server deflate {'on' if deflate else 'off'}): "
         f"RSS {before:.0f} MB -> {after:.0f} MB "
         f"({(after - before) * 1024 / max(opened, 1):.1f} KB per subscription)"
     )
@@ -235,11 +238,13 @@ def measure_latency(server, post_id: int, authorization: str, args: argparse.Nam
 def run(label: str, env: dict[str, str], seeded: tuple[int, str], args: argparse.Namespace) -> None:
     print(f"{label}:")
     post_id, authorization = seeded
-    # Clients offer permessage-deflate, as browsers do; the server declines it.
+    # Clients offer permessage-deflate, as browsers do; the server declines it unless
+    # WS_PER_MESSAGE_DEFLATE (`--deflate`).
     with serve(env) as server:
-        measure_idle(server, post_id, args.idle, "deflate")
-    with serve(env) as server:
-        measure_latency(server, post_id, authorization, args)
+        measure_idle(server, post_id, args.idle, "deflate", args.deflate)
+    if args.rounds:
+        with serve(env) as server:
+            measure_latency(server, post_id, authorization, args)
 
 
 def serve(env: dict[str, str]):
@@ -254,6 +259,7 @@ def main() -> None:
     parser.add_argument("--subscribers", type=int, default=1000)
     parser.add_argument("--rounds", type=int, default=40)
     parser.add_argument("--redis", help="also run through this Redis")
+    parser.add_argument("--deflate", action="store_true", help="server accepts compression")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as directory:
         database_url = f"sqlite:///{directory}/bench.db"
@@ -264,6 +270,7 @@ def main() -> None:
             PUBSUB_PREFIX=f"bench-{uuid.uuid4().hex}:",
             WS_MAX_CONNECTIONS_PER_CLIENT=str(args.idle + args.subscribers + 100),
             RATE_LIMIT_ENABLED="false",  # thousands of subscriptions from one address
+            WS_PER_MESSAGE_DEFLATE=str(args.deflate).lower(),
         )
         run("in-process (no REDIS_URL)", env, seeded, args)
         if args.redis:

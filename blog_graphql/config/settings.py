@@ -197,6 +197,11 @@ class Settings(BaseSettings):
     ws_session_check_seconds: float = Field(
         2.0, gt=0, description="How soon an ended session or expired token closes its sockets."
     )
+    ws_per_message_deflate: bool = Field(
+        False,
+        description="Accept permessage-deflate on WebSockets: events a few times smaller, "
+        "at tens of KB of zlib state per socket (docs/operations.md).",
+    )
 
     # Hardening (blog_graphql.query_limits, .ratelimit, .http): limits and browser safety.
     query_max_depth: int = Field(

@@ -4,6 +4,7 @@ still gets its own operation id, in either protocol."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from contextlib import AsyncExitStack
 from typing import Any
 
@@ -54,7 +55,7 @@ async def open_subscribers(
     stack: AsyncExitStack,
     server: LiveServer,
     post: Any,
-    who: list[tuple[str, str | None, str]],
+    who: Sequence[tuple[str, str | None, str]],
     query: str,
 ) -> list[tuple[str, GraphQLSocket, str]]:
     """A socket per (name, token, protocol), each subscribed to `query` with its own
