@@ -197,6 +197,11 @@ class Settings(BaseSettings):
     ws_session_check_seconds: float = Field(
         2.0, gt=0, description="How soon an ended session or expired token closes its sockets."
     )
+    live_shared_execution: bool = Field(
+        True,
+        description="Execute a live event once for every subscriber who would get the same "
+        "answer; false: once per subscriber (slower; for comparison or if in doubt).",
+    )
     ws_per_message_deflate: bool = Field(
         False,
         description="Accept permessage-deflate on WebSockets: events a few times smaller, "
