@@ -21,10 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import datetime
 import decimal
-import enum
-import uuid
 from collections.abc import Awaitable, Callable, Hashable, MutableMapping
 from contextvars import ContextVar
 from typing import Any, Protocol, cast
@@ -37,7 +34,6 @@ from blog_graphql.engine.viewer_fields import ViewerDependence
 
 # Where a message keeps the answers worked out for it.
 SHARED_RESULTS = "_executions"
-MAX_KEY_DEPTH = 16
 Scope = MutableMapping[str, Any]
 _delivering: ContextVar[Scope | None] = ContextVar("blog_graphql_delivering", default=None)
 VIEWER_DEPENDENCE = ViewerDependence()
@@ -122,42 +118,30 @@ def event_key(
         viewer = cast(ViewerKeyed, context).viewer_key()
     try:
         return (id(operation), value_key(variables), value_key(payload), viewer)
-    except _Unkeyable:
+    except TypeError:  # what orjson raises for what it cannot write
         return None
 
 
-class _Unkeyable(Exception):
-    pass
+def value_key(value: Any) -> bytes:
+    """A key equal for two values exactly when they read alike: written out as JSON (in C),
+    each object as its class and every attribute, private ones included; anything without
+    attributes or a JSON form (a row, say: the same object for every subscriber) by
+    identity, kept alive with the answer in the payload. Raises TypeError for what it
+    cannot write (an int past 64 bits)."""
+    return orjson.dumps(value, default=_written, option=KEY_OPTIONS)
 
 
-_ATOMS = (str, int, bool, type(None), bytes, uuid.UUID)
-_DATES = (datetime.datetime, datetime.date, datetime.time)
+KEY_OPTIONS = orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS
 
 
-def value_key(value: Any, depth: int = 0) -> Hashable:
-    """A hashable key equal for two values exactly when they read alike: their type and
-    every attribute (an object with neither attributes nor a known type is keyed by
-    identity, and is kept alive with the answer in the payload)."""
-    kind = type(value)
-    if kind is str:
-        return cast(str, value)
-    if depth > MAX_KEY_DEPTH:
-        raise _Unkeyable
-    if kind in _ATOMS or isinstance(value, enum.Enum):
-        return (kind, value)
-    if isinstance(value, float | decimal.Decimal):  # equal, yet written apart: 0.0 and -0.0
-        return (kind, repr(value))
-    if isinstance(value, _DATES):
-        return (kind, value.isoformat())
-    if isinstance(value, list | tuple):
-        return (kind, tuple(value_key(item, depth + 1) for item in value))
-    if isinstance(value, dict):
-        items = sorted(value.items(), key=lambda item: repr(item[0]))
-        return (kind, tuple((repr(k), value_key(v, depth + 1)) for k, v in items))
+def _written(value: Any) -> Any:
     attributes = getattr(value, "__dict__", None)
     if attributes is not None and dataclasses.is_dataclass(value):  # a GraphQL object
-        return (kind, tuple((name, value_key(v, depth + 1)) for name, v in attributes.items()))
-    return (kind, "id", id(value))  # a row, say: the same object for every subscriber
+        kind = type(value)
+        return [kind.__module__, kind.__qualname__, attributes]
+    if isinstance(value, decimal.Decimal | bytes):
+        return [type(value).__name__, repr(value)]
+    return ["id", id(value)]
 
 
 def _retrieve_exception(future: asyncio.Future[Any]) -> None:
