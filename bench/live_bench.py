@@ -2,7 +2,7 @@
 
     uv run python -m bench.live_bench [--idle 5000] [--subscribers 1000] [--rounds 40]
                                       [--replay 1000] [--replay-only]
-                                      [--redis redis://127.0.0.1:6379/6]
+                                      [--redis redis://127.0.0.1:6379/6] [--deflate]
 
 Starts one real uvicorn instance (the test app: the real schema plus a `listening`
 probe) on a fresh SQLite database holding one user and one post, then:
@@ -15,7 +15,13 @@ probe) on a fresh SQLite database holding one user and one post, then:
 3. replay: a `commentEvents` subscriber notes its cursor and disconnects, `--replay`
    comments are written while it is away, and it resumes with `after:` that cursor; the
    time from its `subscribe` message to the last missed event received (several times).
-It runs once in-process and, with `--redis`, once more through Redis. Clients run in
+It runs once in-process and, with `--redis`, once more through Redis. With `--deflate` the
+server accepts permessage-deflate (WS_PER_MESSAGE_DEFLATE), to weigh its memory; with
+`--rounds 0` only the idle memory is measured; `--idle-present` holds the idle
+subscriptions (on another post) during the latency run instead; `--no-sharing` executes
+each event once per subscriber (LIVE_SHARED_EXECUTION=false). The server's CPU time per
+event is reported beside the latencies: unlike them, it hardly depends on what else
+loads the machine. Clients run in
 separate processes; `time.monotonic()` is one clock for all of them on Linux. Comments
 are published after the commit but before the response is written, so a delivery can
 land before the response: latency from the response is then negative.
@@ -27,6 +33,7 @@ import argparse
 import asyncio
 import json
 import multiprocessing
+import os
 import statistics
 import tempfile
 import time
@@ -67,8 +74,9 @@ REPLAY_WRITERS = 4
 REPLAY_TRIES = 3
 
 
-async def seed(database_url: str) -> tuple[int, str]:
-    """One author and one post; the post's id and the author's `Authorization`."""
+async def seed(database_url: str) -> tuple[int, int, str]:
+    """One author and two posts; the posts' ids (the one written to, and a quiet one for
+    idle subscriptions) and the author's `Authorization`."""
     settings = load_settings(database_url=database_url, _env_file=None)
     db = Database.from_url(database_url)
     try:
@@ -79,11 +87,14 @@ async def seed(database_url: str) -> tuple[int, str]:
         post = await posts.create_post(
             db, author, posts.NewPost(title="Live", content="Hi", published=True)
         )
+        quiet = await posts.create_post(
+            db, author, posts.NewPost(title="Quiet", content="Hi", published=True)
+        )
         async with db.transaction() as session:
             pair = open_session(session, settings, user_id=author.id)
     finally:
         await db.dispose()
-    return post.id, f"Bearer {pair.access_token}"
+    return post.id, quiet.id, f"Bearer {pair.access_token}"
 
 
 async def open_subscriber(url: str, post: str, compression: str | None):
@@ -185,6 +196,13 @@ def checked(result):
     return result
 
 
+def cpu_seconds(pid: int) -> float:
+    """The process's user + system CPU time: what an event costs the server, whatever else
+    loads the machine."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def rss_megabytes(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -192,7 +210,7 @@ def rss_megabytes(pid: int) -> float:
     raise RuntimeError("no VmRSS")
 
 
-def measure_idle(server, post_id: int, count: int, compression: str | None) -> None:
+def measure_idle(server, post_id: int, count: int, compression: str | None, deflate: bool) -> None:
     before = rss_megabytes(server.process.pid)
     post = encode_id("Post", post_id)
     processes, go, results, opened = start_clients(server.ws_url, post, count, 0, compression)
@@ -204,17 +222,39 @@ def measure_idle(server, post_id: int, count: int, compression: str | None) -> N
     for process in processes:
         process.join()
     print(
-        f"  idle: {opened} subscriptions (compression={compression or 'off'}): "
+        f"  idle: {opened} subscriptions (client offers {compression or 'nothing'}, "
+        f"server deflate {'on' if deflate else 'off'}): "
         f"RSS {before:.0f} MB -> {after:.0f} MB "
         f"({(after - before) * 1024 / max(opened, 1):.1f} KB per subscription)"
     )
 
 
-def measure_latency(server, post_id: int, authorization: str, args: argparse.Namespace) -> None:
+def hold_idle(server, post_id: int, count: int):
+    """`count` subscriptions on a post nobody writes to, present while latency is measured."""
+    post = encode_id("Post", post_id)
+    processes, go, results, opened = start_clients(server.ws_url, post, count, 0, "deflate")
+    wait_listening(server, post_channel(post_id), opened)
+    return processes, go, results, opened
+
+
+def release(held) -> None:
+    processes, go, results, _opened = held
+    go.set()
+    for _ in processes:
+        checked(results.get(timeout=600))
+    for process in processes:
+        process.join()
+
+
+def measure_latency(
+    server, post_id: int, quiet_id: int, authorization: str, args: argparse.Namespace
+) -> None:
     subscribers, rounds, post = args.subscribers, args.rounds, encode_id("Post", post_id)
+    idle = hold_idle(server, quiet_id, args.idle) if args.idle_present else None
     processes, go, results, opened = start_clients(server.ws_url, post, subscribers, rounds, None)
     opened = wait_listening(server, post_channel(post_id), opened)
     go.set()
+    cpu_before = cpu_seconds(server.process.pid)
     sent: dict[int, float] = {}
     returned: dict[int, float] = {}
     with httpx.Client(timeout=60) as client:
@@ -230,9 +270,16 @@ def measure_latency(server, post_id: int, authorization: str, args: argparse.Nam
             assert response.json()["data"]["addComment"]["id"], response.text
             time.sleep(1.0)  # one event at a time: latency, not throughput
     samples = [sample for _ in processes for sample in checked(results.get(timeout=600))]
+    cpu = (cpu_seconds(server.process.pid) - cpu_before) * 1000 / max(rounds, 1)
     for process in processes:
         process.join()
-    print(f"  latency: {opened} subscribers x {rounds} events = {len(samples)} deliveries")
+    present = f", {idle[3]} idle subscriptions present" if idle else ""
+    if idle:
+        release(idle)
+    print(
+        f"  latency: {opened} subscribers x {rounds} events = {len(samples)} deliveries{present}"
+        f"; server CPU {cpu:.1f} ms per event (the mutation included)"
+    )
     for start, label in ((returned, "response returned"), (sent, "request sent")):
         latencies = sorted((at - start[n]) * 1000 for n, at in samples)
         quantiles = statistics.quantiles(latencies, n=100)
@@ -312,15 +359,20 @@ def measure_replay(server, post_id: int, authorization: str, missed: int) -> Non
     )
 
 
-def run(label: str, env: dict[str, str], seeded: tuple[int, str], args: argparse.Namespace) -> None:
+def run(
+    label: str, env: dict[str, str], seeded: tuple[int, int, str], args: argparse.Namespace
+) -> None:
     print(f"{label}:")
-    post_id, authorization = seeded
+    post_id, quiet_id, authorization = seeded
     if not args.replay_only:
-        # Clients offer permessage-deflate, as browsers do; the server declines it.
-        with serve(env) as server:
-            measure_idle(server, post_id, args.idle, "deflate")
-        with serve(env) as server:
-            measure_latency(server, post_id, authorization, args)
+        # Clients offer permessage-deflate, as browsers do; the server declines it unless
+        # WS_PER_MESSAGE_DEFLATE (`--deflate`).
+        if not args.idle_present:
+            with serve(env) as server:
+                measure_idle(server, post_id, args.idle, "deflate", args.deflate)
+        if args.rounds:
+            with serve(env) as server:
+                measure_latency(server, post_id, quiet_id, authorization, args)
     if args.replay:
         with serve(env) as server:
             measure_replay(server, post_id, authorization, args.replay)
@@ -340,6 +392,16 @@ def main() -> None:
     parser.add_argument("--replay", type=int, default=1000, help="missed events (0: skip)")
     parser.add_argument("--replay-only", action="store_true", help="only the replay timing")
     parser.add_argument("--redis", help="also run through this Redis")
+    parser.add_argument("--deflate", action="store_true", help="server accepts compression")
+    parser.add_argument(
+        "--no-sharing", action="store_true", help="one execution per subscriber, to compare"
+    )
+    parser.add_argument(
+        "--idle-present",
+        action="store_true",
+        help="hold the --idle subscriptions (on another post) while measuring latency, "
+        "instead of measuring their memory on a server of their own",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as directory:
         database_url = f"sqlite:///{directory}/bench.db"
@@ -350,6 +412,8 @@ def main() -> None:
             PUBSUB_PREFIX=f"bench-{uuid.uuid4().hex}:",
             WS_MAX_CONNECTIONS_PER_CLIENT=str(args.idle + args.subscribers + 100),
             RATE_LIMIT_ENABLED="false",  # thousands of subscriptions from one address
+            WS_PER_MESSAGE_DEFLATE=str(args.deflate).lower(),
+            LIVE_SHARED_EXECUTION=str(not args.no_sharing).lower(),
         )
         run("in-process (no REDIS_URL)", env, seeded, args)
         if args.redis:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Hashable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, partial
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -165,6 +165,12 @@ class Context:
         the viewer, so they are rebuilt with it."""
         self.viewer = viewer
         self.loaders = Loaders.create(self.db, viewer)
+
+    def viewer_key(self) -> Hashable:
+        """Who reads, as far as any answer can tell: sockets with equal keys get equal
+        answers to a live event (`engine/shared_events.py`)."""
+        viewer = self.viewer
+        return None if viewer is None else (viewer.id, viewer.is_admin)
 
     def next_event(self) -> None:
         """A subscription resolves each event with empty loaders: a socket lives for

@@ -89,8 +89,8 @@ def uvicorn_options(settings: Settings) -> dict[str, Any]:
     return {
         "ws_max_size": settings.ws_max_message_bytes,
         "proxy_headers": False,  # X-Forwarded-For is trusted only from TRUSTED_PROXIES
-        # Compression would hold ~40 KB of zlib state per socket for small JSON events.
-        "ws_per_message_deflate": False,
+        # Off by default: zlib state per socket costs more than small JSON events save.
+        "ws_per_message_deflate": settings.ws_per_message_deflate,
         "timeout_graceful_shutdown": settings.shutdown_timeout_seconds,
         "log_level": settings.log_level.lower(),
         "log_config": None,  # our pipeline (logs.py) formats uvicorn's lines too

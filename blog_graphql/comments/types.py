@@ -13,7 +13,7 @@ from blog_graphql.comments import models
 from blog_graphql.comments.loaders import THREAD_CURSOR, thread_key
 from blog_graphql.context import Context, Info
 from blog_graphql.db.keyset import AnyRow
-from blog_graphql.engine import batched, one
+from blog_graphql.engine import batched, one, same_for_every_viewer
 from blog_graphql.errors import NotFound
 from blog_graphql.posts.types import Post, prefetched_authors
 from blog_graphql.relay.node import Node
@@ -97,6 +97,7 @@ class Comment(Node):
         return cls.from_row(row, User.from_author_columns(row))
 
     @strawberry.field(description="Kept on a tombstone, so replies still read in context.")
+    @same_for_every_viewer
     @batched(authors_of)
     async def author(self, info: Info) -> User:
         return await one(authors_of, info, self)

@@ -230,6 +230,16 @@ class Settings(BaseSettings):
         description="Without Redis: comment events kept in memory for all posts together "
         "(past it the oldest go, and a client resuming from them gets `RESET`).",
     )
+    live_shared_execution: bool = Field(
+        True,
+        description="Execute a live event once for every subscriber who would get the same "
+        "answer; false: once per subscriber (slower; for comparison or if in doubt).",
+    )
+    ws_per_message_deflate: bool = Field(
+        False,
+        description="Accept permessage-deflate on WebSockets: events a few times smaller, "
+        "at tens of KB of zlib state per socket (docs/operations.md).",
+    )
 
     # Hardening (blog_graphql.query_limits, .ratelimit, .http): limits and browser safety.
     query_max_depth: int = Field(

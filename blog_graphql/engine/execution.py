@@ -17,10 +17,11 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from operator import attrgetter
-from typing import Any
+from typing import Any, cast
 from weakref import WeakKeyDictionary
 
 from graphql import (
+    ExecutionResult,
     GraphQLBoolean,
     GraphQLEnumType,
     GraphQLField,
@@ -52,6 +53,13 @@ from blog_graphql.engine.batching import BatchTable, batch_table
 from blog_graphql.engine.collected_fields import CollectedFieldsCache
 from blog_graphql.engine.metrics import PLANNED_FALLBACKS, PLANNED_QUERIES
 from blog_graphql.engine.planned_execution import PlannedRun, RecordedOutcomes
+from blog_graphql.engine.shared_events import (
+    VIEWER_DEPENDENCE,
+    counted,
+    event_key,
+    shared_result,
+    take_delivering,
+)
 
 # Fields collected per operation, shared by the requests that send it again.
 COLLECTED_FIELDS = CollectedFieldsCache()
@@ -181,6 +189,8 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
         return self.collected.subfields(return_type, field_details_list, super().collect_subfields)
 
     def execute_operation(self, serially: bool | None = None) -> Any:
+        if self.operation.operation is OperationType.SUBSCRIPTION:
+            return self.execute_event(serially)
         if (
             self.standard_only
             or serially
@@ -189,6 +199,29 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
         ):
             return super().execute_operation(serially)
         return self.execute_planned()
+
+    async def execute_event(self, serially: bool | None) -> ExecutionResult:
+        """A subscription event (the root value is its payload), executed once for every
+        subscriber of this instance who would get the same answer (`shared_events.py`)."""
+
+        async def run() -> ExecutionResult:
+            result = super(FastExecutionContext, self).execute_operation(serially)
+            done = await result if self.is_awaitable(result) else result
+            return cast(ExecutionResult, done)  # a subscription event: never incremental
+
+        scope = take_delivering()
+        if scope is None:
+            return await counted(run)
+        key = event_key(
+            self.operation,
+            getattr(self.variable_values, "coerced", self.variable_values),
+            self.root_value,
+            self.context_value,
+            VIEWER_DEPENDENCE.of(self.schema, self.operation, self.fragment_definitions),
+        )
+        if key is None:
+            return await counted(run)
+        return await shared_result(scope, key, self.root_value, run)
 
     async def execute_planned(self) -> Any:
         """The planned run's result, or graphql-core's where the planned run gives up."""

@@ -24,3 +24,12 @@ PLANNED_FALLBACKS = Counter(
     "Queries the planned executor handed back to graphql-core's to report an error; a rise "
     "without errors is a missed fast path.",
 )
+LIVE_EXECUTIONS = Counter(
+    "blog_graphql_live_executions",
+    "Subscription events executed: one per event and audience when subscribers share "
+    "(engine/shared_events.py), one per subscriber when they cannot.",
+)
+LIVE_SHARED_DELIVERIES = Counter(
+    "blog_graphql_live_shared_deliveries",
+    "Subscription events answered with another subscriber's execution of the same event.",
+)

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from contextlib import suppress
 from typing import Any
 
+import orjson
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.websockets import WebSocketState
 from strawberry.http.async_base_view import AsyncWebSocketAdapter
@@ -27,6 +28,7 @@ from strawberry.subscriptions.protocols.graphql_ws.types import (
 from blog_graphql.accounts.authentication import bearer_token, viewer_for_token
 from blog_graphql.accounts.tokens import decode_token
 from blog_graphql.context import Context
+from blog_graphql.engine import SharedData
 from blog_graphql.errors import Unauthenticated
 from blog_graphql.http.middleware import request_id_of
 from blog_graphql.http.websocket import (
@@ -80,7 +82,7 @@ class TextWebSocketAdapter(BoundedWebSocketAdapter):
 
     async def send_json(self, message: Mapping[str, object]) -> None:
         try:
-            encoded = self.view.encode_json(message)
+            encoded = spliced(message) or self.view.encode_json(message)
         except TypeError:  # what orjson raises for what it cannot encode
             encoded = self.view.encode_json(unsendable(message, request_id_of(self.ws)))
         text = encoded.decode() if isinstance(encoded, bytes) else encoded
@@ -90,6 +92,19 @@ class TextWebSocketAdapter(BoundedWebSocketAdapter):
             if self.ws.application_state != WebSocketState.DISCONNECTED:
                 raise
             raise WebSocketDisconnected from error
+
+
+def spliced(message: Mapping[str, object]) -> bytes | None:
+    """A result message whose data many sockets share (`engine.SharedData`): its payload,
+    encoded once for all of them, spliced after this socket's own `id` and `type`."""
+    payload = message.get("payload")
+    if not (isinstance(payload, dict) and len(payload) == 1):
+        return None
+    data = payload.get("data")
+    if not isinstance(data, SharedData):
+        return None
+    head = orjson.dumps({key: value for key, value in message.items() if key != "payload"})
+    return b"".join((head[:-1], b',"payload":', data.encoded_payload(), b"}"))
 
 
 async def close_unavailable(websocket: AsyncWebSocketAdapter, error: Exception) -> None:

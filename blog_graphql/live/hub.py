@@ -26,6 +26,7 @@ class LiveHub:
             lambda receiver: make_broker(settings, receiver),
             prefix=settings.pubsub_prefix,
             queue_size=settings.ws_subscriber_queue_size,
+            shared_execution=settings.live_shared_execution,
         )
         sockets = LiveSockets(
             db,

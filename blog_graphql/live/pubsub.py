@@ -17,6 +17,7 @@ from typing import Any, Protocol
 
 import orjson
 
+from blog_graphql.engine import delivering
 from blog_graphql.live import closecodes
 from blog_graphql.live.streams import MemoryStreams, Replay, Retention, StreamId
 
@@ -83,9 +84,10 @@ class InProcessBroker:
 class Subscriber:
     """One subscription's bounded queue of events."""
 
-    def __init__(self, queue_size: int, on_drop: OnDrop) -> None:
+    def __init__(self, queue_size: int, on_drop: OnDrop, *, shared: bool = True) -> None:
         self._queue: asyncio.Queue[Event] = asyncio.Queue(queue_size)
         self._on_drop = on_drop
+        self._shared = shared
         self.dropped: int | None = None
 
     def offer(self, event: Event) -> None:
@@ -112,7 +114,12 @@ class Subscriber:
         if self.dropped is not None:
             # Its socket is closing; the operation is cancelled with it.
             await asyncio.Future()
-        return await self._queue.get()
+        event = await self._queue.get()
+        if self._shared:
+            # The same message for every local subscriber: what it yields is executed
+            # once for all who would get the same answer (`engine/shared_events.py`).
+            delivering(event)
+        return event
 
 
 class Channel:
@@ -133,9 +140,11 @@ class PubSub:
         *,
         prefix: str,
         queue_size: int,
+        shared_execution: bool = True,
     ) -> None:
         self.prefix = prefix
         self.queue_size = queue_size
+        self.shared_execution = shared_execution
         self._channels: dict[str, Channel] = {}
         self._broker = broker_factory(self)
 
@@ -156,7 +165,7 @@ class PubSub:
     @asynccontextmanager
     async def subscribe(self, channel: str, on_drop: OnDrop) -> AsyncIterator[Subscriber]:
         """A subscriber that receives every event published after this returns."""
-        subscriber = Subscriber(self.queue_size, on_drop)
+        subscriber = Subscriber(self.queue_size, on_drop, shared=self.shared_execution)
         joined = self._attach(self.prefix + channel, subscriber)
         try:
             try:

@@ -14,7 +14,7 @@ import strawberry
 from blog_graphql.accounts.types import User
 from blog_graphql.context import Context, Info
 from blog_graphql.db.keyset import AnyRow
-from blog_graphql.engine import batched, one, preloaded_or_loaded
+from blog_graphql.engine import batched, one, preloaded_or_loaded, same_for_every_viewer
 from blog_graphql.errors import NotFound
 from blog_graphql.posts import models
 from blog_graphql.posts.loaders import FEED_CURSOR, feed_key
@@ -234,6 +234,7 @@ class Post(Node):
         )
 
     @strawberry.field(description="Markdown, as written.")
+    @same_for_every_viewer
     @batched(contents)
     async def content(self, info: Info) -> str:
         return await one(contents, info, self)
@@ -242,16 +243,19 @@ class Post(Node):
         description="The content rendered to HTML and sanitised (no scripts, styles or event "
         "handlers; only http, https and mailto links): safe to inject into a page."
     )
+    @same_for_every_viewer
     @batched(contents_html)
     async def content_html(self, info: Info) -> str:
         return await one(contents_html, info, self)
 
     @strawberry.field
+    @same_for_every_viewer
     @batched(authors_of)
     async def author(self, info: Info) -> User:
         return await one(authors_of, info, self)
 
     @strawberry.field(description="By name.")
+    @same_for_every_viewer
     @batched(tags_of)
     async def tags(self, info: Info) -> list[Tag]:
         return await one(tags_of, info, self)

@@ -8,7 +8,7 @@ from typing import Any
 import strawberry
 from strawberry.types import Info
 
-from blog_graphql.engine import batched
+from blog_graphql.engine import batched, same_for_every_viewer
 from blog_graphql.relay.ids import encode_id, parse_id
 
 NodeFetcher = Callable[[Info[Any, Any], int], Awaitable[Any]]
@@ -31,6 +31,7 @@ class Node:
     # A resolver, not a stored value: made only where asked for (a feed of 300 objects
     # shows none).
     @strawberry.field
+    @same_for_every_viewer
     @batched(global_ids)
     def id(self) -> strawberry.ID:
         return global_id(self)

@@ -6,6 +6,7 @@ arbitrary events through the same hub, broker, socket registry and connection ru
 the comment subscriptions, for the tests of the hub itself (floods, huge events); it
 yields "ready" once its subscription is in place. `unencodable` answers what no JSON
 encoder takes, for the tests of the last net (`blog_graphql/http/failures.py`).
+`liveExecutions` counts the subscription events executed, for the tests of sharing them.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from collections.abc import AsyncGenerator
 from typing import cast
 
 import strawberry
+from prometheus_client import REGISTRY
 from starlette.applications import Starlette
 from strawberry.scalars import JSON
 from strawberry.tools import merge_types
@@ -71,6 +73,12 @@ class ListeningQuery:
     def unencodable(self) -> JSON:
         """A value no JSON encoder takes (past 64 bits): a failure after execution."""
         return cast(JSON, 2**70)
+
+    @strawberry.field
+    def live_executions(self) -> int:
+        """Subscription events this server executed so far (shared ones once)."""
+        record_process_state_read()  # a counter in memory: never a cached answer
+        return int(REGISTRY.get_sample_value("blog_graphql_live_executions_total") or 0)
 
 
 @strawberry.type
