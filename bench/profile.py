@@ -1,6 +1,7 @@
 """Where a request's CPU goes: one query run in-process under pyinstrument.
 
     uv run python -m bench.profile [--query q1] [--requests 200] [--lines 45] [--direct]
+                                   [--redis-url URL] [--access-log]
 
 Builds the production app (as `serve` does, rate limits off) over the benchmark's seeded
 database (`python -m bench.run` seeds it), posts the query through httpx's ASGI transport,
@@ -8,6 +9,9 @@ and prints the CPU milliseconds per request (measured without the profiler; http
 of each request is included) and the top of pyinstrument's profile: functions by their
 own time, then the call tree. `--direct` calls the ASGI app itself with a prepared scope
 instead, so the figures are the server's alone (what uvicorn adds is not in either).
+An anonymous query is a response cache hit after the warm-up: `--redis-url` profiles the
+hits of a deployment with Redis (each checked against the shared table versions), and
+`--access-log` writes the JSON line per request that production writes (to stderr).
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from typing import Any
 
 import httpx
 import orjson
+from prometheus_client import REGISTRY
 from pyinstrument import Profiler
 
 from bench.database import plain_dsn
@@ -36,14 +41,18 @@ Poster = Callable[[bytes, int], Awaitable[None]]
 WARMUP_REQUESTS = 10
 
 
-def production_settings(database_url: str) -> Settings:
+def production_settings(
+    database_url: str, redis_url: str | None = None, access_log: bool = False
+) -> Settings:
     return Settings(
         database_url=database_url,
         environment="production",
         secret_key=secrets.token_hex(32),
         rate_limit_enabled=False,
-        log_level="WARNING",
-        redis_url=None,
+        log_level="INFO" if access_log else "WARNING",
+        log_format="json",
+        redis_url=redis_url,
+        pubsub_prefix=f"bench-profile-{secrets.token_hex(4)}:",  # no other process's writes
         _env_file=None,
     )
 
@@ -101,25 +110,41 @@ async def profile(args: argparse.Namespace) -> str:
     query = load_queries([args.query])[0]
     variables = await pick_variables(plain_dsn(args.database_url))
     payload = body(query.app_document, query.variables(variables))
-    settings = production_settings(args.database_url)
+    settings = production_settings(args.database_url, args.redis_url, args.access_log)
     configure_logging(settings)
     app = create_app(settings)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
         post: Poster = direct_poster(app) if args.direct else partial(post_many, client)
         await post(payload, WARMUP_REQUESTS)
+        counted = cache_outcomes()
         started = time.process_time()
         await post(payload, args.requests)
         cpu_ms = (time.process_time() - started) * 1000 / args.requests
+        outcomes = {k: v - counted.get(k, 0) for k, v in cache_outcomes().items()}
         profiler = Profiler(async_mode="enabled")
         with profiler:
             await post(payload, args.requests)
     await app.state.blog.close()
-    sections = [f"{args.query}: {cpu_ms:.2f} ms CPU per request over {args.requests} requests"]
+    sections = [
+        f"{args.query}: {cpu_ms:.2f} ms CPU per request over {args.requests} requests",
+        f"response cache: {', '.join(f'{k} {v:.0f}' for k, v in outcomes.items() if v)}",
+    ]
     for title, flat in (("functions by own time", True), ("call tree", False)):
         text = profiler.output_text(flat=flat, unicode=False, color=False)
         sections.append(f"--- {title} ---\n" + "\n".join(text.splitlines()[: args.lines]))
     return "\n\n".join(sections)
+
+
+def cache_outcomes() -> dict[str, float]:
+    """The response cache's counters so far, by outcome (hit_local, hit_shared, miss...)."""
+    return {
+        sample.labels["outcome"]: sample.value
+        for metric in REGISTRY.collect()
+        if metric.name == "blog_graphql_response_cache"
+        for sample in metric.samples
+        if sample.name.endswith("_total")
+    }
 
 
 def main() -> None:
@@ -129,6 +154,8 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--lines", type=int, default=45, help="lines of each profile view")
     parser.add_argument("--direct", action="store_true", help="call the ASGI app, no httpx")
+    parser.add_argument("--redis-url", help="REDIS_URL of the app (default: none)")
+    parser.add_argument("--access-log", action="store_true", help="log each request at INFO")
     print(asyncio.run(profile(parser.parse_args())))
 
 

@@ -9,9 +9,12 @@ and stores its old answer after the invalidation stores something already dead.
 
 Two stores, checked in order:
 - In process: an LRU bounded in bytes, against a local clock that invalidations move.
-  With Redis, this process hears other instances' writes on a pub/sub channel; while
-  that connection is down (or not yet confirmed) the local store is not used, and it is
-  emptied whenever the connection is lost or regained, as messages may have been missed.
+  Alone (no Redis), this process sees every write and that clock is exact. With Redis,
+  other instances write too: each hit is checked against the Redis versions of its
+  tables (one HMGET), which every writer raises before its response is sent, so a read
+  that starts after another instance answered a write never gets the old answer. The
+  pub/sub channel only drops dead answers early; while it is down (or not yet confirmed)
+  neither store is used, as Redis is then likely unreachable.
 - In Redis (REDIS_URL): shared by every instance, with a TTL; the table versions live in
   one Redis hash, read in the same transaction as the entry, so this store needs no
   message to be exact. While Redis is unreachable there is no cache at all.
@@ -49,6 +52,19 @@ class Answer:
     operation: str | None = None  # its name, for the access log and metrics of a hit
 
 
+@dataclass(frozen=True, slots=True)
+class Versions:
+    """The Redis versions of an answer's tables when it was read: valid while unchanged."""
+
+    names: tuple[str, ...]
+    values: tuple[int, ...]
+
+    @classmethod
+    def of(cls, tables: frozenset[str], now: dict[str, int]) -> Versions:
+        names = tuple(sorted({*tables, GENERATION}))
+        return cls(names, tuple(now.get(name, 0) for name in names))
+
+
 @dataclass(slots=True)
 class Snapshot:
     """What the caches said before a request executed: the local clock, Redis versions."""
@@ -66,27 +82,30 @@ class LocalStore:
     cleared_at: int = 0
     changed: dict[str, int] = field(default_factory=dict)
     used_bytes: int = 0
-    entries: OrderedDict[str, tuple[Answer, int]] = field(default_factory=OrderedDict)
+    entries: OrderedDict[str, tuple[Answer, int, Versions | None]] = field(
+        default_factory=OrderedDict
+    )
 
-    def get(self, key: str) -> Answer | None:
+    def get(self, key: str) -> tuple[Answer, Versions | None] | None:
+        """The answer, and the Redis versions it still needs (None without Redis)."""
         entry = self.entries.get(key)
         if entry is None:
             return None
-        answer, stamp = entry
+        answer, stamp, versions = entry
         if not self.unchanged_since(answer.tables, stamp):
-            self._drop(key)
+            self.drop(key)
             return None
         self.entries.move_to_end(key)
-        return answer
+        return answer, versions
 
-    def put(self, key: str, answer: Answer, stamp: int) -> None:
+    def put(self, key: str, answer: Answer, stamp: int, versions: Versions | None = None) -> None:
         if not self.unchanged_since(answer.tables, stamp) or len(answer.body) > self.budget_bytes:
             return  # read before a write it could not see: already stale
-        self._drop(key)
-        self.entries[key] = (answer, stamp)
+        self.drop(key)
+        self.entries[key] = (answer, stamp, versions)
         self.used_bytes += len(answer.body)
         while self.used_bytes > self.budget_bytes:
-            self._drop(next(iter(self.entries)))
+            self.drop(next(iter(self.entries)))
 
     def unchanged_since(self, tables: frozenset[str], stamp: int) -> bool:
         changed = self.changed
@@ -106,7 +125,7 @@ class LocalStore:
         self.entries.clear()
         self.used_bytes = 0
 
-    def _drop(self, key: str) -> None:
+    def drop(self, key: str) -> None:
         entry = self.entries.pop(key, None)
         if entry is not None:
             self.used_bytes -= len(entry[0].body)
@@ -132,9 +151,19 @@ class SharedStore:
         versions = {_text(name): int(value) for name, value in raw_versions.items()}
         return (_decode(raw, versions) if raw else None), versions
 
+    async def unchanged(self, kept: Versions) -> bool:
+        """Whether no write raised one of these versions since: a local hit's one round trip."""
+        await self.settle_debt()
+        now = await self.redis.hmget(self.versions_key, kept.names)
+        return tuple(0 if value is None else int(value) for value in now) == kept.values
+
     async def put(self, key: str, answer: Answer, versions: dict[str, int]) -> None:
-        kept = {table: versions.get(table, 0) for table in (*answer.tables, GENERATION)}
-        meta = {"etag": answer.etag, "versions": kept, "operation": answer.operation}
+        kept = Versions.of(answer.tables, versions)
+        meta = {
+            "etag": answer.etag,
+            "versions": dict(zip(kept.names, kept.values, strict=True)),
+            "operation": answer.operation,
+        }
         header = orjson.dumps(meta)
         await self.redis.set(self.prefix + key, header + b"\n" + answer.body, ex=self.ttl_seconds)
 
@@ -206,33 +235,54 @@ class ResponseCache:
         return self.shared is not None and self.channel is not None and self.channel.listening
 
     async def lookup(self, key: str) -> tuple[Answer | None, Snapshot]:
-        if self.channel is not None:
-            self.channel.start()
         snapshot = Snapshot(self.local.clock)
-        if self.local_usable and (answer := self.local.get(key)) is not None:
-            RESPONSE_CACHE.labels("hit_local").inc()
-            return answer, snapshot
-        if self.shared is not None and self.shared_usable:
+        if self.shared is None:  # alone: the local clock has heard every write
+            if (entry := self.local.get(key)) is not None:
+                RESPONSE_CACHE.labels("hit_local").inc()
+                return entry[0], snapshot
+        elif self.shared_usable:
             try:
-                answer, snapshot.versions = await self.shared.get(key)
+                answer = await self._lookup_with_redis(key, snapshot)
             except REDIS_ERRORS as error:
                 self._outage(error)
                 return None, snapshot
             self._shared_down = False
             if answer is not None:
-                RESPONSE_CACHE.labels("hit_shared").inc()
-                if self.local_usable:
-                    self.local.put(key, answer, snapshot.stamp)
                 return answer, snapshot
+        else:
+            assert self.channel is not None
+            self.channel.start()  # on first use: there is no event loop before
         RESPONSE_CACHE.labels("miss").inc()
         return None, snapshot
+
+    async def _lookup_with_redis(self, key: str, snapshot: Snapshot) -> Answer | None:
+        """A local answer whose Redis versions still hold, else the shared one; a miss
+        leaves the versions it read in `snapshot`, for the answer executed next."""
+        assert self.shared is not None
+        if (entry := self.local.get(key)) is not None:
+            local, kept = entry
+            if kept is not None and await self.shared.unchanged(kept):
+                RESPONSE_CACHE.labels("hit_local").inc()
+                return local
+            self.local.drop(key)  # another instance wrote one of its tables
+        answer, snapshot.versions = await self.shared.get(key)
+        if answer is not None:
+            RESPONSE_CACHE.labels("hit_shared").inc()
+            self.local.put(
+                key, answer, snapshot.stamp, Versions.of(answer.tables, snapshot.versions)
+            )
+        return answer
 
     async def store(self, key: str, answer: Answer, snapshot: Snapshot) -> None:
         if len(answer.body) > MAX_ANSWER_BYTES:
             return
-        if self.local_usable:
+        if self.shared is None:
             self.local.put(key, answer, snapshot.stamp)
-        if self.shared is not None and snapshot.versions is not None:
+            return
+        if snapshot.versions is not None:  # read while Redis answered: both stores
+            self.local.put(
+                key, answer, snapshot.stamp, Versions.of(answer.tables, snapshot.versions)
+            )
             try:
                 await self.shared.put(key, answer, snapshot.versions)
             except REDIS_ERRORS as error:
