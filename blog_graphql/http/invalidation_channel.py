@@ -22,6 +22,8 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
+from blog_graphql.live.redis_broker import pump
+
 logger = logging.getLogger("blog_graphql.response_cache")
 
 HEARTBEAT_SECONDS = 2.0
@@ -77,21 +79,14 @@ class InvalidationChannel:
         self._set_listening(True)
 
     async def _pump(self, pubsub: PubSub) -> None:
-        pinged = False
-        while True:
-            message: dict[str, Any] | None = await pubsub.get_message(timeout=HEARTBEAT_SECONDS)
-            if message is None:
-                if pinged:
-                    raise ConnectionError("Redis did not answer a ping")
-                await pubsub.ping()
-                pinged = True
-                continue
-            pinged = False
-            if message["type"] == "message":
-                try:
-                    self.on_message(message["data"])
-                except Exception:  # a bad message must not stop the listening
-                    logger.exception("invalidation message not understood")
+        await pump(pubsub, self._handle, HEARTBEAT_SECONDS)
+
+    def _handle(self, message: dict[str, Any]) -> None:
+        if message["type"] == "message":
+            try:
+                self.on_message(message["data"])
+            except Exception:  # a bad message must not stop the listening
+                logger.exception("invalidation message not understood")
 
     def _set_listening(self, listening: bool) -> None:
         if listening != self.listening:

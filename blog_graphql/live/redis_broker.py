@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import defaultdict, deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import suppress
 from typing import Any
 
@@ -134,17 +134,7 @@ class RedisBroker:
         return pubsub
 
     async def _pump(self, pubsub: RedisPubSub) -> None:
-        pinged = False
-        while True:
-            message = await pubsub.get_message(timeout=HEARTBEAT_SECONDS)
-            if message is None:
-                if pinged:
-                    raise ConnectionError("Redis did not answer a ping")
-                await pubsub.ping()
-                pinged = True
-                continue
-            pinged = False
-            self._handle(message)
+        await pump(pubsub, self._handle, HEARTBEAT_SECONDS)
 
     def _handle(self, message: dict[str, Any]) -> None:
         channel = _text(message["channel"])
@@ -174,3 +164,22 @@ class RedisBroker:
 
 def _text(value: bytes | str | None) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
+
+
+async def pump(
+    pubsub: RedisPubSub, handle: Callable[[dict[str, Any]], None], heartbeat_seconds: float
+) -> None:
+    """Hand each message of `pubsub` to `handle`, forever. A quiet connection is pinged
+    every `heartbeat_seconds`; an unanswered ping raises ConnectionError, since a half-open
+    TCP connection would otherwise look like a quiet one."""
+    pinged = False
+    while True:
+        message = await pubsub.get_message(timeout=heartbeat_seconds)
+        if message is None:
+            if pinged:
+                raise ConnectionError("Redis did not answer a ping")
+            await pubsub.ping()
+            pinged = True
+            continue
+        pinged = False
+        handle(message)
