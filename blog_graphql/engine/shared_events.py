@@ -66,11 +66,12 @@ class SharedData(dict[str, Any]):
 
     def encoded_payload(self) -> bytes:
         """`{"data": ...}` as JSON, for every socket alike (the transport splices it in)."""
-        try:
-            return self._encoded
-        except AttributeError:
-            self._encoded: bytes = orjson.dumps({"data": self})
-            return self._encoded
+        # Not in an `except AttributeError` block: a value JSON cannot hold raises here,
+        # and its traceback is logged once, without an AttributeError chained to it.
+        encoded: bytes | None = getattr(self, "_encoded", None)
+        if encoded is None:
+            encoded = self._encoded = orjson.dumps({"data": self})
+        return encoded
 
 
 Run = Callable[[], Awaitable[ExecutionResult]]

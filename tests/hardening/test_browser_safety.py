@@ -43,7 +43,8 @@ async def test_every_answer_has_each_header_once_and_varies_by_origin(client):
         headers={"origin": "https://elsewhere.example", "x-request-id": given_id},
     )
     for response in (plain, cross):
-        assert response.headers.get_list("vary") == ["Origin"]  # caches keep answers apart
+        [vary] = response.headers.get_list("vary")  # one header, so caches keep answers apart
+        assert "Origin" in [name.strip() for name in vary.split(",")]
         for name in ("x-request-id", "x-content-type-options", "content-security-policy"):
             assert len(response.headers.get_list(name)) == 1, name
     assert cross.headers["x-request-id"] == given_id
