@@ -35,14 +35,14 @@ def test_the_table_shows_defaults_and_choices():
 
 def test_update_rewrites_only_the_marked_section(tmp_path, capsys):
     document = tmp_path / "DOC.md"
-    document.write_text(f"# Title\n{settings_docs.START}\nold\n{settings_docs.END}\ntail\n")
+    document.write_text(f"# Title\n{settings_docs.START}\nSTALE TABLE\n{settings_docs.END}\ntail\n")
 
     main(["settings-table", "--update", str(document)])
 
     text = document.read_text()
     assert text.startswith(f"# Title\n{settings_docs.START}\n| variable |")
     assert text.endswith(f"{settings_docs.END}\ntail\n")
-    assert "old" not in text
+    assert "STALE TABLE" not in text  # (a word no setting's description holds)
     assert capsys.readouterr().out == f"{document}: updated\n"
 
 
