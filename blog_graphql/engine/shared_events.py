@@ -29,7 +29,6 @@ from typing import Any, Protocol, cast
 import orjson
 from graphql import ExecutionResult
 
-from blog_graphql.engine.metrics import LIVE_EXECUTIONS, LIVE_SHARED_DELIVERIES
 from blog_graphql.engine.viewer_fields import ViewerDependence
 
 # Where a message keeps the answers worked out for it.
@@ -96,12 +95,19 @@ async def shared_result(scope: Scope, key: Hashable, payload: Any, run: Run) -> 
         return await counted(run)
     if result.errors or not isinstance(result.data, SharedData):
         return await counted(run)  # errors carry the request id: each its own
-    LIVE_SHARED_DELIVERIES.inc()
+    from blog_graphql.engine import metrics  # see `counted`
+
+    metrics.LIVE_SHARED_DELIVERIES.inc()
     return ExecutionResult(result.data, None)
 
 
 async def counted(run: Run) -> ExecutionResult:
-    LIVE_EXECUTIONS.inc()
+    # Imported here, not at the top: `blog_graphql.engine` is imported by the CLI before
+    # `blog-graphql worker` sets PROMETHEUS_MULTIPROC_DIR, which prometheus-client reads
+    # once, on its own import.
+    from blog_graphql.engine import metrics
+
+    metrics.LIVE_EXECUTIONS.inc()
     result = await run()
     if result.errors or result.data is None:
         return result

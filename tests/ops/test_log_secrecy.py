@@ -152,7 +152,8 @@ async def test_a_failing_request_logs_its_traceback_but_not_its_sql_parameters(
 
     assert response.status_code == 500
     assert "auth_sessions" in logs.text  # the traceback is there, for operators
-    assert "hidden due to hide_parameters" in logs.text
+    # SQLAlchemy hides a failed statement's parameters; on PostgreSQL the session check runs
+    # straight on asyncpg, whose error quotes no parameter at all: either way none is logged.
     assert session_id not in logs.text
     assert headers["Authorization"].removeprefix("Bearer ") not in logs.text
 
