@@ -5,6 +5,7 @@ from blog_graphql.comments.models import Comment
 from blog_graphql.db.database import Base
 from blog_graphql.emails.models import OutboxEmail
 from blog_graphql.posts.models import Post, PostTag, Tag
+from blog_graphql.webhooks.models import Webhook, WebhookAttempt, WebhookDelivery
 
 __all__ = [
     "AuthSession",
@@ -17,4 +18,7 @@ __all__ = [
     "PostTag",
     "Tag",
     "User",
+    "Webhook",
+    "WebhookAttempt",
+    "WebhookDelivery",
 ]

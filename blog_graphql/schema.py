@@ -16,6 +16,7 @@ from blog_graphql.posts.resolvers import PostMutation, PostQuery
 from blog_graphql.posts.subscriptions import PostSubscription
 from blog_graphql.presence.resolvers import PresenceMutation, PresenceSubscription
 from blog_graphql.relay.node import Node, resolve_node
+from blog_graphql.webhooks.resolvers import WebhookMutation, WebhookQuery
 
 
 @strawberry.type
@@ -25,9 +26,10 @@ class NodeQuery:
         return await resolve_node(info, id)  # type: ignore[no-any-return]
 
 
-Query = merge_types("Query", (AccountQuery, NodeQuery, PostQuery))
+Query = merge_types("Query", (AccountQuery, NodeQuery, PostQuery, WebhookQuery))
 Mutation = merge_types(
-    "Mutation", (AccountMutation, PostMutation, CommentMutation, PresenceMutation)
+    "Mutation",
+    (AccountMutation, PostMutation, CommentMutation, PresenceMutation, WebhookMutation),
 )
 Subscription = merge_types(
     "Subscription", (CommentSubscription, PostSubscription, PresenceSubscription)

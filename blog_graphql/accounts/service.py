@@ -24,6 +24,7 @@ from blog_graphql.accounts.validation import (
 from blog_graphql.db.database import Database
 from blog_graphql.emails import outbox
 from blog_graphql.errors import Conflict, Forbidden, InvalidInput, NotFound
+from blog_graphql.webhooks import outbox as webhooks
 
 EMAIL_TAKEN = "This email is already taken."
 USERNAME_TAKEN = "This username is already taken."
@@ -70,6 +71,7 @@ async def create_user(
             await session.flush()
             if welcome:
                 await queue_verification(session, user, template="welcome")
+                webhooks.on_user_registered(session, user)
     except IntegrityError:  # the unique indexes decide, also between racing requests
         raise Conflict(await _taken_fields(db, email, username)) from None
     return user

@@ -24,6 +24,7 @@ from blog_graphql.db.database import Database, after_commit, utcnow
 from blog_graphql.errors import Forbidden, InvalidInput, NotFound
 from blog_graphql.posts import access as posts_access
 from blog_graphql.posts.models import Post
+from blog_graphql.webhooks import outbox as webhooks
 
 MAX_COMMENT_LENGTH = 10_000
 Moderation = Literal["post", "pre"]
@@ -43,6 +44,7 @@ def _announce(
         await events.comment_committed(kind, comment)
 
     after_commit(session, announce)
+    webhooks.on_comment_change(session, kind, comment)  # outbox rows, in this transaction
 
 
 def checked_content(content: str) -> str:

@@ -50,6 +50,9 @@ def _blank_to_none(value: object) -> object:
 
 
 CsvList = Annotated[list[str], NoDecode]
+# Seconds, comma-separated (`WEBHOOK_RETRY_SCHEDULE`); each at least 0, at least one.
+SecondsList = Annotated[list[Annotated[float, Field(ge=0)]], NoDecode, Field(min_length=1)]
+DEFAULT_WEBHOOK_RETRY_SCHEDULE = (5, 300, 1800, 7200, 18000, 36000, 36000)
 
 # Root fields an attacker would repeat: guessing passwords, making accounts, mailing people.
 DEFAULT_FIELD_RATE_LIMITS = (
@@ -322,9 +325,26 @@ class Settings(BaseSettings):
         600, ge=1, description="How long an answer stays in Redis at most (shared cache)."
     )
 
+    # Webhooks (blog_graphql.webhooks): signed POSTs of events to admin-chosen URLs.
+    webhook_retry_schedule: SecondsList = Field(
+        default_factory=lambda: list(DEFAULT_WEBHOOK_RETRY_SCHEDULE),
+        description="Seconds between a webhook delivery's attempts, comma-separated; when "
+        "they run out the delivery has failed. The default retries for about 27.6 hours.",
+        json_schema_extra={"doc_default": ",".join(map(str, DEFAULT_WEBHOOK_RETRY_SCHEDULE))},
+    )
+    webhook_allow_private: bool = Field(
+        False,
+        description="`true` lets webhooks reach private, loopback and link-local addresses "
+        "(a receiver on the same network); otherwise only public ones.",
+    )
+    webhook_timeout_seconds: float = Field(
+        10.0, gt=0, description="Give up on a webhook receiver that answers no sooner."
+    )
+
     _split = field_validator("cors_origins", "allowed_hosts", "trusted_proxies", mode="before")(
         _split_csv
     )
+    _webhook_schedule = field_validator("webhook_retry_schedule", mode="before")(_split_csv)
     _rate = field_validator("rate_limit_client", "rate_limit_user")(check_rate_limit)
     _field_rates = field_validator("rate_limit_fields")(check_field_rate_limits)
     _proxies = field_validator("trusted_proxies")(check_networks)

@@ -22,6 +22,8 @@ REQUIRED_KEYS: dict[str, frozenset[str]] = {
     "reply_to_comment": frozenset(
         {"username", "post_title", "post_slug", "replier", "comment_excerpt"}
     ),
+    # To each admin, when a webhook failed every attempt of a delivery (webhooks/sending.py).
+    "webhook_disabled": frozenset({"username", "webhook_url", "attempts", "last_error"}),
 }
 
 

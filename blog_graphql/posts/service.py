@@ -24,6 +24,7 @@ from blog_graphql.posts.markdown import make_excerpt, render_markdown_off_loop
 from blog_graphql.posts.models import Post, PostTag, Tag
 from blog_graphql.posts.slugs import base_slug, unique_slug
 from blog_graphql.posts.tagging import clean_tag_names, tags_named
+from blog_graphql.webhooks import outbox as webhooks
 
 MAX_TITLE_LENGTH = 200
 MAX_CONTENT_LENGTH = 100_000
@@ -198,6 +199,7 @@ def _announce(session: AsyncSession, events: PostEvents, kind: PostChange, post_
         await events.post_changed(kind, post_id)
 
     after_commit(session, announce)
+    webhooks.on_post_change(session, kind, post_id)  # outbox rows, in this transaction
 
 
 async def _post_to_change(session: AsyncSession, user: User, post_id: int) -> Post:

@@ -28,6 +28,12 @@ CONTEXTS = {
         "replier": "cy",
         "comment_excerpt": "Agreed",
     },
+    "webhook_disabled": {
+        "username": "ada",
+        "webhook_url": "https://hooks.example.com/in",
+        "attempts": 8,
+        "last_error": "HTTP 500",
+    },
 }
 EXPECTED = {
     "welcome": ("Welcome to blog_graphql, ada", "/verify-email?token=abc%2B%2F%3D"),
@@ -36,6 +42,7 @@ EXPECTED = {
     "email_changed": ("Your email address was changed", "/"),
     "comment_on_post": ('bob commented on "On tabs"', "/posts/on-tabs"),
     "reply_to_comment": ('cy replied to your comment on "On tabs"', "/posts/on-tabs"),
+    "webhook_disabled": ("A webhook was disabled after failing for too long", "/"),
 }
 
 

@@ -1,0 +1,1 @@
+"""Signed webhooks: admin-managed endpoints told of events, through an outbox."""
