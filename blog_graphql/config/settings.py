@@ -52,7 +52,7 @@ def _blank_to_none(value: object) -> object:
 CsvList = Annotated[list[str], NoDecode]
 # Seconds, comma-separated (`WEBHOOK_RETRY_SCHEDULE`); each at least 0, at least one.
 SecondsList = Annotated[list[Annotated[float, Field(ge=0)]], NoDecode, Field(min_length=1)]
-DEFAULT_WEBHOOK_RETRY_SCHEDULE = (5, 300, 1800, 7200, 18000, 36000, 36000)
+DEFAULT_WEBHOOK_RETRY_SCHEDULE: tuple[float, ...] = (5, 300, 1800, 7200, 18000, 36000, 36000)
 
 # Root fields an attacker would repeat: guessing passwords, making accounts, mailing people.
 DEFAULT_FIELD_RATE_LIMITS = (
@@ -330,7 +330,7 @@ class Settings(BaseSettings):
         default_factory=lambda: list(DEFAULT_WEBHOOK_RETRY_SCHEDULE),
         description="Seconds between a webhook delivery's attempts, comma-separated; when "
         "they run out the delivery has failed. The default retries for about 27.6 hours.",
-        json_schema_extra={"doc_default": ",".join(map(str, DEFAULT_WEBHOOK_RETRY_SCHEDULE))},
+        json_schema_extra={"doc_default": "5,300,1800,7200,18000,36000,36000"},
     )
     webhook_allow_private: bool = Field(
         False,

@@ -27,7 +27,9 @@ def should_retry(retries: int, error: BaseException) -> bool:
 async def send_webhook(delivery_id: int) -> None:
     outcome = await sending.deliver(jobs.db(), jobs.settings(), delivery_id)
     if outcome.retry_in is not None:
-        raise dramatiq.Retry("the receiver failed", delay=int(outcome.retry_in.total_seconds() * 1000))
+        raise dramatiq.Retry(
+            "the receiver failed", delay=int(outcome.retry_in.total_seconds() * 1000)
+        )
 
 
 jobs.run_in_workers(relay.relay_forever)

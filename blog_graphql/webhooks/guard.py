@@ -64,7 +64,9 @@ async def check_url(url: str, *, allow_private: bool) -> str:
         parts = urlsplit(url)
         assert parts.hostname is not None  # `_shape_problem` checked
         try:
-            await resolve(parts.hostname, _port(parts.scheme, parts.port), allow_private=allow_private)
+            await resolve(
+                parts.hostname, _port(parts.scheme, parts.port), allow_private=allow_private
+            )
         except Refused as refused:
             problem = f"Use a public destination: {refused}."
     if problem is not None:

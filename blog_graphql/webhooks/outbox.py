@@ -86,10 +86,16 @@ def _write_deliveries(sync_session: Session) -> None:
         body = webhook_events.payload(event_, now, data(sync_session))
         deliveries.extend(
             WebhookDelivery(
-                webhook_id=hook_id, event=event_.value, message_id=f"msg_{uuid.uuid4().hex}",
-                payload=body, status=PENDING, attempts=0, created_at=now, next_attempt_at=now,
+                webhook_id=hook_id,
+                event=event_.value,
+                message_id=f"msg_{uuid.uuid4().hex}",
+                payload=body,
+                status=PENDING,
+                attempts=0,
+                created_at=now,
+                next_attempt_at=now,
                 manual=False,
-            )  # fmt: skip
+            )
             for hook_id in targets
         )
     if deliveries:
@@ -162,4 +168,3 @@ def _user_data(user: User, _session: Session) -> dict[str, Any]:
 
 def _author(author_id: int, author: User | None) -> dict[str, Any]:
     return {"id": encode_id("User", author_id), "username": author.username if author else None}
-

@@ -95,8 +95,7 @@ async def claim_for_sending(db: Database, settings: Settings, delivery_id: int) 
                     WebhookDelivery.id == delivery_id,
                     WebhookDelivery.status == PENDING,
                     WebhookDelivery.next_attempt_at <= now,
-                    WebhookDelivery.sending_until.is_(None)
-                    | (WebhookDelivery.sending_until < now),
+                    WebhookDelivery.sending_until.is_(None) | (WebhookDelivery.sending_until < now),
                 )
                 .values(sending_until=now + sending_lease(settings))
                 .returning(
@@ -114,9 +113,11 @@ async def claim_for_sending(db: Database, settings: Settings, delivery_id: int) 
         if found is None:
             logger.info("webhook delivery %s is done, not due or being sent", delivery_id)
             return None
-        webhook_id, *fields = found
+        webhook_id, message_id, payload, attempts, manual, created_at, delivered_at = found
         webhook = await session.get_one(Webhook, webhook_id)
-    return Claim(delivery_id, *fields, webhook=webhook)
+    return Claim(
+        delivery_id, message_id, payload, attempts, manual, created_at, delivered_at, webhook
+    )
 
 
 async def post(settings: Settings, claim: Claim, sent_at: datetime) -> Result:
@@ -135,7 +136,9 @@ async def post(settings: Settings, claim: Claim, sent_at: datetime) -> Result:
     status, error = None, None
     try:
         async with (
-            httpx.AsyncClient(transport=transport, timeout=timeout, follow_redirects=False) as client,
+            httpx.AsyncClient(
+                transport=transport, timeout=timeout, follow_redirects=False
+            ) as client,
             asyncio.timeout(timeout),  # the whole exchange, not each read
         ):
             request = client.build_request(
@@ -180,9 +183,13 @@ async def record(
     async with db.transaction() as session:
         session.add(
             WebhookAttempt(
-                delivery_id=claim.id, attempted_at=sent_at, status_code=result.status,
-                error=result.error, duration_ms=result.duration_ms, manual=claim.manual,
-            )  # fmt: skip
+                delivery_id=claim.id,
+                attempted_at=sent_at,
+                status_code=result.status,
+                error=result.error,
+                duration_ms=result.duration_ms,
+                manual=claim.manual,
+            )
         )
         await _update_delivery(session, claim.id, values)
         if result.ok:
@@ -229,13 +236,21 @@ async def _disable(session: AsyncSession, claim: Claim, result: Result) -> None:
 async def _close_disabled(db: Database, claim: Claim) -> None:
     async with db.transaction() as session:
         await _update_delivery(
-            session, claim.id,
-            {"status": FAILED, "last_error": "the webhook is disabled", "sending_until": None,
-             "next_attempt_at": None, "manual": False},
-        )  # fmt: skip
+            session,
+            claim.id,
+            {
+                "status": FAILED,
+                "last_error": "the webhook is disabled",
+                "sending_until": None,
+                "next_attempt_at": None,
+                "manual": False,
+            },
+        )
 
 
-async def _update_delivery(session: AsyncSession, delivery_id: int, values: dict[str, object]) -> None:
+async def _update_delivery(
+    session: AsyncSession, delivery_id: int, values: dict[str, object]
+) -> None:
     await session.execute(
         update(WebhookDelivery)
         .where(WebhookDelivery.id == delivery_id)
@@ -259,7 +274,12 @@ def _log(claim: Claim, result: Result, attempts: int, outcome: Outcome) -> None:
     elif outcome.retry_in is not None:
         logger.warning(
             "webhook delivery %s: %s (attempt %d); retrying in %s",
-            claim.id, result.error, attempts, outcome.retry_in,
-        )  # fmt: skip
+            claim.id,
+            result.error,
+            attempts,
+            outcome.retry_in,
+        )
     else:
-        logger.warning("webhook delivery %s: %s (attempt %d); no retry", claim.id, result.error, attempts)
+        logger.warning(
+            "webhook delivery %s: %s (attempt %d); no retry", claim.id, result.error, attempts
+        )

@@ -89,7 +89,7 @@ async def redeliver(db: Database, delivery_id: int) -> WebhookDelivery:
             raise InvalidInput({"deliveryId": "An attempt is under way; try again shortly."})
         delivery.manual = delivery.status != PENDING
         delivery.status, delivery.next_attempt_at = PENDING, now
-        after_commit(session, partial(outbox.enqueue_all, [delivery.id]))
+        after_commit(session, partial(_hand_over, delivery.id))
     return delivery
 
 
@@ -155,6 +155,10 @@ async def delivery_counts(db: Database, webhook_ids: Sequence[int]) -> dict[int,
     return {webhook_id: counts.get(webhook_id, 0) for webhook_id in webhook_ids}
 
 
+async def _hand_over(delivery_id: int) -> None:
+    await outbox.enqueue_all([delivery_id])  # else the relay hands it over later
+
+
 def _checked_events(events: Sequence[WebhookEvent]) -> list[str]:
     if not events:
         raise InvalidInput({"events": "Choose at least one event."})
@@ -168,5 +172,3 @@ async def _webhook(session: AsyncSession, webhook_id: int) -> Webhook:
     if webhook is None:
         raise NotFound()
     return webhook
-
-

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from datetime import datetime
+from functools import partial
+from typing import cast
 
 import strawberry
 
@@ -41,10 +43,19 @@ class WebhookDelivery(Node):
     @classmethod
     def from_row(cls, row: models.WebhookDelivery) -> WebhookDelivery:
         return cls(
-            pk=row.id, event=WebhookEvent(row.event), created_at=row.created_at,
-            attempts=row.attempts, last_status=row.last_status, last_error=row.last_error,
-            delivered_at=row.delivered_at, next_attempt_at=row.next_attempt_at,
-        )  # fmt: skip
+            pk=row.id,
+            event=WebhookEvent(row.event),
+            created_at=row.created_at,
+            attempts=row.attempts,
+            last_status=row.last_status,
+            last_error=row.last_error,
+            delivered_at=row.delivered_at,
+            next_attempt_at=row.next_attempt_at,
+        )
+
+
+def _key(row: models.WebhookDelivery) -> tuple[int]:
+    return (row.id,)
 
 
 class _Counts:
@@ -68,15 +79,19 @@ async def deliveries_of(
 ) -> list[Connection[WebhookDelivery]]:
     """The batch resolver of `Webhook.deliveries`: every webhook's page in one query."""
     size, cursor = page_size(first), decode_cursor(after, (int,))
-    before_id = int(cursor[0]) if cursor else None
+    before_id = cast(int, cursor[0]) if cursor else None  # shape (int,) checked
     ids = [webhook.pk for webhook in webhooks]
     pages = await service.deliveries_of(context.db, ids, first=size, before_id=before_id)
     counts = _Counts(context.db, ids)
     return [
         build_connection(
-            pages[webhook_id], first=size, after=after, key=lambda row: (row.id,),
-            node=WebhookDelivery.from_row, count=lambda webhook_id=webhook_id: counts.of(webhook_id),
-        )  # fmt: skip
+            pages[webhook_id],
+            first=size,
+            after=after,
+            key=_key,
+            node=WebhookDelivery.from_row,
+            count=partial(counts.of, webhook_id),
+        )
         for webhook_id in ids
     ]
 
@@ -101,9 +116,12 @@ class Webhook(Node):
     @classmethod
     def from_row(cls, row: models.Webhook) -> Webhook:
         return cls(
-            pk=row.id, url=row.url, events=[WebhookEvent(name) for name in row.events],
-            active=row.active, created_at=row.created_at,
-        )  # fmt: skip
+            pk=row.id,
+            url=row.url,
+            events=[WebhookEvent(name) for name in row.events],
+            active=row.active,
+            created_at=row.created_at,
+        )
 
 
 @strawberry.type(description="A new webhook and its signing secret, which is shown only here.")

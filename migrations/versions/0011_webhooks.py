@@ -63,9 +63,7 @@ def upgrade() -> None:
         "webhook_deliveries",
         ["status", "next_attempt_at"],
     )
-    op.create_index(
-        "ix_webhook_deliveries_webhook_id", "webhook_deliveries", ["webhook_id", "id"]
-    )
+    op.create_index("ix_webhook_deliveries_webhook_id", "webhook_deliveries", ["webhook_id", "id"])
     op.create_table(
         "webhook_attempts",
         sa.Column("id", sa.Integer(), nullable=False),

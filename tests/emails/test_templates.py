@@ -31,7 +31,7 @@ CONTEXTS = {
     "webhook_disabled": {
         "username": "ada",
         "webhook_url": "https://hooks.example.com/in",
-        "attempts": 8,
+        "attempts": "8",
         "last_error": "HTTP 500",
     },
 }

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import httpx
 import pytest
 import standardwebhooks
 
+from blog_graphql.app import create_app
 from blog_graphql.relay.ids import encode_id
+from blog_graphql.state import AppState
 from tests.conftest import graphql
 from tests.content.helpers import error_code, error_fields
 from tests.factories import auth_headers, create_user
@@ -108,13 +111,7 @@ async def test_a_webhook_needs_at_least_one_event(client, db, settings):
         "http://93.184.215.14/with space",
     ],
 )
-async def test_a_url_that_is_not_http_or_not_public_is_bad_user_input_on_url(
-    db, public_only, url
-):
-    from blog_graphql.app import create_app
-    from blog_graphql.state import AppState
-    import httpx
-
+async def test_a_url_that_is_not_http_or_not_public_is_bad_user_input_on_url(db, public_only, url):
     app = create_app(state=AppState(settings=public_only, db=db))
     admin = await auth_headers(db, public_only, await create_user(db, is_admin=True))
     transport = httpx.ASGITransport(app=app)
@@ -137,5 +134,7 @@ async def test_private_destinations_are_allowed_when_the_flag_says_so(client, db
     )
 
     assert body["data"]["createWebhook"]["webhook"]["url"] == "http://localhost:9/x"
-    ftp = await graphql(client, CREATE, {"url": "ftp://localhost/x", "events": ["POST_PUBLISHED"]}, admin)
+    ftp = await graphql(
+        client, CREATE, {"url": "ftp://localhost/x", "events": ["POST_PUBLISHED"]}, admin
+    )
     assert set(error_fields(ftp)) == {"url"}

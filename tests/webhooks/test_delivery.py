@@ -91,7 +91,9 @@ async def test_a_redelivery_sends_the_same_message_again_as_a_new_attempt(
     await mailbox.drain()
     [delivery] = await deliveries(db)
 
-    body = await graphql(client, REDELIVER, {"id": encode_id("WebhookDelivery", delivery.id)}, admin)
+    body = await graphql(
+        client, REDELIVER, {"id": encode_id("WebhookDelivery", delivery.id)}, admin
+    )
     assert body["data"]["redeliverWebhook"]["event"] == "POST_PUBLISHED"
     await mailbox.drain()
 
@@ -129,9 +131,7 @@ async def test_a_delivery_failing_its_whole_schedule_disables_the_webhook_and_te
     await create_post(db, author=admin_user)
     await mailbox.drain()
     assert len(receiver.received) == 3 and len(await deliveries(db)) == 1
-    again = await graphql(
-        client, REDELIVER, {"id": encode_id("WebhookDelivery", row.id)}, admin
-    )
+    again = await graphql(client, REDELIVER, {"id": encode_id("WebhookDelivery", row.id)}, admin)
     assert error_code(again) == "BAD_USER_INPUT"
 
 
@@ -174,7 +174,9 @@ async def test_the_send_time_check_refuses_a_name_that_now_resolves_privately(
 
     assert receiver.received == []
     row, *_ = await deliveries(db)
-    assert row.last_error == "refused: localhost resolves to a private, loopback or link-local address"
+    assert (
+        row.last_error == "refused: localhost resolves to a private, loopback or link-local address"
+    )
     assert row.attempts == 3 and row.status == FAILED
 
 
