@@ -186,9 +186,10 @@ async def delete_post(
 ) -> bool:
     """Delete a post with its comments and tag links (the foreign keys cascade)."""
     async with db.transaction() as session:
-        await _post_to_change(session, user, post_id)
+        post = await _post_to_change(session, user, post_id)
+        # Announced while the session holds the row: webhooks take their data from it.
+        _announce(session, events, "deleted", post.id)
         await session.execute(delete(Post).where(Post.id == post_id))
-        _announce(session, events, "deleted", post_id)
     return True
 
 

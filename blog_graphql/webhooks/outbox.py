@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import event, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 
 from blog_graphql.accounts.models import User
 from blog_graphql.comments.models import Comment
@@ -52,7 +53,11 @@ class _Pending:
 def on_post_change(session: AsyncSession, kind: str, post_id: int) -> None:
     """A post was published, unpublished, updated or deleted in `session`'s transaction."""
     if kind in webhook_events.POST_CHANGES:
-        _add(session, webhook_events.POST_CHANGES[kind], partial(_post_data, post_id))
+        # The row as the session holds it now: a deleted post is gone by the commit.
+        held = session.sync_session.identity_map.get(identity_key(Post, post_id))
+        held_post = held if isinstance(held, Post) else None
+        data = partial(_post_data, post_id, held_post)
+        _add(session, webhook_events.POST_CHANGES[kind], data)
 
 
 def on_comment_change(session: AsyncSession, kind: str, comment: Comment) -> None:
@@ -125,8 +130,8 @@ async def enqueue_all(delivery_ids: Sequence[int]) -> int:
     return len(delivery_ids)
 
 
-def _post_data(post_id: int, session: Session) -> dict[str, Any]:
-    post = session.get(Post, post_id)  # in the session already: no statement
+def _post_data(post_id: int, held: Post | None, session: Session) -> dict[str, Any]:
+    post = held or session.get(Post, post_id)  # as of the commit: the same object
     if post is None:
         return {"id": encode_id("Post", post_id)}
     author = session.get(User, post.author_id)

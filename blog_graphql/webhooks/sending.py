@@ -181,6 +181,10 @@ async def record(
     else:
         values["status"], exhausted = FAILED, True
     async with db.transaction() as session:
+        # First, so that a delivery deleted meanwhile (with its webhook) is left alone.
+        if not await _update_delivery(session, claim.id, values):
+            logger.info("webhook delivery %s was deleted during its attempt", claim.id)
+            return NOTHING
         session.add(
             WebhookAttempt(
                 delivery_id=claim.id,
@@ -191,7 +195,6 @@ async def record(
                 manual=claim.manual,
             )
         )
-        await _update_delivery(session, claim.id, values)
         if result.ok:
             await _update_webhook(session, claim.webhook.id, last_success_at=now)
         elif exhausted and _no_success_since(claim):
@@ -250,13 +253,15 @@ async def _close_disabled(db: Database, claim: Claim) -> None:
 
 async def _update_delivery(
     session: AsyncSession, delivery_id: int, values: dict[str, object]
-) -> None:
-    await session.execute(
+) -> bool:
+    """Whether the delivery (still) exists."""
+    changed = await session.execute(
         update(WebhookDelivery)
         .where(WebhookDelivery.id == delivery_id)
         .values(**values)
         .execution_options(synchronize_session=False)
     )
+    return bool(changed.rowcount)  # type: ignore[attr-defined]
 
 
 async def _update_webhook(session: AsyncSession, webhook_id: int, **values: object) -> None:

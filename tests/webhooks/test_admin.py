@@ -39,8 +39,12 @@ async def test_only_admins_manage_or_list_webhooks(client, db, settings):
     )
     assert error_code(await graphql(client, DELETE, {"id": hook_id}, user)) == "FORBIDDEN"
     assert error_code(await graphql(client, CREATE, variables)) == "UNAUTHENTICATED"
-    node = await graphql(client, "query($id: ID!) { node(id: $id) { id } }", {"id": hook_id}, user)
-    assert node["data"]["node"] is None
+    refetch = "query($id: ID!) { node(id: $id) { id ... on Webhook { url } } }"
+    assert (await graphql(client, refetch, {"id": hook_id}, user))["data"]["node"] is None
+    as_admin = await graphql(
+        client, refetch, {"id": hook_id}, await auth_headers(db, settings, admin)
+    )
+    assert as_admin["data"]["node"] == {"id": hook_id, "url": PUBLIC_URL}
 
 
 async def test_the_secret_is_shown_once_and_signs_as_standard_webhooks_reads_it(

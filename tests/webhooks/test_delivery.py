@@ -8,12 +8,13 @@ import time
 
 import standardwebhooks
 
+from blog_graphql.accounts import service as accounts
 from blog_graphql.jobs import workers
 from blog_graphql.posts import service as posts_service
 from blog_graphql.relay.ids import encode_id
 from blog_graphql.webhooks.models import DELIVERED, FAILED
 from tests.conftest import graphql
-from tests.content.helpers import PUBLISH_POST, error_code
+from tests.content.helpers import DELETE_POST, PUBLISH_POST, error_code
 from tests.factories import auth_headers, create_post, create_user
 from tests.webhooks.helpers import REDELIVER, attempts, create_webhook, deliveries, listed
 
@@ -185,30 +186,56 @@ async def test_comment_and_registration_events_carry_their_subject(
 ):
     admin_user = await create_user(db, username="root", is_admin=True)
     admin = await auth_headers(db, settings, admin_user)
-    events = ["COMMENT_ADDED", "COMMENT_DELETED", "USER_REGISTERED"]
+    events = ["COMMENT_ADDED", "COMMENT_DELETED", "USER_REGISTERED", "POST_DELETED"]
     _, secret = await create_webhook(client, admin, receiver.url(), events)
     post = await create_post(db, author=admin_user)
 
     register = """mutation { register(input: {email: "ada@example.com", username: "ada",
       password: "Passw0rd!x"}) { id } }"""
     user_id = (await graphql(client, register))["data"]["register"]["id"]
-    ada = await auth_headers(db, settings, admin_user)
+    ada_user = await accounts.find_user_by_username(db, "ada")
+    assert ada_user is not None
+    ada = await auth_headers(db, settings, ada_user)
     add = "mutation($input: AddCommentInput!) { addComment(input: $input) { id } }"
     added = await graphql(
         client, add, {"input": {"postId": encode_id("Post", post.id), "content": "Hi"}}, ada
     )
     comment_id = added["data"]["addComment"]["id"]
     await graphql(client, "mutation($id: ID!) { deleteComment(id: $id) }", {"id": comment_id}, ada)
+    await graphql(client, DELETE_POST, {"id": encode_id("Post", post.id)}, admin)
     await mailbox.drain()
 
     signer = standardwebhooks.Webhook(secret)
-    payloads = [signer.verify(request.body, request.headers) for request in receiver.wait_for(3)]
+    payloads = [signer.verify(request.body, request.headers) for request in receiver.wait_for(4)]
     by_type = {payload["type"]: payload["data"] for payload in payloads}
-    assert set(by_type) == {"user.registered", "comment.added", "comment.deleted"}
+    assert set(by_type) == {"user.registered", "comment.added", "comment.deleted", "post.deleted"}
+    assert by_type["post.deleted"]["id"] == encode_id("Post", post.id)
+    assert by_type["post.deleted"]["title"] == post.title  # as it was last
     assert by_type["user.registered"]["id"] == user_id
     assert by_type["user.registered"]["username"] == "ada"
     assert by_type["comment.added"]["id"] == comment_id
     assert by_type["comment.added"]["content"] == "Hi"
     assert by_type["comment.added"]["postId"] == encode_id("Post", post.id)
+    assert by_type["comment.added"]["authorId"] == user_id
     assert by_type["comment.deleted"]["id"] == comment_id
     assert json.loads(receiver.received[0].body)["timestamp"]
+
+
+async def test_a_webhook_deleted_during_an_attempt_leaves_nothing_behind(
+    client, db, settings, mailbox, receiver
+):
+    admin_user = await create_user(db, is_admin=True)
+    admin = await auth_headers(db, settings, admin_user)
+    hook_id, _ = await create_webhook(client, admin, receiver.url(), ["POST_PUBLISHED"])
+    receiver.answer("hang")
+
+    await create_post(db, author=admin_user)
+    await asyncio.to_thread(receiver.hanging.wait, 30)
+    deleted = await graphql(
+        client, "mutation($id: ID!) { deleteWebhook(id: $id) }", {"id": hook_id}, admin
+    )
+    assert deleted["data"] == {"deleteWebhook": True}
+    await mailbox.drain()
+
+    assert (await deliveries(db), await attempts(db)) == ([], [])
+    assert len(receiver.received) == 1
