@@ -4,12 +4,14 @@ from blog_graphql.accounts.models import AuthSession, LoginFailure, OneTimeToken
 from blog_graphql.comments.models import Comment
 from blog_graphql.db.database import Base
 from blog_graphql.emails.models import OutboxEmail
+from blog_graphql.follows.models import Follow
 from blog_graphql.posts.models import Post, PostTag, Tag
 
 __all__ = [
     "AuthSession",
     "Base",
     "Comment",
+    "Follow",
     "LoginFailure",
     "OneTimeToken",
     "OutboxEmail",
