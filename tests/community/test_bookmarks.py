@@ -58,7 +58,9 @@ async def test_the_list_pages_latest_saved_first(call, db):
     seen: list[str] = []
     after = None
     while True:
-        body = await call(LIST, {"username": reader.username, "first": 2, "after": after}, user=reader)
+        body = await call(
+            LIST, {"username": reader.username, "first": 2, "after": after}, user=reader
+        )
         page = body["data"]["user"]["bookmarks"]
         assert page["totalCount"] == 5
         seen += titles(body)
@@ -68,9 +70,7 @@ async def test_the_list_pages_latest_saved_first(call, db):
 
     assert seen == ["P3", "P1", "P4", "P0", "P2"]
     first = (await call(LIST, {"username": reader.username, "first": 1}, user=reader))["data"]
-    assert first["user"]["bookmarks"]["edges"][0]["node"]["author"] == {
-        "username": author.username
-    }
+    assert first["user"]["bookmarks"]["edges"][0]["node"]["author"] == {"username": author.username}
 
 
 async def test_someone_elses_list_reads_as_empty_even_to_admins(call, db):
@@ -83,7 +83,9 @@ async def test_someone_elses_list_reads_as_empty_even_to_admins(call, db):
         body = await call(LIST, {"username": reader.username}, user=viewer)
         bookmarks = body["data"]["user"]["bookmarks"]
         assert bookmarks == {
-            "totalCount": 0, "pageInfo": {"hasNextPage": False, "endCursor": None}, "edges": []
+            "totalCount": 0,
+            "pageInfo": {"hasNextPage": False, "endCursor": None},
+            "edges": [],
         }
 
 

@@ -51,19 +51,23 @@ async def test_deleting_a_comment_removes_its_reactions(call, db):
 
     assert (await call(DELETE_COMMENT, {"id": comment_id(comment)}, user=author))["data"]
     assert await rows(db) == {
-        "post_reactions": 1, "comment_reactions": 0, "bookmarks": 1, "follows": 1
+        "post_reactions": 1,
+        "comment_reactions": 0,
+        "bookmarks": 1,
+        "follows": 1,
     }
 
 
-async def test_deleting_a_post_removes_its_reactions_bookmarks_and_its_comments_reactions(
-    call, db
-):
+async def test_deleting_a_post_removes_its_reactions_bookmarks_and_its_comments_reactions(call, db):
     author, reader = await create_user(db), await create_user(db)
     post, _comment = await everything_on(call, db, author, reader)
 
     assert (await call(DELETE_POST, {"id": post_id(post)}, user=author))["data"]
     assert await rows(db) == {
-        "post_reactions": 0, "comment_reactions": 0, "bookmarks": 0, "follows": 1
+        "post_reactions": 0,
+        "comment_reactions": 0,
+        "bookmarks": 0,
+        "follows": 1,
     }
 
 
@@ -72,16 +76,25 @@ async def test_deleting_a_user_removes_what_they_did_and_what_hangs_on_them(call
     await everything_on(call, db, author, reader)  # the reader's doings
     await everything_on(call, db, other, author)  # the author's doings on another's post
     assert await rows(db) == {
-        "post_reactions": 2, "comment_reactions": 2, "bookmarks": 2, "follows": 2
+        "post_reactions": 2,
+        "comment_reactions": 2,
+        "bookmarks": 2,
+        "follows": 2,
     }
 
     async with db.transaction() as session:
         await session.delete(await session.get(type(reader), reader.id))
     assert await rows(db) == {
-        "post_reactions": 1, "comment_reactions": 1, "bookmarks": 1, "follows": 1
+        "post_reactions": 1,
+        "comment_reactions": 1,
+        "bookmarks": 1,
+        "follows": 1,
     }
     async with db.transaction() as session:  # the author: their posts go, and their follow
         await session.delete(await session.get(type(author), author.id))
     assert await rows(db) == {
-        "post_reactions": 0, "comment_reactions": 0, "bookmarks": 0, "follows": 0
+        "post_reactions": 0,
+        "comment_reactions": 0,
+        "bookmarks": 0,
+        "follows": 0,
     }

@@ -6,8 +6,9 @@ from __future__ import annotations
 from tests.content.helpers import error_code, error_fields
 from tests.factories import create_post, create_user
 
-FOLLOW = "mutation($name: String!) { followUser(username: $name) { username followerCount viewerIsFollowing } }"
-UNFOLLOW = "mutation($name: String!) { unfollowUser(username: $name) { username followerCount viewerIsFollowing } }"
+SHOWN = "{ username followerCount viewerIsFollowing }"
+FOLLOW = f"mutation($name: String!) {{ followUser(username: $name) {SHOWN} }}"
+UNFOLLOW = f"mutation($name: String!) {{ unfollowUser(username: $name) {SHOWN} }}"
 PROFILE = """query($name: String!, $first: Int, $after: String) { user(username: $name) {
   followerCount followingCount viewerIsFollowing
   followers(first: $first, after: $after) {
@@ -15,7 +16,8 @@ PROFILE = """query($name: String!, $first: Int, $after: String) { user(username:
     edges { node { username followerCount } }
   }
 } }"""
-FOLLOWING_FEED = """query($first: Int, $after: String) { followingFeed(first: $first, after: $after) {
+FOLLOWING_FEED = """query($first: Int, $after: String) {
+followingFeed(first: $first, after: $after) {
   totalCount pageInfo { hasNextPage endCursor }
   edges { node { title author { username } } }
 } }"""
@@ -60,7 +62,7 @@ async def test_following_oneself_or_nobody_is_refused(call, db):
 
 
 async def test_followers_page_latest_first(call, db):
-    star = await create_user(db, username="star")
+    await create_user(db, username="star")
     fans = [await create_user(db, username=f"fan{n}") for n in range(5)]
     for fan in (fans[3], fans[0], fans[4], fans[1], fans[2]):
         await call(FOLLOW, {"name": "star"}, user=fan)

@@ -4,6 +4,7 @@ concurrency, visibility (NOT_FOUND), and bad kinds (GRAPHQL_VALIDATION_FAILED)."
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 from blog_graphql.relay.ids import encode_id
 from tests.conftest import graphql
@@ -136,9 +137,9 @@ async def test_fifty_concurrent_reactions_leave_exact_counts(client, db, setting
     headers = [await auth_headers(db, settings, reader) for reader in readers]
     author_headers = await auth_headers(db, settings, author)
 
-    async def each(query: str, subject: str, who: list[dict[str, str]]) -> list[dict]:
+    async def each(query: str, subject: str, who: list[dict[str, str]]) -> list[dict[str, Any]]:
         variables = {"id": subject, "kind": "CLAP"}
-        return await asyncio.gather(*(graphql(client, query, variables, h) for h in who))
+        return list(await asyncio.gather(*(graphql(client, query, variables, h) for h in who)))
 
     for subject in (post_id(post), comment_id(comment)):
         bodies = await each(REACT, subject, headers + headers)
