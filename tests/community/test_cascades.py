@@ -98,3 +98,28 @@ async def test_deleting_a_user_removes_what_they_did_and_what_hangs_on_them(call
         "bookmarks": 0,
         "follows": 0,
     }
+
+
+ANONYMOUS_VIEW = """query($slug: String!, $name: String!) {
+  post(slug: $slug) { reactions { count } }
+  user(username: $name) { followerCount }
+}"""
+
+
+async def test_the_response_cache_forgets_an_anonymous_answer_once_reactions_or_follows_change(
+    call, db, settings
+):
+    assert settings.response_cache_enabled
+    author, reader = await create_user(db), await create_user(db)
+    post = await create_post(db, author=author)
+    variables = {"slug": post.slug, "name": author.username}
+    before = (await call(ANONYMOUS_VIEW, variables))["data"]
+    assert before == {"post": {"reactions": [{"count": 0}] * 3}, "user": {"followerCount": 0}}
+    assert (await call(ANONYMOUS_VIEW, variables))["data"] == before  # cached now
+
+    await call(REACT, {"id": post_id(post)}, user=reader)
+    await call(FOLLOW, {"name": author.username}, user=reader)
+
+    after = (await call(ANONYMOUS_VIEW, variables))["data"]
+    likes = [{"count": 1}, {"count": 0}, {"count": 0}]
+    assert after == {"post": {"reactions": likes}, "user": {"followerCount": 1}}
