@@ -8,8 +8,9 @@ import pytest
 
 from blog_graphql.posts.events import post_channel
 from blog_graphql.relay.ids import encode_id
+from tests.conftest import requires_redis
 from tests.factories import auth_headers, create_comment, create_post, create_user
-from tests.live.clients import PROTOCOLS, graphql_socket
+from tests.live.clients import PROTOCOLS, TRANSPORT_WS, graphql_socket
 from tests.live.comments import listening, post_id
 from tests.live.posts import mutate
 
@@ -56,3 +57,19 @@ async def test_reactions_reach_every_reader_as_they_see_them(serve, db, settings
             mutate(server, UNREACT, bob_token, id=post_id(post), kind="LIKE")
             assert likes(await anonymous.next_data("1")) == ("REACTIONS", 0, False)
             assert likes(await reader.next_data("1")) == ("REACTIONS", 0, False)
+
+
+@requires_redis
+async def test_a_reaction_on_one_instance_reaches_the_watchers_of_another(
+    serve, redis_url, db, settings
+):
+    ada, bob = await create_user(db, username="ada"), await create_user(db, username="bob")
+    post = await create_post(db, author=ada)
+    bob_token = (await auth_headers(db, settings, bob))["Authorization"]
+    with serve(REDIS_URL=redis_url) as a, serve(REDIS_URL=redis_url) as b:
+        async with graphql_socket(b.ws_url, TRANSPORT_WS) as watcher:
+            await watcher.init()
+            await watcher.subscribe("1", POST_REACTION_EVENTS, post=post_id(post))
+            await listening(b, post_channel(post.id), 1)
+            mutate(a, REACT, bob_token, id=post_id(post), kind="LIKE")
+            assert likes(await watcher.next_data("1")) == ("REACTIONS", 1, False)
