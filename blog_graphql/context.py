@@ -14,15 +14,19 @@ from starlette.websockets import WebSocket
 
 from blog_graphql.accounts.loaders import load_users
 from blog_graphql.accounts.models import User
+from blog_graphql.bookmarks import loaders as bookmarks
 from blog_graphql.comments import loaders as comments
 from blog_graphql.config.settings import Settings
 from blog_graphql.db.database import Database
 from blog_graphql.db.keyset import AnyRow
 from blog_graphql.engine.loading import BatchLoader
+from blog_graphql.follows import loaders as follows
 from blog_graphql.live.sockets import LiveSocket
 from blog_graphql.observability import wiring as observability
 from blog_graphql.posts import loaders as posts
 from blog_graphql.posts.models import Tag
+from blog_graphql.reactions import loaders as reactions
+from blog_graphql.reactions.loaders import Tally
 from blog_graphql.relay.pagination import PageKey
 
 if TYPE_CHECKING:  # the state holds domain services; a request only reads it
@@ -135,6 +139,42 @@ class Loaders:
     @cached_property
     def reply_count(self) -> BatchLoader[int, int]:
         return self._seen_by_viewer(comments.count_replies)
+
+    @cached_property
+    def post_reactions(self) -> BatchLoader[int, list[Tally]]:
+        return self._seen_by_viewer(reactions.load_post_reactions)
+
+    @cached_property
+    def comment_reactions(self) -> BatchLoader[int, list[Tally]]:
+        return self._seen_by_viewer(reactions.load_comment_reactions)
+
+    @cached_property
+    def bookmarked(self) -> BatchLoader[int, bool]:
+        return self._seen_by_viewer(bookmarks.load_bookmarked)
+
+    @cached_property
+    def bookmarks(self) -> BatchLoader[PageKey, Rows]:
+        return self._seen_by_viewer(bookmarks.load_bookmark_pages)
+
+    @cached_property
+    def bookmark_count(self) -> BatchLoader[int, int]:
+        return self._seen_by_viewer(bookmarks.count_bookmarks)
+
+    @cached_property
+    def follower_count(self) -> BatchLoader[int, int]:
+        return loader(self.db, follows.count_followers)
+
+    @cached_property
+    def following_count(self) -> BatchLoader[int, int]:
+        return loader(self.db, follows.count_following)
+
+    @cached_property
+    def viewer_follows(self) -> BatchLoader[int, bool]:
+        return self._seen_by_viewer(follows.load_viewer_follows)
+
+    @cached_property
+    def followers(self) -> BatchLoader[PageKey, Rows]:
+        return loader(self.db, follows.load_followers)
 
 
 @dataclass

@@ -1,20 +1,27 @@
 """Imports every domain's tables so that `Base.metadata` is complete (Alembic, tests)."""
 
 from blog_graphql.accounts.models import AuthSession, LoginFailure, OneTimeToken, User
+from blog_graphql.bookmarks.models import Bookmark
 from blog_graphql.comments.models import Comment
 from blog_graphql.db.database import Base
 from blog_graphql.emails.models import OutboxEmail
+from blog_graphql.follows.models import Follow
 from blog_graphql.posts.models import Post, PostTag, Tag
+from blog_graphql.reactions.models import CommentReaction, PostReaction
 from blog_graphql.webhooks.models import Webhook, WebhookAttempt, WebhookDelivery
 
 __all__ = [
     "AuthSession",
     "Base",
+    "Bookmark",
     "Comment",
+    "CommentReaction",
+    "Follow",
     "LoginFailure",
     "OneTimeToken",
     "OutboxEmail",
     "Post",
+    "PostReaction",
     "PostTag",
     "Tag",
     "User",

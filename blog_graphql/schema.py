@@ -6,15 +6,18 @@ import strawberry
 from strawberry.tools import merge_types
 
 from blog_graphql.accounts.resolvers import AccountMutation, AccountQuery
+from blog_graphql.bookmarks.resolvers import BookmarkMutation
 from blog_graphql.comments.resolvers import CommentMutation
 from blog_graphql.comments.subscriptions import CommentSubscription
 from blog_graphql.config.settings import Settings
 from blog_graphql.context import Info
+from blog_graphql.follows.resolvers import FollowMutation, FollowQuery
 from blog_graphql.guards.extensions import hardened_schema
 from blog_graphql.guards.ratelimit import RateLimiter
 from blog_graphql.posts.resolvers import PostMutation, PostQuery
 from blog_graphql.posts.subscriptions import PostSubscription
 from blog_graphql.presence.resolvers import PresenceMutation, PresenceSubscription
+from blog_graphql.reactions.resolvers import ReactionMutation
 from blog_graphql.relay.node import Node, resolve_node
 from blog_graphql.webhooks.resolvers import WebhookMutation, WebhookQuery
 
@@ -26,10 +29,19 @@ class NodeQuery:
         return await resolve_node(info, id)  # type: ignore[no-any-return]
 
 
-Query = merge_types("Query", (AccountQuery, NodeQuery, PostQuery, WebhookQuery))
+Query = merge_types("Query", (AccountQuery, NodeQuery, PostQuery, FollowQuery, WebhookQuery))
 Mutation = merge_types(
     "Mutation",
-    (AccountMutation, PostMutation, CommentMutation, PresenceMutation, WebhookMutation),
+    (
+        AccountMutation,
+        PostMutation,
+        CommentMutation,
+        PresenceMutation,
+        ReactionMutation,
+        BookmarkMutation,
+        FollowMutation,
+        WebhookMutation,
+    ),
 )
 Subscription = merge_types(
     "Subscription", (CommentSubscription, PostSubscription, PresenceSubscription)

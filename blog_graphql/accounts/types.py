@@ -32,6 +32,40 @@ async def posts_of(
     return await posts_of_authors(context, [user.pk for user in users], first, after)
 
 
+async def follower_counts(context: Context, users: Sequence[User]) -> list[int]:
+    from blog_graphql.follows import types as follows  # follows depend on accounts
+
+    return await follows.follower_counts(context, users)
+
+
+async def following_counts(context: Context, users: Sequence[User]) -> list[int]:
+    from blog_graphql.follows import types as follows
+
+    return await follows.following_counts(context, users)
+
+
+async def viewer_follows(context: Context, users: Sequence[User]) -> list[bool]:
+    from blog_graphql.follows import types as follows
+
+    return await follows.viewer_follows(context, users)
+
+
+async def followers_of(
+    context: Context, users: Sequence[User], first: int | None = None, after: str | None = None
+) -> list[Connection[User]]:
+    from blog_graphql.follows import types as follows
+
+    return await follows.followers_of(context, users, first, after)
+
+
+async def bookmarks_of(
+    context: Context, users: Sequence[User], first: int | None = None, after: str | None = None
+) -> list[Connection[Post]]:
+    from blog_graphql.bookmarks import types as bookmarks  # bookmarks depend on accounts
+
+    return await bookmarks.bookmarks_of(context, users, first, after)
+
+
 @strawberry.type(description="A person with an account.")
 class User(Node):
     pk: strawberry.Private[int]
@@ -58,6 +92,38 @@ class User(Node):
         self, info: Info, first: int | None = None, after: str | None = None
     ) -> Connection[Annotated[Post, strawberry.lazy("blog_graphql.posts.types")]]:
         return await one(posts_of, info, self, first=first, after=after)
+
+    @strawberry.field(description="How many users follow them.")
+    @batched(follower_counts)
+    async def follower_count(self, info: Info) -> int:
+        return await one(follower_counts, info, self)
+
+    @strawberry.field(description="How many users they follow.")
+    @batched(following_counts)
+    async def following_count(self, info: Info) -> int:
+        return await one(following_counts, info, self)
+
+    @strawberry.field(description="Whether the viewer follows them; false when signed out.")
+    @batched(viewer_follows)
+    async def viewer_is_following(self, info: Info) -> bool:
+        return await one(viewer_follows, info, self)
+
+    @strawberry.field(description="Who follows them, the latest first.")
+    @batched(followers_of)
+    async def followers(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> Connection[User]:
+        return await one(followers_of, info, self, first=first, after=after)
+
+    @strawberry.field(
+        description="Their saved posts, the latest saved first (posts they may no longer "
+        "read left out). Only to the user themself: to anyone else an empty list."
+    )
+    @batched(bookmarks_of)
+    async def bookmarks(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> Connection[Annotated[Post, strawberry.lazy("blog_graphql.posts.types")]]:
+        return await one(bookmarks_of, info, self, first=first, after=after)
 
     @classmethod
     def from_row(cls, row: models.User | AnyRow, *, email_shown: bool = False) -> User:

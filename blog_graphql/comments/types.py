@@ -16,6 +16,7 @@ from blog_graphql.db.keyset import AnyRow
 from blog_graphql.engine import batched, one, same_for_every_viewer
 from blog_graphql.errors import NotFound
 from blog_graphql.posts.types import Post, prefetched_authors
+from blog_graphql.reactions.types import ReactionCount, comment_reactions
 from blog_graphql.relay.node import Node
 from blog_graphql.relay.pagination import Connection, PageLoader, nested_connections
 
@@ -101,6 +102,13 @@ class Comment(Node):
     @batched(authors_of)
     async def author(self, info: Info) -> User:
         return await one(authors_of, info, self)
+
+    @strawberry.field(
+        description="Every kind of reaction, in the order LIKE, CLAP, INSIGHTFUL, zeros included."
+    )
+    @batched(comment_reactions)
+    async def reactions(self, info: Info) -> list[ReactionCount]:
+        return await one(comment_reactions, info, self)
 
     @strawberry.field
     async def post(self, info: Info) -> Post:

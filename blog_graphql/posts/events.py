@@ -16,6 +16,8 @@ HIDING: frozenset[PostChange] = frozenset({"unpublished", "deleted"})
 # On a post's channel, beside the changes above: its comments changed, so each
 # subscriber checks whether the comment count it sees moved (comments report it).
 COMMENT_COUNT: Final = "commentCount"
+# On a post's channel: its reactions changed (every reader sees the same counts).
+REACTIONS: Final = "reactions"
 # Every post that goes live: `postPublished`.
 PUBLISHED_CHANNEL = "posts:published"
 
@@ -49,5 +51,7 @@ def channels_of(kind: PostChange, post_id: int) -> list[str]:
     return channels
 
 
-def message(kind: PostChange | Literal["commentCount"], post_id: int) -> dict[str, Any]:
+def message(
+    kind: PostChange | Literal["commentCount", "reactions"], post_id: int
+) -> dict[str, Any]:
     return {"kind": kind, "id": post_id}

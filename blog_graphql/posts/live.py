@@ -23,7 +23,7 @@ from blog_graphql.live.sockets import LiveSocket
 from blog_graphql.posts import events
 from blog_graphql.posts.snapshot import PostSnapshot, load_post_snapshot
 
-SeenKind = Literal["updated", "unpublished", "deleted", "commentCount"]
+SeenKind = Literal["updated", "unpublished", "deleted", "commentCount", "reactions"]
 
 
 @dataclass(frozen=True)
@@ -58,6 +58,8 @@ class PostWatch:
         if kind == events.COMMENT_COUNT:
             moved = snapshot.comment_count(self.viewer) != self.comment_count
             return "commentCount" if moved else None
+        if kind == events.REACTIONS:
+            return "reactions"
         if kind == "unpublished":  # unless it was published again since
             return None if snapshot.published else "unpublished"
         if kind in ("updated", "published"):
@@ -93,6 +95,11 @@ class PostFeed:
             await self._hub.pubsub.publish(channel, events.message(kind, post_id))
         if kind in events.HIDING and self._on_hidden is not None:
             await self._on_hidden(post_id)
+
+    async def reactions_changed(self, post_id: int) -> None:
+        """The post's reactions changed (the reaction service, after commit)."""
+        message = events.message(events.REACTIONS, post_id)
+        await self._hub.pubsub.publish(events.post_channel(post_id), message)
 
     async def watch(
         self, socket: LiveSocket | None, viewer: User | None, post_id: int

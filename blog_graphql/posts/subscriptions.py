@@ -43,8 +43,8 @@ class PostEventKind(Enum):
     )
     REACTIONS = strawberry.enum_value(
         "reactions",
-        description="Reserved for reaction counts. Reactions are not built yet, so it is "
-        "never sent for now.",
+        description="Someone reacted to the post or took a reaction back: "
+        "`post.reactions` holds the new counts.",
     )
 
 
@@ -68,9 +68,9 @@ def event_post(info: Info, snapshot: PostSnapshot) -> Post:
 class PostSubscription:
     @strawberry.subscription(
         description="Changes to the post from now on, made on any server instance: "
-        "UPDATED, UNPUBLISHED, DELETED and COMMENT_COUNT. A post the viewer may not read is "
-        "NOT_FOUND; once they may no longer read it they get UNPUBLISHED or DELETED with a "
-        "null `post`, then the subscription ends with NOT_FOUND."
+        "UPDATED, UNPUBLISHED, DELETED, COMMENT_COUNT and REACTIONS. A post the viewer may "
+        "not read is NOT_FOUND; once they may no longer read it they get UNPUBLISHED or "
+        "DELETED with a null `post`, then the subscription ends with NOT_FOUND."
     )
     async def post_events(
         self, info: Info, post_id: strawberry.ID

@@ -18,6 +18,7 @@ from blog_graphql.engine import batched, one, preloaded_or_loaded, same_for_ever
 from blog_graphql.errors import NotFound
 from blog_graphql.posts import models
 from blog_graphql.posts.loaders import FEED_CURSOR, feed_key
+from blog_graphql.reactions.types import ReactionCount, post_reactions
 from blog_graphql.relay.node import Node
 from blog_graphql.relay.pagination import Connection, PageLoader, nested_connections
 
@@ -108,6 +109,10 @@ async def comments_of(
     from blog_graphql.comments.types import comments_of_posts
 
     return await comments_of_posts(context, [post.pk for post in posts], first, after)
+
+
+async def bookmarked_flags(context: Context, posts: Sequence[Post]) -> list[bool]:
+    return await context.loaders.bookmarked.load_many([post.pk for post in posts])
 
 
 async def posts_of_tags(
@@ -273,6 +278,18 @@ class Post(Node):
         self, info: Info, first: int | None = None, after: str | None = None
     ) -> Connection[Annotated[Comment, strawberry.lazy("blog_graphql.comments.types")]]:
         return await one(comments_of, info, self, first=first, after=after)
+
+    @strawberry.field(
+        description="Every kind of reaction, in the order LIKE, CLAP, INSIGHTFUL, zeros included."
+    )
+    @batched(post_reactions)
+    async def reactions(self, info: Info) -> list[ReactionCount]:
+        return await one(post_reactions, info, self)
+
+    @strawberry.field(description="Whether the viewer saved it; false when signed out.")
+    @batched(bookmarked_flags)
+    async def viewer_has_bookmarked(self, info: Info) -> bool:
+        return await one(bookmarked_flags, info, self)
 
 
 PostConnection = Connection[Post]

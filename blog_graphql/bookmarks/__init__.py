@@ -1,0 +1,1 @@
+"""Bookmarks: a private reading list of posts."""

@@ -1,0 +1,1 @@
+"""Follows: a user follows other users (counts, followers, the following feed)."""

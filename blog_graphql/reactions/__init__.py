@@ -1,0 +1,1 @@
+"""Reactions (LIKE, CLAP, INSIGHTFUL) on posts and comments."""
