@@ -5,6 +5,12 @@ from blog_graphql.comments.models import Comment
 from blog_graphql.db.database import Base
 from blog_graphql.emails.models import OutboxEmail
 from blog_graphql.follows.models import Follow
+from blog_graphql.notifications.models import (
+    EmailPreference,
+    Notification,
+    NotificationFanout,
+    UsedUnsubscribeToken,
+)
 from blog_graphql.posts.models import Post, PostTag, Tag
 
 __all__ = [
@@ -12,11 +18,15 @@ __all__ = [
     "Base",
     "Comment",
     "Follow",
+    "EmailPreference",
     "LoginFailure",
+    "Notification",
+    "NotificationFanout",
     "OneTimeToken",
     "OutboxEmail",
     "Post",
     "PostTag",
     "Tag",
+    "UsedUnsubscribeToken",
     "User",
 ]
