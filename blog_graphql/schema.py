@@ -12,6 +12,11 @@ from blog_graphql.config.settings import Settings
 from blog_graphql.context import Info
 from blog_graphql.guards.extensions import hardened_schema
 from blog_graphql.guards.ratelimit import RateLimiter
+from blog_graphql.notifications.resolvers import (
+    NotificationMutation,
+    NotificationQuery,
+    NotificationSubscription,
+)
 from blog_graphql.posts.resolvers import PostMutation, PostQuery
 from blog_graphql.posts.subscriptions import PostSubscription
 from blog_graphql.presence.resolvers import PresenceMutation, PresenceSubscription
@@ -25,12 +30,14 @@ class NodeQuery:
         return await resolve_node(info, id)  # type: ignore[no-any-return]
 
 
-Query = merge_types("Query", (AccountQuery, NodeQuery, PostQuery))
+Query = merge_types("Query", (AccountQuery, NodeQuery, PostQuery, NotificationQuery))
 Mutation = merge_types(
-    "Mutation", (AccountMutation, PostMutation, CommentMutation, PresenceMutation)
+    "Mutation",
+    (AccountMutation, PostMutation, CommentMutation, PresenceMutation, NotificationMutation),
 )
 Subscription = merge_types(
-    "Subscription", (CommentSubscription, PostSubscription, PresenceSubscription)
+    "Subscription",
+    (CommentSubscription, PostSubscription, PresenceSubscription, NotificationSubscription),
 )
 
 
