@@ -15,6 +15,11 @@ async def fan_out_new_post(fanout_id: int) -> None:
 
 @dramatiq.actor(broker=jobs.broker(), queue_name="notifications", max_retries=20)
 async def send_notification_digest(recipient_id: int) -> None:
+    wait = await digest.seconds_to_wait(jobs.db(), jobs.settings(), recipient_id)
+    if wait > 0:  # the window is still open: come back when it closes
+        message = send_notification_digest.message(recipient_id)
+        await jobs.enqueue(message, delay_ms=int(wait * 1000) + 1)
+        return
     await digest.send_digest(jobs.db(), jobs.settings(), recipient_id)
 
 

@@ -68,22 +68,21 @@ async def announce(settings: Settings | None, created: Sequence[Created]) -> Non
     if not created:
         return
     settings = settings or (_local.settings if _local else None)
-    if settings is None:  # a script without an app or a worker: nothing listens
-        return
-    try:
-        await _publish(settings, created)
-    except Exception:
-        logger.warning("could not publish %d notification(s)", len(created), exc_info=True)
-    await start_digests(settings, {item.recipient_id for item in created if item.email})
+    if settings is not None:  # else a script or a test without an app: nobody listens
+        try:
+            await _publish(settings, created)
+        except Exception:
+            logger.warning("could not publish %d notification(s)", len(created), exc_info=True)
+    await start_digests({item.recipient_id for item in created if item.email})
 
 
-async def start_digests(settings: Settings, recipients: Iterable[int]) -> None:
+async def start_digests(recipients: Iterable[int]) -> None:
+    """A digest job per recipient; the job itself waits for the window to close."""
     from blog_graphql.notifications.actors import send_notification_digest
 
-    delay_ms = int(settings.notification_digest_seconds * 1000)
     for recipient in sorted(recipients):
         try:
-            await jobs.enqueue(send_notification_digest.message(recipient), delay_ms=delay_ms)
+            await jobs.enqueue(send_notification_digest.message(recipient))
         except jobs.NoWorker:
             return  # the relay sends it once the window is over
         except Exception:

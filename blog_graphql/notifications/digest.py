@@ -1,10 +1,11 @@
 """Notification emails: a recipient's pending notifications, gathered into one email.
 
-The first notification that wants an email starts a job delayed by
-NOTIFICATION_DIGEST_SECONDS; when it runs, it takes every pending notification of that
+Each notification that wants an email starts a job for its recipient. The job waits
+(enqueues itself again, delayed) until the recipient's oldest pending notification is
+NOTIFICATION_DIGEST_SECONDS old; then it takes every pending notification of that
 recipient (those that arrived meanwhile too) and queues one email through the outbox
-(which sends it, retries it, and never sends it twice). Later jobs of the same window
-find nothing left and send nothing. Preferences and visibility are read again at send
+(which sends it, retries it, and never sends it twice). The other jobs of the same
+window find nothing left and send nothing. The worker's own settings decide the window. Preferences and visibility are read again at send
 time: an email turned off, a comment hidden or a post unpublished since is left out.
 """
 
@@ -15,7 +16,7 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import quote
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from blog_graphql.accounts.models import User
@@ -39,6 +40,20 @@ EXCERPT_LENGTH = 200
 SINGLE_TEMPLATES = {COMMENT_ON_YOUR_POST: "comment_on_post", REPLY_TO_YOUR_COMMENT: "reply_to_comment"}
 # A pending email whose job was lost is sent by the relay this long after its window.
 RELAY_GRACE = timedelta(seconds=30)
+
+
+async def seconds_to_wait(db: Database, settings: Settings, recipient_id: int) -> float:
+    """How long until the recipient's oldest pending notification ends its window."""
+    async with db.session() as session:
+        oldest = await session.scalar(
+            select(func.min(Notification.email_pending_since)).where(
+                Notification.recipient_id == recipient_id
+            )
+        )
+    if oldest is None:
+        return 0.0
+    ends = oldest + timedelta(seconds=settings.notification_digest_seconds)
+    return max(0.0, (ends - utcnow()).total_seconds())
 
 
 async def send_digest(db: Database, settings: Settings, recipient_id: int) -> int:
@@ -125,15 +140,10 @@ async def _visible_items(
             )
         )
     }
-    actors = dict(
-        (
-            await session.execute(
-                select(User.id, User.username).where(
-                    User.id.in_({item["actor_id"] for item in claimed})
-                )
-            )
-        ).tuples()
+    actor_rows = await session.execute(
+        select(User.id, User.username).where(User.id.in_({item["actor_id"] for item in claimed}))
     )
+    actors = {row.id: row.username for row in actor_rows}
     items = []
     for item in claimed:
         post = posts.get(item["post_id"])
