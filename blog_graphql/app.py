@@ -19,8 +19,8 @@ from blog_graphql.http.mailbox import mailbox_routes
 from blog_graphql.http.metrics_endpoint import metrics_endpoint
 from blog_graphql.http.middleware import http_middleware
 from blog_graphql.http.shutdown import DrainWebSockets
-from blog_graphql.http.view import BlogGraphQL
 from blog_graphql.http.unsubscribe import unsubscribe_routes
+from blog_graphql.http.view import BlogGraphQL
 from blog_graphql.jobs import broker as jobs
 from blog_graphql.notifications import delivery
 from blog_graphql.observability import wiring as observability

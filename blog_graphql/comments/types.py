@@ -10,8 +10,8 @@ import strawberry
 
 from blog_graphql.accounts.types import User
 from blog_graphql.comments import models
-from blog_graphql.comments.mentions import comment_html
 from blog_graphql.comments.loaders import THREAD_CURSOR, thread_key
+from blog_graphql.comments.mentions import comment_html
 from blog_graphql.context import Context, Info
 from blog_graphql.db.keyset import AnyRow
 from blog_graphql.engine import batched, one, same_for_every_viewer

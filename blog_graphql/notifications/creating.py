@@ -70,7 +70,9 @@ async def on_comment_visible(session: AsyncSession, comment: Comment) -> list[No
     ]
     session.add_all(made)
     await session.flush()
-    created = [delivery.Created(n.id, n.recipient_id, n.email_pending_since is not None) for n in made]
+    created = [
+        delivery.Created(n.id, n.recipient_id, n.email_pending_since is not None) for n in made
+    ]
     after_commit(session, partial(delivery.announce, None, created))
     return made
 
@@ -106,9 +108,7 @@ async def _readers(
         select(User.id, User.is_admin).where(User.id.in_(ids), User.is_active.is_(True))
     )
     return {
-        user_id
-        for user_id, is_admin in rows
-        if published or is_admin or user_id == post_author_id
+        user_id for user_id, is_admin in rows if published or is_admin or user_id == post_author_id
     }
 
 

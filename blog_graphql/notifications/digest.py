@@ -5,8 +5,9 @@ Each notification that wants an email starts a job for its recipient. The job wa
 NOTIFICATION_DIGEST_SECONDS old; then it takes every pending notification of that
 recipient (those that arrived meanwhile too) and queues one email through the outbox
 (which sends it, retries it, and never sends it twice). The other jobs of the same
-window find nothing left and send nothing. The worker's own settings decide the window. Preferences and visibility are read again at send
-time: an email turned off, a comment hidden or a post unpublished since is left out.
+window find nothing left and send nothing. The worker's own settings decide the window.
+Preferences and visibility are read again at send time: an email turned off, a comment
+hidden or a post unpublished since is left out.
 """
 
 from __future__ import annotations
@@ -37,7 +38,10 @@ from blog_graphql.posts.models import Post
 
 EXCERPT_LENGTH = 200
 # The single-notification emails keep the templates comment emails always had.
-SINGLE_TEMPLATES = {COMMENT_ON_YOUR_POST: "comment_on_post", REPLY_TO_YOUR_COMMENT: "reply_to_comment"}
+SINGLE_TEMPLATES = {
+    COMMENT_ON_YOUR_POST: "comment_on_post",
+    REPLY_TO_YOUR_COMMENT: "reply_to_comment",
+}
 # A pending email whose job was lost is sent by the relay this long after its window.
 RELAY_GRACE = timedelta(seconds=30)
 
@@ -148,10 +152,9 @@ async def _visible_items(
     for item in claimed:
         post = posts.get(item["post_id"])
         comment = comments.get(item["comment_id"]) if item["comment_id"] else None
-        readable = post is not None and (
-            post.published or recipient.is_admin or post.author_id == recipient.id
-        )
-        if not readable or item["actor_id"] not in actors:
+        if post is None or item["actor_id"] not in actors:
+            continue
+        if not (post.published or recipient.is_admin or post.author_id == recipient.id):
             continue
         if item["comment_id"] and (
             comment is None or not comment.is_approved or comment.deleted_at is not None

@@ -131,7 +131,7 @@ async def _insert_page(
         )
     )
     table = Notification.__table__
-    dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     columns = ["recipient_id", "kind", "actor_id", "post_id", "subject_key", "created_at"]
     statement = (
         dialect.insert(table)
@@ -140,4 +140,6 @@ async def _insert_page(
         .returning(table.c.id, table.c.recipient_id, table.c.email_pending_since)
     )
     result = await session.execute(statement)
-    return [delivery.Created(id_, recipient, pending is not None) for id_, recipient, pending in result]
+    return [
+        delivery.Created(id_, recipient, pending is not None) for id_, recipient, pending in result
+    ]

@@ -47,7 +47,7 @@ class NotificationQuery:
             info.context.db,
             signed_in_user(info),
             first=size,
-            after_id=int(cursor[0]) if cursor else None,
+            after_id=cursor[0] if cursor and isinstance(cursor[0], int) else None,
             unread_only=bool(unread_only),
         )
 

@@ -91,9 +91,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_notification_fanouts")),
     )
     for column in ("post_id", "done_at"):
-        op.create_index(
-            op.f(f"ix_notification_fanouts_{column}"), "notification_fanouts", [column]
-        )
+        op.create_index(op.f(f"ix_notification_fanouts_{column}"), "notification_fanouts", [column])
 
 
 def downgrade() -> None:

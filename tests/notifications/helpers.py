@@ -41,7 +41,9 @@ async def notifications_of(db, user) -> list[tuple[str, int, int | None]]:
     """(kind, post id, comment id) of each notification of `user`, oldest first."""
     async with db.session() as session:
         rows = await session.scalars(
-            select(Notification).where(Notification.recipient_id == user.id).order_by(Notification.id)
+            select(Notification)
+            .where(Notification.recipient_id == user.id)
+            .order_by(Notification.id)
         )
         return [(row.kind, row.post_id, row.comment_id) for row in rows]
 

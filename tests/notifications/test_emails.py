@@ -13,13 +13,13 @@ from blog_graphql.jobs import broker as jobs
 from blog_graphql.notifications import preferences
 from tests.content.helpers import error_fields
 from tests.factories import create_comment, create_post, create_user
-from tests.smtp import Mailbox
 from tests.notifications.helpers import (
     PREFERENCES_FIELDS,
     UNSUBSCRIBE,
     UPDATE_PREFERENCES,
     USER_PREFERENCES,
 )
+from tests.smtp import Mailbox
 
 DEFAULTS = {
     "commentsOnMyPosts": True,
@@ -32,11 +32,11 @@ DEFAULTS = {
 def one_click_url(mail) -> str:
     header = str(mail.message["List-Unsubscribe"])
     [url] = re.findall(r"<([^>]+)>", header)
-    return url
+    return str(url)
 
 
 def token_of(url: str) -> str:
-    return parse_qs(urlsplit(url).query)["token"][0]
+    return str(parse_qs(urlsplit(url).query)["token"][0])
 
 
 async def test_preferences_default_and_are_shown_only_to_the_user_themself(call, db, people):
@@ -82,9 +82,11 @@ async def test_several_notifications_within_the_window_become_one_email(
 
     assert mail.recipients == ["ada@example.com"]
     assert mail.subject == "3 new notifications"
-    for line in ('bob commented on your post "Tides": first',
-                 'cyd mentioned you on "Tides": second, @ada',  # a mention wins
-                 'bob commented on your post "Tides": third'):  # fmt: skip
+    for line in (
+        'bob commented on your post "Tides": first',
+        'cyd mentioned you on "Tides": second, @ada',  # a mention wins
+        'bob commented on your post "Tides": third',
+    ):
         assert line in mail.text
     assert "http://127.0.0.1:8000/posts/tides" in mail.text
     assert mail.message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
@@ -105,8 +107,11 @@ async def test_one_click_unsubscribe_turns_the_kind_off_once(client, call, db, p
     scanned = await client.get(path)  # a link scanner's GET changes nothing
     assert scanned.status_code == 303
     assert scanned.headers["location"] == mail.link("/unsubscribe")
-    clicked = await client.post(path, content="List-Unsubscribe=One-Click",
-                                headers={"Content-Type": "application/x-www-form-urlencoded"})  # fmt: skip
+    clicked = await client.post(
+        path,
+        content="List-Unsubscribe=One-Click",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
     assert clicked.status_code == 200
     again = await client.post(path, content="List-Unsubscribe=One-Click")
     assert again.status_code == 400

@@ -98,10 +98,16 @@ async def _followers(db, followed: User, count: int) -> None:
         await session.execute(
             insert(User),
             [
-                {"username": f"fan{n}", "email": f"fan{n}@example.com", "password_hash": hashed,
-                 "is_admin": False, "is_active": True, "email_verified": True}
+                {
+                    "username": f"fan{n}",
+                    "email": f"fan{n}@example.com",
+                    "password_hash": hashed,
+                    "is_admin": False,
+                    "is_active": True,
+                    "email_verified": True,
+                }
                 for n in range(count)
-            ],  # fmt: skip
+            ],
         )
         ids = await session.scalars(select(User.id).where(User.id >= first))
         await session.execute(

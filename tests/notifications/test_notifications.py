@@ -186,7 +186,9 @@ async def test_deleting_a_comment_post_or_user_removes_the_notifications_on_it(d
         await session.execute(delete(Post).where(Post.id == post.id))
     assert await all_notifications(db) == 3
     async with db.transaction() as session:
-        await session.execute(delete(User).where(User.id == bob.id))  # actor of one, with its comment
+        await session.execute(
+            delete(User).where(User.id == bob.id)
+        )  # actor of one, with its comment
     assert await notifications_of(db, ada) == [("COMMENT_ON_YOUR_POST", other.id, kept.id)]
     assert await notifications_of(db, cy) == []
     async with db.transaction() as session:
