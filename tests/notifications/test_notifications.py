@@ -15,6 +15,7 @@ from tests.factories import create_comment, create_post, create_user
 from tests.notifications.helpers import (
     MARK_READ,
     NOTIFICATIONS,
+    UPDATE_PREFERENCES,
     all_notifications,
     nodes,
     notifications_of,
@@ -154,6 +155,8 @@ async def test_bad_input_to_mark_read(call, people):
 async def test_anonymous_viewers_have_no_notifications(call):
     assert error_code(await call(NOTIFICATIONS)) == "UNAUTHENTICATED"
     assert error_code(await call(MARK_READ, {"all": True})) == "UNAUTHENTICATED"
+    change = {"input": {"mentions": False}}
+    assert error_code(await call(UPDATE_PREFERENCES, change)) == "UNAUTHENTICATED"
 
 
 async def test_post_and_comment_are_null_once_the_viewer_may_not_see_them(call, db, people):
