@@ -4,6 +4,7 @@ delegate, translate back."""
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
+from functools import partial
 
 import strawberry
 
@@ -43,24 +44,21 @@ class NotificationQuery:
     ) -> NotificationConnection:
         size = page_size(first)
         cursor = decode_cursor(after, (int,))
-        page = await service.list_notifications(
-            info.context.db,
-            signed_in_user(info),
+        viewer, db = signed_in_user(info), info.context.db
+        rows = await service.list_notifications(
+            db,
+            viewer,
             first=size,
             after_id=cursor[0] if cursor and isinstance(cursor[0], int) else None,
             unread_only=bool(unread_only),
         )
-
-        async def total() -> int:
-            return page.total
-
         return build_connection(
-            page.rows,
+            rows,
             first=size,
             after=after,
             key=lambda row: (row.id,),
             node=Notification.from_row,
-            count=total,
+            count=partial(service.count_notifications, db, viewer, bool(unread_only)),
         )
 
     @strawberry.field(

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, func, select, update
+from sqlalchemy import ColumnElement, CursorResult, func, select, update
 
 from blog_graphql.accounts.models import User
 from blog_graphql.db.database import Database, utcnow
@@ -16,36 +15,37 @@ from blog_graphql.notifications.models import Notification
 MAX_IDS = 100
 
 
-@dataclass(frozen=True)
-class Page:
-    rows: Sequence[Notification]
-    total: int
+def _mine(viewer: User, unread_only: bool) -> list[ColumnElement[bool]]:
+    mine = [Notification.recipient_id == viewer.id]
+    if unread_only:
+        mine.append(Notification.read_at.is_(None))
+    return mine
 
 
 async def list_notifications(
     db: Database, viewer: User, *, first: int, after_id: int | None, unread_only: bool
-) -> Page:
+) -> Sequence[Notification]:
     """Newest first (by id, which grows with time), `first + 1` rows to tell if more follow."""
-    mine = [Notification.recipient_id == viewer.id]
-    if unread_only:
-        mine.append(Notification.read_at.is_(None))
-    query = select(Notification).where(*mine).order_by(Notification.id.desc()).limit(first + 1)
+    query = (
+        select(Notification)
+        .where(*_mine(viewer, unread_only))
+        .order_by(Notification.id.desc())
+        .limit(first + 1)
+    )
     if after_id is not None:
         query = query.where(Notification.id < after_id)
     async with db.session() as session:
-        rows = list(await session.scalars(query))
-        total = await session.scalar(select(func.count()).select_from(Notification).where(*mine))
-    return Page(rows, int(total or 0))
+        return list(await session.scalars(query))
+
+
+async def count_notifications(db: Database, viewer: User, unread_only: bool) -> int:
+    query = select(func.count()).select_from(Notification).where(*_mine(viewer, unread_only))
+    async with db.session() as session:
+        return int(await session.scalar(query) or 0)
 
 
 async def unread_count(db: Database, viewer: User) -> int:
-    async with db.session() as session:
-        count = await session.scalar(
-            select(func.count())
-            .select_from(Notification)
-            .where(Notification.recipient_id == viewer.id, Notification.read_at.is_(None))
-        )
-    return int(count or 0)
+    return await count_notifications(db, viewer, unread_only=True)
 
 
 async def mark_read(db: Database, viewer: User, *, ids: Sequence[int] | None, all_: bool) -> int:

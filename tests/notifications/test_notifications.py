@@ -197,3 +197,20 @@ async def test_deleting_a_comment_post_or_user_removes_the_notifications_on_it(d
     async with db.transaction() as session:
         await session.execute(delete(User).where(User.id == ada.id))  # recipient
     assert await all_notifications(db) == 0
+
+
+async def test_a_page_reads_actors_posts_and_comments_in_constant_statements(
+    call, db, people, sql_log
+):
+    ada = people["ada"]
+    counts = []
+    for total in (2, 12):
+        while len(await notifications_of(db, ada)) < total:
+            author = await create_user(db)
+            post = await create_post(db, author=ada)
+            await create_comment(db, post=post, author=author)
+        sql_log.clear()
+        body = await call(NOTIFICATIONS, {"first": 20}, user=ada)
+        assert len(nodes(body)) == total
+        counts.append(len(sql_log.statements()))
+    assert counts[0] == counts[1], counts
