@@ -44,7 +44,9 @@ async def _relay_what_was_lost(db, people, settings, mailbox) -> None:
             .where(Notification.email_pending_since.is_not(None))
             .values(email_pending_since=long_ago)
         )
-    assert await relay.relay_once(db, settings) == 2  # the fan-out, ada's digest
+    # The fan-out and ada's digest (the worker's own relay, whose first pass may run now,
+    # can take either first: the count is not asserted, the outcome is).
+    await relay.relay_once(db, settings)
     await mailbox.drain()
 
     assert await notifications_of(db, bob) == [("NEW_POST_BY_FOLLOWED", post_id, None)]
