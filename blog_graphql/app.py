@@ -19,8 +19,10 @@ from blog_graphql.http.mailbox import mailbox_routes
 from blog_graphql.http.metrics_endpoint import metrics_endpoint
 from blog_graphql.http.middleware import http_middleware
 from blog_graphql.http.shutdown import DrainWebSockets
+from blog_graphql.http.unsubscribe import unsubscribe_routes
 from blog_graphql.http.view import BlogGraphQL
 from blog_graphql.jobs import broker as jobs
+from blog_graphql.notifications import delivery
 from blog_graphql.observability import wiring as observability
 from blog_graphql.schema import build_schema
 from blog_graphql.state import AppState
@@ -48,8 +50,12 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
-        async with jobs.in_process_jobs(settings):
-            yield
+        delivery.install(settings, state.live)
+        try:
+            async with jobs.in_process_jobs(settings):
+                yield
+        finally:
+            delivery.uninstall(state.live)
         await state.close()
 
     app = Starlette(
@@ -60,6 +66,7 @@ def create_app(
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/metrics", metrics_endpoint),
+            *unsubscribe_routes(),
             *([graphiql_assets()] if graphiql else []),
             *([] if settings.is_production else mailbox_routes()),
         ],

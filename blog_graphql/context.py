@@ -22,6 +22,7 @@ from blog_graphql.db.keyset import AnyRow
 from blog_graphql.engine.loading import BatchLoader
 from blog_graphql.follows import loaders as follows
 from blog_graphql.live.sockets import LiveSocket
+from blog_graphql.notifications import loaders as notifications
 from blog_graphql.observability import wiring as observability
 from blog_graphql.posts import loaders as posts
 from blog_graphql.posts.models import Tag
@@ -135,6 +136,10 @@ class Loaders:
     @cached_property
     def replies(self) -> BatchLoader[PageKey, Rows]:
         return self._seen_by_viewer(comments.load_replies)
+
+    @cached_property
+    def notification(self) -> BatchLoader[int, Any]:
+        return self._seen_by_viewer(notifications.load_notifications)
 
     @cached_property
     def reply_count(self) -> BatchLoader[int, int]:

@@ -6,6 +6,12 @@ from blog_graphql.comments.models import Comment
 from blog_graphql.db.database import Base
 from blog_graphql.emails.models import OutboxEmail
 from blog_graphql.follows.models import Follow
+from blog_graphql.notifications.models import (
+    EmailPreference,
+    Notification,
+    NotificationFanout,
+    UsedUnsubscribeToken,
+)
 from blog_graphql.posts.models import Post, PostTag, Tag
 from blog_graphql.reactions.models import CommentReaction, PostReaction
 from blog_graphql.webhooks.models import Webhook, WebhookAttempt, WebhookDelivery
@@ -16,14 +22,18 @@ __all__ = [
     "Bookmark",
     "Comment",
     "CommentReaction",
+    "EmailPreference",
     "Follow",
     "LoginFailure",
+    "Notification",
+    "NotificationFanout",
     "OneTimeToken",
     "OutboxEmail",
     "Post",
     "PostReaction",
     "PostTag",
     "Tag",
+    "UsedUnsubscribeToken",
     "User",
     "Webhook",
     "WebhookAttempt",

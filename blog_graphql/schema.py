@@ -14,6 +14,11 @@ from blog_graphql.context import Info
 from blog_graphql.follows.resolvers import FollowMutation, FollowQuery
 from blog_graphql.guards.extensions import hardened_schema
 from blog_graphql.guards.ratelimit import RateLimiter
+from blog_graphql.notifications.resolvers import (
+    NotificationMutation,
+    NotificationQuery,
+    NotificationSubscription,
+)
 from blog_graphql.posts.resolvers import PostMutation, PostQuery
 from blog_graphql.posts.subscriptions import PostSubscription
 from blog_graphql.presence.resolvers import PresenceMutation, PresenceSubscription
@@ -29,7 +34,9 @@ class NodeQuery:
         return await resolve_node(info, id)  # type: ignore[no-any-return]
 
 
-Query = merge_types("Query", (AccountQuery, NodeQuery, PostQuery, FollowQuery, WebhookQuery))
+Query = merge_types(
+    "Query", (AccountQuery, NodeQuery, PostQuery, FollowQuery, NotificationQuery, WebhookQuery)
+)
 Mutation = merge_types(
     "Mutation",
     (
@@ -40,11 +47,13 @@ Mutation = merge_types(
         ReactionMutation,
         BookmarkMutation,
         FollowMutation,
+        NotificationMutation,
         WebhookMutation,
     ),
 )
 Subscription = merge_types(
-    "Subscription", (CommentSubscription, PostSubscription, PresenceSubscription)
+    "Subscription",
+    (CommentSubscription, PostSubscription, PresenceSubscription, NotificationSubscription),
 )
 
 

@@ -61,6 +61,7 @@ def settings(database_url: str) -> Settings:
         bcrypt_rounds=TEST_BCRYPT_ROUNDS,
         redis_url=None,
         smtp_host=None,
+        notification_digest_seconds=0,  # a test that digests sets its own window
         _env_file=None,
     )
 

@@ -19,6 +19,7 @@ from blog_graphql.relay.node import Node
 from blog_graphql.relay.pagination import Connection
 
 if TYPE_CHECKING:
+    from blog_graphql.notifications.types import EmailPreferences
     from blog_graphql.posts.types import Post
 
 
@@ -85,6 +86,19 @@ class User(Node):
         if self.email_shown or is_owner_or_admin(info.context.viewer, self.pk):
             return self.private_email
         return None
+
+    @strawberry.field(description="Which notification emails they get; only to the user themself.")
+    async def email_preferences(
+        self, info: Info
+    ) -> Annotated[EmailPreferences, strawberry.lazy("blog_graphql.notifications.types")] | None:
+        viewer = info.context.viewer
+        if viewer is None or viewer.id != self.pk:
+            return None
+        # Notifications depend on accounts, not the reverse: this backward edge imports late.
+        from blog_graphql.notifications.preferences import get_preferences
+        from blog_graphql.notifications.types import EmailPreferences
+
+        return EmailPreferences.from_values(await get_preferences(info.context.db, self.pk))
 
     @strawberry.field(description="Their posts, newest first; drafts only to them and admins.")
     @batched(posts_of)

@@ -11,6 +11,7 @@ import strawberry
 from blog_graphql.accounts.types import User
 from blog_graphql.comments import models
 from blog_graphql.comments.loaders import THREAD_CURSOR, thread_key
+from blog_graphql.comments.mentions import comment_html
 from blog_graphql.context import Context, Info
 from blog_graphql.db.keyset import AnyRow
 from blog_graphql.engine import batched, one, same_for_every_viewer
@@ -96,6 +97,14 @@ class Comment(Node):
     def from_page_row(cls, row: AnyRow) -> Comment:
         """From a row of a comments page, its author's columns along (`load_replies`)."""
         return cls.from_row(row, User.from_author_columns(row))
+
+    @strawberry.field(
+        description="The content as HTML: escaped, a paragraph per blank-line-separated "
+        "block, and each `@username` linked to `${PUBLIC_URL}/users/<username>`."
+    )
+    @same_for_every_viewer
+    def content_html(self, info: Info) -> str:
+        return comment_html(self.content, info.context.state.settings.public_url)
 
     @strawberry.field(description="Kept on a tombstone, so replies still read in context.")
     @same_for_every_viewer

@@ -134,6 +134,17 @@ class Settings(BaseSettings):
         description="The SPA's address: links in emails point to its `/verify-email`, "
         "`/reset-password` and `/posts/{slug}` pages.",
     )
+    api_public_url: str | None = Field(
+        None,
+        description="The API's own public address, for links that the API itself answers "
+        "(the one-click unsubscribe of notification emails); unset: `http://HOST:PORT`.",
+    )
+    notification_digest_seconds: float = Field(
+        300.0,
+        ge=0,
+        description="A notification email waits this long; every notification of its "
+        "recipient that arrives meanwhile goes into the same email (a digest).",
+    )
     host: str = Field("127.0.0.1", description="Address `serve` listens on; `--host` wins over it.")
     port: int = Field(
         8000,
@@ -356,6 +367,7 @@ class Settings(BaseSettings):
     _blank_is_unset = field_validator(
         "redis_url",
         "smtp_host",
+        "api_public_url",
         "metrics_token",
         "log_format",
         "rate_limit_fields",
@@ -380,6 +392,16 @@ class Settings(BaseSettings):
     @classmethod
     def _no_trailing_slash(cls, value: str) -> str:
         return value.rstrip("/")
+
+    @field_validator("api_public_url")
+    @classmethod
+    def _api_url_checked(cls, value: str | None) -> str | None:
+        return None if value is None else check_http_url(value).rstrip("/")
+
+    @property
+    def api_url(self) -> str:
+        """API_PUBLIC_URL without a trailing slash, or the address `serve` listens on."""
+        return (self.api_public_url or f"http://{self.host}:{self.port}").rstrip("/")
 
     @model_validator(mode="after")
     def _production_needs_a_secret(self) -> Settings:

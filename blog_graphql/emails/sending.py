@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from email.message import EmailMessage
 from typing import Any, Literal
+from urllib.parse import urlencode
 
 from sqlalchemy import update
 
@@ -21,7 +22,7 @@ logger = logging.getLogger("blog_graphql.emails")
 MAX_BACKOFF = timedelta(minutes=30)
 # Context keys that must not outlive the sending in production (one-time tokens are stored
 # hashed). Development keeps them: its mailbox (`/dev/mailbox`) shows each email whole.
-SECRET_KEYS = frozenset({"token"})
+SECRET_KEYS = frozenset({"token", "unsubscribe_token"})
 
 
 @dataclass(frozen=True)
@@ -76,9 +77,16 @@ async def deliver(db: Database, settings: Settings, email_id: int, idempotency_k
 
 def compose(settings: Settings, claim: Claim) -> EmailMessage:
     rendered = templates.render(claim.template, claim.context, public_url=settings.public_url)
-    return smtp.build_message(
+    message = smtp.build_message(
         settings, to=claim.recipient, rendered=rendered, idempotency_key=claim.idempotency_key
     )
+    if "unsubscribe_token" in claim.context:
+        # RFC 8058 one-click: the mail client POSTs `List-Unsubscribe=One-Click` to the
+        # API itself (`notifications.http`); the header holds that one HTTPS URI only.
+        token = urlencode({"token": claim.context["unsubscribe_token"]})
+        message["List-Unsubscribe"] = f"<{settings.api_url}/email/unsubscribe?{token}>"
+        message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    return message
 
 
 def sending_lease(settings: Settings) -> timedelta:

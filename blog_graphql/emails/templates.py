@@ -16,14 +16,16 @@ REQUIRED_KEYS: dict[str, frozenset[str]] = {
     "verify_email": frozenset({"username", "token"}),
     "reset_password": frozenset({"username", "token"}),
     "email_changed": frozenset({"username"}),  # to the old address, after the change
+    # Notification emails carry a one-click unsubscribe token (`notifications.digest`).
     "comment_on_post": frozenset(
-        {"username", "post_title", "post_slug", "commenter", "comment_excerpt"}
+        {"username", "post_title", "post_slug", "commenter", "comment_excerpt", "unsubscribe_token"}
     ),
     "reply_to_comment": frozenset(
-        {"username", "post_title", "post_slug", "replier", "comment_excerpt"}
+        {"username", "post_title", "post_slug", "replier", "comment_excerpt", "unsubscribe_token"}
     ),
     # To each admin, when a webhook failed every attempt of a delivery (webhooks/sending.py).
     "webhook_disabled": frozenset({"username", "webhook_url", "attempts", "last_error"}),
+    "notification_digest": frozenset({"username", "headline", "summary", "unsubscribe_token"}),
 }
 
 
@@ -71,6 +73,9 @@ def links(context: dict[str, Any], public_url: str) -> dict[str, str]:
         token = urlencode({"token": context["token"]})
         found["verify_url"] = f"{public_url}/verify-email?{token}"
         found["reset_url"] = f"{public_url}/reset-password?{token}"
+    if "unsubscribe_token" in context:
+        token = urlencode({"token": context["unsubscribe_token"]})
+        found["unsubscribe_url"] = f"{public_url}/unsubscribe?{token}"
     if "post_slug" in context:
         found["post_url"] = f"{public_url}/posts/{quote(str(context['post_slug']))}"
     return found

@@ -22,7 +22,11 @@ from blog_graphql.jobs import workers
 from blog_graphql.jobs.workers import Background, DaemonAsyncIO, InProcessWorker, WorkerRuntime
 
 # Modules that declare actors and background loops; every worker imports them all.
-ACTOR_MODULES = ("blog_graphql.emails.actors", "blog_graphql.webhooks.actors")
+ACTOR_MODULES = (
+    "blog_graphql.emails.actors",
+    "blog_graphql.notifications.actors",
+    "blog_graphql.webhooks.actors",
+)
 
 # Short network timeouts: a hand-over that cannot reach Redis should fail fast (the outbox
 # relay tries again later) instead of holding up the request that committed the action.
@@ -84,7 +88,7 @@ class NoWorker(Exception):
     """No Redis, and no worker in this process: a message given now would never be read."""
 
 
-async def enqueue(message: dramatiq.Message[Any]) -> None:
+async def enqueue(message: dramatiq.Message[Any], *, delay_ms: int | None = None) -> None:
     """Hand `message` to the broker without blocking the event loop (Redis is network I/O).
 
     Raises NoWorker in a process with an in-memory broker but no worker (a command run
@@ -93,7 +97,7 @@ async def enqueue(message: dramatiq.Message[Any]) -> None:
     current = broker()
     if isinstance(current, StubBroker) and not workers.in_process_running():
         raise NoWorker("REDIS_URL is unset and no worker runs in this process")
-    await asyncio.to_thread(current.enqueue, message)
+    await asyncio.to_thread(current.enqueue, message, delay=delay_ms or None)
 
 
 def _build_broker(settings: Settings) -> dramatiq.Broker:

@@ -143,9 +143,15 @@ class InProcessWorker:
 
     def drain(self, timeout_seconds: float = 30.0) -> None:
         """Block until every queued and delayed job has run (tests; shutdown scripts)."""
-        # Joining a queue joins its delay queue too (retries wait there).
-        for queue in sorted(self.broker.get_declared_queues() - self.broker.delay_queues):
-            self.broker.join(queue, timeout=int(timeout_seconds * 1000), fail_fast=False)
+        # Joining a queue joins its delay queue too (retries wait there). A job may queue
+        # another on a queue joined before (a digest queues an email): join until all
+        # are empty.
+        names = sorted(self.broker.get_declared_queues() - self.broker.delay_queues)
+        while True:
+            for queue in names:
+                self.broker.join(queue, timeout=int(timeout_seconds * 1000), fail_fast=False)
+            if not any(queue.unfinished_tasks for queue in self.broker.queues.values()):
+                return
 
 
 def run_worker_processes(

@@ -18,6 +18,7 @@ from blog_graphql.db.database import Database, after_commit, utcnow
 from blog_graphql.db.keyset import AnyRow, AnySelect
 from blog_graphql.db.statements import Audience, audience_of, viewer_params
 from blog_graphql.errors import Conflict, InvalidInput, NotFound
+from blog_graphql.notifications import creating as notifications
 from blog_graphql.posts.access import ensure_may_change, posts_visible_to, visible_posts
 from blog_graphql.posts.events import NO_POST_EVENTS, PostChange, PostEvents
 from blog_graphql.posts.markdown import make_excerpt, render_markdown_off_loop
@@ -195,6 +196,7 @@ async def delete_post(
 
 def _announce(session: AsyncSession, events: PostEvents, kind: PostChange, post_id: int) -> None:
     """Once committed (never on rollback), the post's watchers hear of the change."""
+    notifications.on_post_change(session, kind, post_id)
 
     async def announce() -> None:
         await events.post_changed(kind, post_id)

@@ -1,15 +1,19 @@
-"""Notification emails go through the outbox in the comment's transaction; live-update
-hooks run only after commit."""
+"""Comment notifications are written in the comment's transaction, and their emails go
+through the outbox (here with a digest window of 0); live-update hooks run only after
+commit."""
 
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from blog_graphql.comments import notifications, service
 from blog_graphql.comments.events import NO_EVENTS, EventKind
 from blog_graphql.comments.models import Comment
+from blog_graphql.config.settings import load_settings
 from blog_graphql.emails.models import OutboxEmail
+from blog_graphql.notifications import digest
+from blog_graphql.notifications.models import Notification
 from tests.content.helpers import ADD_COMMENT, post_id
 from tests.factories import create_comment, create_post, create_user
 
@@ -24,10 +28,27 @@ class RecordedEvents:
         self.heard.append((kind, comment.id, comment.is_approved, comment.deleted_at is not None))
 
 
+DIGEST_AT_ONCE = load_settings(notification_digest_seconds=0, _env_file=None)
+
+
 async def outbox(db) -> list[tuple[str, str, dict[str, Any]]]:
+    """The emails queued, once every pending notification email went out (a window of 0);
+    without the unsubscribe token (random), which `test_notification_emails.py` checks."""
+    async with db.session() as session:
+        pending = await session.scalars(
+            select(Notification.recipient_id).where(Notification.email_pending_since.is_not(None))
+        )
+        recipients = sorted(set(pending))
+    for recipient in recipients:
+        await digest.send_digest(db, DIGEST_AT_ONCE, recipient)
     async with db.session() as session:
         rows = await session.scalars(select(OutboxEmail).order_by(OutboxEmail.id))
-        return [(row.template, row.recipient, row.context) for row in rows]
+        return [(row.template, row.recipient, _no_token(row.context)) for row in rows]
+
+
+def _no_token(context: dict[str, Any]) -> dict[str, Any]:
+    assert context.pop("unsubscribe_token")
+    return context
 
 
 @pytest.fixture
@@ -58,6 +79,7 @@ async def test_commenting_on_your_own_post_sends_nothing(db, people):
 async def test_a_reply_emails_the_parent_author_and_the_post_author(db, people):
     post = await create_post(db, author=people["ada"])
     parent = await create_comment(db, post=post, author=people["bob"])
+    await outbox(db)  # ada's email about it goes out (else a digest holds both comments)
     await create_comment(db, post=post, author=people["cy"], parent=parent, content="Agreed")
     emails = (await outbox(db))[1:]
     assert sorted((template, to) for template, to, _ in emails) == [
@@ -102,7 +124,8 @@ async def test_a_rolled_back_comment_leaves_no_email_and_no_event(db, people, mo
 
     async def notices_then_fail(session, comment):
         await real_notices(session, comment)
-        assert len(session.new) == 1  # the email is queued in this very transaction
+        # The notification is written in this very transaction.
+        assert await session.scalar(select(func.count()).select_from(Notification)) == 1
         raise RuntimeError("the database went away")
 
     monkeypatch.setattr(notifications, "queue_comment_notices", notices_then_fail)

@@ -28,6 +28,7 @@ COMMENT = {
     "post_slug": "tabs-and-spaces",
     "commenter": "bob",
     "comment_excerpt": "I disagree <strongly>.",
+    "unsubscribe_token": "a.b+c",
 }
 
 
@@ -62,6 +63,11 @@ async def test_an_email_goes_out_with_text_and_html_bodies(db, settings, smtp_se
     assert "I disagree &lt;strongly&gt;." in mail.html
     assert mail.link("/posts/") == "http://127.0.0.1:8000/posts/tabs-and-spaces"
     assert mail.message["Message-ID"].endswith(".outbox@localhost>")
+    # RFC 8058 one-click unsubscribe, answered by the API (API_PUBLIC_URL: the serve address).
+    assert mail.message["List-Unsubscribe"] == (
+        "<http://127.0.0.1:8000/email/unsubscribe?token=a.b%2Bc>"
+    )
+    assert mail.message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert not mail.tls and mail.login is None
 
 

@@ -20,6 +20,7 @@ CONTEXTS = {
         "post_slug": "on-tabs",
         "commenter": "bob",
         "comment_excerpt": "Nice post",
+        "unsubscribe_token": "t.o+k",
     },
     "reply_to_comment": {
         "username": "ada",
@@ -27,6 +28,13 @@ CONTEXTS = {
         "post_slug": "on-tabs",
         "replier": "cy",
         "comment_excerpt": "Agreed",
+        "unsubscribe_token": "t.o+k",
+    },
+    "notification_digest": {
+        "username": "ada",
+        "headline": "2 new notifications",
+        "summary": "- bob commented\n- cy replied",
+        "unsubscribe_token": "t.o+k",
     },
     "webhook_disabled": {
         "username": "ada",
@@ -43,6 +51,7 @@ EXPECTED = {
     "comment_on_post": ('bob commented on "On tabs"', "/posts/on-tabs"),
     "reply_to_comment": ('cy replied to your comment on "On tabs"', "/posts/on-tabs"),
     "webhook_disabled": ("A webhook was disabled after failing for too long", "/"),
+    "notification_digest": ("2 new notifications", "/unsubscribe?token=t.o%2Bk"),
 }
 
 
@@ -84,3 +93,11 @@ def test_a_missing_key_or_an_unknown_template_is_refused():
         render("reply_to_comment", without_slug, public_url=PUBLIC_URL)
     with pytest.raises(TemplateError, match="unknown email template 'newsletter'"):
         render("newsletter", {}, public_url=PUBLIC_URL)
+
+
+@pytest.mark.parametrize("template", ["comment_on_post", "reply_to_comment", "notification_digest"])
+def test_notification_emails_link_to_the_spa_unsubscribe_page(template):
+    email = render(template, CONTEXTS[template], public_url=PUBLIC_URL)
+
+    assert f"{PUBLIC_URL}/unsubscribe?token=t.o%2Bk" in email.text
+    assert f'href="{PUBLIC_URL}/unsubscribe?token=t.o%2Bk"' in email.html

@@ -1,0 +1,1 @@
+"""Notifications: what happened that concerns a user, in the app, live, and by email."""

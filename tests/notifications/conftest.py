@@ -1,0 +1,34 @@
+"""Fixtures for the notification tests: GraphQL calls as a given user, and people."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import pytest
+
+from tests.conftest import graphql
+from tests.factories import auth_headers, create_user
+
+Call = Callable[..., Awaitable[dict[str, Any]]]
+
+
+@pytest.fixture
+def call(client, db, settings) -> Call:
+    """`await call(query, variables, user=someone)`: the decoded body, anonymous by default."""
+
+    async def run(query: str, variables: dict[str, Any] | None = None, *, user=None):
+        headers = await auth_headers(db, settings, user) if user is not None else None
+        return await graphql(client, query, variables, headers)
+
+    return run
+
+
+@pytest.fixture
+async def people(db):
+    """ada, bob and cy (username `cyd`: a username has at least 3 characters)."""
+    names = {"ada": "ada", "bob": "bob", "cy": "cyd"}
+    return {
+        key: await create_user(db, username=name, email=f"{name}@example.com")
+        for key, name in names.items()
+    }
