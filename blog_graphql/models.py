@@ -4,7 +4,7 @@ from blog_graphql.accounts.models import AuthSession, LoginFailure, OneTimeToken
 from blog_graphql.comments.models import Comment
 from blog_graphql.db.database import Base
 from blog_graphql.emails.models import OutboxEmail
-from blog_graphql.posts.models import Post, PostTag, Tag
+from blog_graphql.posts.models import Post, PostRevision, PostTag, PreviewLink, Tag
 
 __all__ = [
     "AuthSession",
@@ -14,7 +14,9 @@ __all__ = [
     "OneTimeToken",
     "OutboxEmail",
     "Post",
+    "PostRevision",
     "PostTag",
+    "PreviewLink",
     "Tag",
     "User",
 ]
