@@ -69,7 +69,9 @@ async def test_an_expired_link_shows_nothing(call, db):
     draft = await create_post(db, author=ada, published=False)
     link = await create_link(call, ada, draft)
     async with db.transaction() as session:
-        await session.execute(update(PreviewLink).values(expires_at=utcnow() - timedelta(seconds=1)))
+        await session.execute(
+            update(PreviewLink).values(expires_at=utcnow() - timedelta(seconds=1))
+        )
     assert await preview(call, link["token"]) is None
 
 

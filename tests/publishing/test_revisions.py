@@ -64,9 +64,7 @@ async def test_only_the_last_fifty_are_kept_and_they_page(call, db):
         await posts_service.update_post(db, ada, post.id, PostChanges(title=f"v{n}"))
 
     async with db.session() as session:
-        kept = await session.scalar(
-            select(func.count()).where(PostRevision.post_id == post.id)
-        )
+        kept = await session.scalar(select(func.count()).where(PostRevision.post_id == post.id))
     assert kept == revisions.KEPT_PER_POST
     first = await revision_page(call, ada, post, first=30)
     assert first["totalCount"] == 50 and first["pageInfo"]["hasNextPage"] is True

@@ -18,9 +18,7 @@ from tests.live_server import clean_environment, live_server
 from tests.waiting import eventually
 
 PUBLISHED_LINE = "scheduled post published"
-SCHEDULE = (
-    "mutation($id: ID!, $at: DateTime!) { schedulePost(id: $id, publishAt: $at) { status } }"
-)
+SCHEDULE = "mutation($id: ID!, $at: DateTime!) { schedulePost(id: $id, publishAt: $at) { status } }"
 
 
 async def published_at(db: Database, id_: int) -> datetime | None:

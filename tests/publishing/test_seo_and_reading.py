@@ -15,7 +15,9 @@ PUBLISH = f"mutation($id: ID!) {{ publishPost(id: $id) {{ {FIELDS} }} }}"
 
 
 async def create(call, user, **fields):
-    body = await call(CREATE, {"input": {"title": "A title", "content": "Body", **fields}}, user=user)
+    body = await call(
+        CREATE, {"input": {"title": "A title", "content": "Body", **fields}}, user=user
+    )
     return body
 
 
