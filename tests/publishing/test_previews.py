@@ -18,9 +18,9 @@ PREVIEW = """query($token: String!) { postPreview(token: $token) {
   id title content status author { username } } }"""
 
 
-async def create_link(call, user, post) -> dict:
+async def create_link(call, user, post) -> dict[str, str]:
     body = await call(CREATE, {"id": post_id(post)}, user=user)
-    link: dict = body["data"]["createPreviewLink"]
+    link: dict[str, str] = body["data"]["createPreviewLink"]
     return link
 
 

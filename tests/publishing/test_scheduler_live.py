@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 import httpx
 from sqlalchemy import select
@@ -79,10 +79,8 @@ async def test_two_instances_racing_publish_each_post_once_within_five_seconds(
         for draft in drafts:
             await schedule(servers[0].url, headers, draft, at)
         for draft in drafts:
-            went_live = await eventually(
-                lambda draft=draft: published_at(db, draft.id), within=10, interval=0.1
-            )
+            went_live = await eventually(partial(published_at, db, draft.id), within=10)
             assert went_live - at < timedelta(seconds=5)
-        time.sleep(1)  # a few more polls of both
+        await asyncio.sleep(1)  # a few more polls of both
         logs = "".join(server.logs() for server in servers)
     assert logs.count(PUBLISHED_LINE) == len(drafts)

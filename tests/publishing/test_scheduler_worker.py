@@ -49,7 +49,8 @@ async def test_a_worker_publishes_a_scheduled_post_and_serving_caches_follow(
         live_server(env=serve_env, cwd=tmp_path) as server,
         live_worker(env, tmp_path, "--processes", "2", "--threads", "1") as worker,
     ):
-        before = httpx.get(f"{server.url}/graphql", params={"query": POSTS})
+        async with httpx.AsyncClient(base_url=server.url) as client:
+            before = await client.get("/graphql", params={"query": POSTS})
         assert before.json() == {"data": {"posts": {"edges": []}}}  # now cached
         at = utcnow() + timedelta(seconds=2)
         await scheduling.schedule_post(db, ada, draft.id, at)
@@ -60,7 +61,8 @@ async def test_a_worker_publishes_a_scheduled_post_and_serving_caches_follow(
 
         await eventually(published, within=10, interval=0.1, what="publication")
         assert utcnow() - at < timedelta(seconds=5)
-        after = httpx.get(f"{server.url}/graphql", params={"query": POSTS})
+        async with httpx.AsyncClient(base_url=server.url) as client:
+            after = await client.get("/graphql", params={"query": POSTS})
         assert after.json() == {
             "data": {
                 "posts": {"edges": [{"node": {"title": "From the worker", "status": "PUBLISHED"}}]}
