@@ -24,6 +24,7 @@ from blog_graphql.http.view import BlogGraphQL
 from blog_graphql.jobs import broker as jobs
 from blog_graphql.notifications import delivery
 from blog_graphql.observability import wiring as observability
+from blog_graphql.posts.scheduling import scheduler_running
 from blog_graphql.schema import build_schema
 from blog_graphql.state import AppState
 
@@ -52,7 +53,10 @@ def create_app(
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         delivery.install(settings, state.live)
         try:
-            async with jobs.in_process_jobs(settings):
+            async with (
+                jobs.in_process_jobs(settings),
+                scheduler_running(state.db, settings, state.post_feed),
+            ):
                 yield
         finally:
             delivery.uninstall(state.live)

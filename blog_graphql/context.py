@@ -25,6 +25,7 @@ from blog_graphql.live.sockets import LiveSocket
 from blog_graphql.notifications import loaders as notifications
 from blog_graphql.observability import wiring as observability
 from blog_graphql.posts import loaders as posts
+from blog_graphql.posts import revisions
 from blog_graphql.posts.models import Tag
 from blog_graphql.reactions import loaders as reactions
 from blog_graphql.reactions.loaders import Tally
@@ -116,6 +117,18 @@ class Loaders:
     @cached_property
     def post_count_of_tag(self) -> BatchLoader[int, int]:
         return self._seen_by_viewer(posts.count_posts_of_tags)
+
+    @cached_property
+    def revision(self) -> BatchLoader[int, AnyRow | None]:
+        return self._seen_by_viewer(revisions.load_revisions)
+
+    @cached_property
+    def revisions_of_post(self) -> BatchLoader[PageKey, Rows]:
+        return self._seen_by_viewer(revisions.load_revisions_of_posts)
+
+    @cached_property
+    def revision_count_of_post(self) -> BatchLoader[int, int]:
+        return self._seen_by_viewer(revisions.count_revisions_of_posts)
 
     @cached_property
     def comment(self) -> BatchLoader[int, AnyRow | None]:

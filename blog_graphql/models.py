@@ -12,7 +12,7 @@ from blog_graphql.notifications.models import (
     NotificationFanout,
     UsedUnsubscribeToken,
 )
-from blog_graphql.posts.models import Post, PostTag, Tag
+from blog_graphql.posts.models import Post, PostRevision, PostTag, PreviewLink, Tag
 from blog_graphql.reactions.models import CommentReaction, PostReaction
 from blog_graphql.webhooks.models import Webhook, WebhookAttempt, WebhookDelivery
 
@@ -31,7 +31,9 @@ __all__ = [
     "OutboxEmail",
     "Post",
     "PostReaction",
+    "PostRevision",
     "PostTag",
+    "PreviewLink",
     "Tag",
     "UsedUnsubscribeToken",
     "User",

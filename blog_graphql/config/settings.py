@@ -119,6 +119,14 @@ class Settings(BaseSettings):
     outbox_relay_interval_seconds: float = Field(
         10.0, gt=0, description="How often a worker's relay hands over overdue outbox rows."
     )
+    scheduler_enabled: bool = Field(
+        True,
+        description="Run the loop that publishes scheduled posts in this process (every "
+        "serving process and worker runs it; each post goes live once).",
+    )
+    scheduler_poll_seconds: float = Field(
+        1.0, gt=0, le=5, description="How often the scheduler looks for posts due to go live."
+    )
     cors_origins: CsvList = Field(
         default_factory=list,
         description="Comma-separated origins (`scheme://host[:port]`) allowed to call the API "

@@ -26,6 +26,7 @@ ACTOR_MODULES = (
     "blog_graphql.emails.actors",
     "blog_graphql.notifications.actors",
     "blog_graphql.webhooks.actors",
+    "blog_graphql.server.scheduler",
 )
 
 # Short network timeouts: a hand-over that cannot reach Redis should fail fast (the outbox

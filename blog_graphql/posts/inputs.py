@@ -5,6 +5,7 @@ from __future__ import annotations
 import strawberry
 
 from blog_graphql.posts import queries, service
+from blog_graphql.posts.seo import UNSET, SeoChanges, SeoValue
 
 
 @strawberry.input(description="Narrows `posts`; every given condition must hold.")
@@ -39,6 +40,17 @@ class CreatePostInput:
         default=None, description="Up to 10 tag names; new ones are created, case ignored."
     )
     published: bool | None = False
+    seo_title: str | None = strawberry.field(
+        default=None, description="Up to 200 characters; by default `seo.title` is the title."
+    )
+    seo_description: str | None = strawberry.field(
+        default=None,
+        description="Up to 500 characters; by default `seo.description` is the excerpt.",
+    )
+    canonical_url: str | None = strawberry.field(
+        default=None,
+        description="An absolute http(s) URL; by default the post's public page.",
+    )
 
     def to_new_post(self) -> service.NewPost:
         return service.NewPost(
@@ -47,6 +59,7 @@ class CreatePostInput:
             excerpt=self.excerpt,
             tags=self.tags or [],
             published=bool(self.published),
+            seo=SeoChanges(self.seo_title, self.seo_description, self.canonical_url),
         )
 
 
@@ -63,6 +76,15 @@ class UpdatePostInput:
     tags: list[str] | None = strawberry.field(
         default=None, description="Replaces every tag; an empty list removes them all."
     )
+    seo_title: str | None = strawberry.field(
+        default=strawberry.UNSET, description="An explicit null (or empty text) clears it."
+    )
+    seo_description: str | None = strawberry.field(
+        default=strawberry.UNSET, description="An explicit null (or empty text) clears it."
+    )
+    canonical_url: str | None = strawberry.field(
+        default=strawberry.UNSET, description="An explicit null (or empty text) clears it."
+    )
 
     def to_changes(self) -> service.PostChanges:
         return service.PostChanges(
@@ -70,4 +92,11 @@ class UpdatePostInput:
             content=self.content,
             excerpt=service.KEEP if self.excerpt is strawberry.UNSET else self.excerpt,
             tags=self.tags,
+            seo=SeoChanges(
+                _given(self.seo_title), _given(self.seo_description), _given(self.canonical_url)
+            ),
         )
+
+
+def _given(value: str | None) -> SeoValue:
+    return UNSET if value is strawberry.UNSET else value

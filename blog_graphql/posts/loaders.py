@@ -45,7 +45,8 @@ from blog_graphql.relay.pagination import CursorKey, PageKey
 # What a post card needs; the (possibly 100 kB) body is fetched only where it is asked for.
 POST_CARD = (
     Post.id, Post.author_id, Post.title, Post.slug, Post.excerpt, Post.published,
-    Post.published_at, Post.feed_at, Post.created_at, Post.updated_at,
+    Post.published_at, Post.feed_at, Post.created_at, Post.updated_at, Post.publish_at,
+    Post.reading_time_minutes, Post.seo_title, Post.seo_description, Post.canonical_url,
 )  # fmt: skip
 POST_BODY = (Post.content, Post.content_html)
 TAG_COLUMNS = (Tag.id, Tag.name, Tag.slug, Tag.color)

@@ -12,6 +12,7 @@ import nh3
 from markdown_it import MarkdownIt
 
 EXCERPT_LENGTH = 300
+WORDS_PER_MINUTE = 230
 ALLOWED_TAGS = {
     "a", "abbr", "b", "blockquote", "br", "code", "del", "em", "h1", "h2", "h3", "h4", "h5",
     "h6", "hr", "i", "img", "li", "ol", "p", "pre", "s", "strong", "sub", "sup", "table",
@@ -59,6 +60,12 @@ async def render_markdown_off_loop(content: str) -> str:
 def plain_text(html: str) -> str:
     """The text of sanitised HTML, tags dropped and entities decoded."""
     return _SPACE.sub(" ", unescape(_TAG.sub(" ", html))).strip()
+
+
+def reading_minutes(html: str) -> int:
+    """Minutes to read the rendered text: its words / 230, rounded, at least 1."""
+    words = len(plain_text(html).split())
+    return max(1, (words + WORDS_PER_MINUTE // 2) // WORDS_PER_MINUTE)
 
 
 def make_excerpt(html: str, length: int = EXCERPT_LENGTH) -> str:

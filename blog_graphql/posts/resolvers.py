@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import strawberry
 
 from blog_graphql.accounts.permissions import IsAuthenticated, signed_in_user
 from blog_graphql.context import Info
-from blog_graphql.posts import queries, service
+from blog_graphql.db.table_tags import record_process_state_read
+from blog_graphql.posts import previews, queries, scheduling, service
 from blog_graphql.posts.inputs import CreatePostInput, PostFilter, UpdatePostInput
-from blog_graphql.posts.types import Post, PostConnection, Tag
+from blog_graphql.posts.types import Post, PostConnection, PostRevision, Tag
 from blog_graphql.relay.ids import decode_id
 from blog_graphql.relay.node import register_node
 from blog_graphql.relay.pagination import build_connection, page_size
@@ -26,8 +29,34 @@ async def fetch_post(info: Info, pk: int) -> Post | None:
     return Post.from_row(row) if row else None
 
 
+@register_node("PostRevision")
+async def fetch_revision(info: Info, pk: int) -> PostRevision | None:
+    row = await info.context.loaders.revision.load(pk)
+    return PostRevision.from_row(row) if row else None
+
+
+@strawberry.type(description="A link that shows a draft to whoever holds it.")
+class PreviewLink:
+    url: str = strawberry.field(description="`${PUBLIC_URL}/preview/<token>`.")
+    token: str = strawberry.field(description="What `postPreview(token:)` takes.")
+    expires_at: datetime
+
+
 @strawberry.type
 class PostQuery:
+    @strawberry.field(
+        description="The post a live preview token opens (a draft or a scheduled post, "
+        "read-only); null for an expired, revoked or forged token."
+    )
+    async def post_preview(self, info: Info, token: str) -> Post | None:
+        # Never answered from the response cache: a token lapses with no write to tell it.
+        record_process_state_read()
+        settings = info.context.settings
+        row = await previews.find_previewed_post(
+            info.context.db, token, secret_key=settings.secret_key
+        )
+        return Post.from_row(row) if row else None
+
     @strawberry.field(
         description="Every tag by name, but those used only by posts the viewer may not read."
     )
@@ -129,4 +158,63 @@ class PostMutation:
             signed_in_user(info),
             decode_id(id, "Post"),
             events=info.context.state.post_feed,
+        )
+
+    @strawberry.mutation(
+        description="Publish a draft at `publishAt` (its author or an admin): a future time, "
+        "at most a year ahead. It goes live within seconds of it.",
+        permission_classes=[IsAuthenticated],
+    )
+    async def schedule_post(self, info: Info, id: strawberry.ID, publish_at: datetime) -> Post:
+        post = await scheduling.schedule_post(
+            info.context.db, signed_in_user(info), decode_id(id, "Post"), publish_at
+        )
+        return Post.from_row(post)
+
+    @strawberry.mutation(
+        description="A scheduled post back to a plain draft (its author or an admin).",
+        permission_classes=[IsAuthenticated],
+    )
+    async def unschedule_post(self, info: Info, id: strawberry.ID) -> Post:
+        post = await scheduling.unschedule_post(
+            info.context.db, signed_in_user(info), decode_id(id, "Post")
+        )
+        return Post.from_row(post)
+
+    @strawberry.mutation(
+        description="Bring a post back to a revision's title and content; the version it "
+        "replaces becomes a revision in turn (its author or an admin).",
+        permission_classes=[IsAuthenticated],
+    )
+    async def restore_post_revision(self, info: Info, id: strawberry.ID) -> Post:
+        post = await service.restore_revision(
+            info.context.db,
+            signed_in_user(info),
+            decode_id(id, "PostRevision"),
+            events=info.context.state.post_feed,
+        )
+        return Post.from_row(post)
+
+    @strawberry.mutation(
+        description="A 7-day preview link of a draft or scheduled post (its author or an admin).",
+        permission_classes=[IsAuthenticated],
+    )
+    async def create_preview_link(self, info: Info, post_id: strawberry.ID) -> PreviewLink:
+        settings = info.context.settings
+        link = await previews.create_preview_link(
+            info.context.db,
+            signed_in_user(info),
+            decode_id(post_id, "Post", "postId"),
+            secret_key=settings.secret_key,
+            public_url=settings.public_url,
+        )
+        return PreviewLink(url=link.url, token=link.token, expires_at=link.expires_at)
+
+    @strawberry.mutation(
+        description="Revoke every live preview link of a post; how many there were.",
+        permission_classes=[IsAuthenticated],
+    )
+    async def revoke_preview_links(self, info: Info, post_id: strawberry.ID) -> int:
+        return await previews.revoke_preview_links(
+            info.context.db, signed_in_user(info), decode_id(post_id, "Post", "postId")
         )

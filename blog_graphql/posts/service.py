@@ -19,10 +19,12 @@ from blog_graphql.db.keyset import AnyRow, AnySelect
 from blog_graphql.db.statements import Audience, audience_of, viewer_params
 from blog_graphql.errors import Conflict, InvalidInput, NotFound
 from blog_graphql.notifications import creating as notifications
+from blog_graphql.posts import revisions
 from blog_graphql.posts.access import ensure_may_change, posts_visible_to, visible_posts
 from blog_graphql.posts.events import NO_POST_EVENTS, PostChange, PostEvents
-from blog_graphql.posts.markdown import make_excerpt, render_markdown_off_loop
+from blog_graphql.posts.markdown import make_excerpt, reading_minutes, render_markdown_off_loop
 from blog_graphql.posts.models import Post, PostTag, Tag
+from blog_graphql.posts.seo import NO_SEO_CHANGES, SeoChanges
 from blog_graphql.posts.slugs import base_slug, unique_slug
 from blog_graphql.posts.tagging import clean_tag_names, tags_named
 from blog_graphql.webhooks import outbox as webhooks
@@ -52,6 +54,7 @@ class NewPost:
     excerpt: str | None = None
     tags: Sequence[str] = ()
     published: bool = False
+    seo: SeoChanges = NO_SEO_CHANGES
 
 
 @dataclass(frozen=True)
@@ -62,6 +65,7 @@ class PostChanges:
     content: str | None = None
     excerpt: str | Keep | None = KEEP  # None: back to the automatic excerpt
     tags: Sequence[str] | None = None
+    seo: SeoChanges = NO_SEO_CHANGES
 
 
 @cache
@@ -86,7 +90,7 @@ async def list_tags(db: Database, viewer: User | None) -> Sequence[AnyRow]:
 async def create_post(
     db: Database, author: User, new: NewPost, *, events: PostEvents = NO_POST_EVENTS
 ) -> Post:
-    title, excerpt, tags = _checked(new.title, new.content, new.excerpt, new.tags)
+    title, excerpt, tags = _checked(new.title, new.content, new.excerpt, new.tags, new.seo)
     assert title is not None and tags is not None  # given, so checked into values
     html = await render_markdown_off_loop(new.content)  # before the transaction: CPU work
 
@@ -99,8 +103,9 @@ async def create_post(
                 excerpt=excerpt if isinstance(excerpt, str) else make_excerpt(html),
                 published=new.published,
                 published_at=now if new.published else None, feed_at=now,
-                created_at=now, updated_at=now,
+                created_at=now, updated_at=now, reading_time_minutes=reading_minutes(html),
             )  # fmt: skip
+            new.seo.apply(post)
             session.add(post)
             await session.flush()
             await _replace_tags(session, post.id, tags)
@@ -119,12 +124,15 @@ async def update_post(
     *,
     events: PostEvents = NO_POST_EVENTS,
 ) -> Post:
-    title, excerpt, tags = _checked(changes.title, changes.content, changes.excerpt, changes.tags)
+    title, excerpt, tags = _checked(
+        changes.title, changes.content, changes.excerpt, changes.tags, changes.seo
+    )
     html = None if changes.content is None else await render_markdown_off_loop(changes.content)
 
     async def apply() -> Post:
         async with db.transaction() as session:
             post = await _post_to_change(session, user, post_id)
+            await revisions.keep_previous(session, post, user, title, changes.content)
             if title is not None:
                 post.title = title  # the slug stays: a draft's is chosen on publication
             if changes.content is not None and html is not None:
@@ -133,11 +141,25 @@ async def update_post(
                 post.excerpt = excerpt or make_excerpt(post.content_html)
             if tags is not None:
                 await _replace_tags(session, post.id, tags)
+            changes.seo.apply(post)
             post.updated_at = utcnow()
             _announce(session, events, "updated", post.id)
         return post
 
     return await _retry_on_conflict(apply)
+
+
+async def restore_revision(
+    db: Database, user: User, revision_id: int, *, events: PostEvents = NO_POST_EVENTS
+) -> Post:
+    """The post back to a revision's title and content: an edit like any other, so the
+    version it replaces becomes a revision too. A revision the user may not read (of
+    someone else's post, unless an admin) is NOT_FOUND."""
+    [revision] = await revisions.load_revisions(db, user, [revision_id])
+    if revision is None:
+        raise NotFound()
+    changes = PostChanges(title=revision.title, content=revision.content)
+    return await update_post(db, user, revision.post_id, changes, events=events)
 
 
 async def publish_post(
@@ -165,21 +187,30 @@ async def _set_published(
     async def apply() -> Post:
         async with db.transaction() as session:
             post = await _post_to_change(session, user, post_id)
+            post.publish_at = None  # publishing now, or back to a draft: no longer scheduled
             if post.published != published:
-                _announce(session, events, "published" if published else "unpublished", post_id)
-                post.published, post.updated_at = published, utcnow()
-                # `published_at` stays on a draft: it locks the slug and dates a
-                # republication. The first publication chooses the public slug.
                 if published:
-                    if post.published_at is None:
-                        post.slug = await _public_slug(session, post.title)
-                    post.published_at = post.published_at or post.updated_at
-                    post.feed_at = post.published_at
+                    await go_live(session, post, events)
                 else:
+                    _announce(session, events, "unpublished", post_id)
+                    post.published, post.updated_at = False, utcnow()
                     post.feed_at = post.created_at
         return post
 
     return await _retry_on_conflict(apply)
+
+
+async def go_live(session: AsyncSession, post: Post, events: PostEvents) -> None:
+    """Publish `post` (a draft, locked in this transaction): `publishPost` and the
+    scheduler both go through here, so whatever hangs on "published" follows both."""
+    _announce(session, events, "published", post.id)
+    post.published, post.updated_at, post.publish_at = True, utcnow(), None
+    # `published_at` stays on a draft: it locks the slug and dates a republication.
+    # The first publication chooses the public slug.
+    if post.published_at is None:
+        post.slug = await _public_slug(session, post.title)
+    post.published_at = post.published_at or post.updated_at
+    post.feed_at = post.published_at
 
 
 async def delete_post(
@@ -220,6 +251,7 @@ def _checked(
     content: str | None,
     excerpt: str | Keep | None,
     tags: Sequence[str] | None,
+    seo_changes: SeoChanges = NO_SEO_CHANGES,
 ) -> tuple[str | None, str | Keep | None, list[str] | None]:
     """Trimmed title, excerpt and tag names; every problem at once, by input field."""
     problems: dict[str, str] = {
@@ -227,6 +259,7 @@ def _checked(
         for field, value in (("title", title), ("content", content), ("excerpt", excerpt))
         if isinstance(value, str) and NUL in value
     }
+    problems.update(seo_changes.problems())
     if title is not None:
         title = " ".join(title.split())
         if not title or len(title) > MAX_TITLE_LENGTH:
@@ -267,6 +300,7 @@ def _rewrite(post: Post, content: str, html: str) -> None:
     # so it follows the new content.
     automatic = post.excerpt == make_excerpt(post.content_html)
     post.content, post.content_html = content, html
+    post.reading_time_minutes = reading_minutes(html)
     if automatic:
         post.excerpt = make_excerpt(html)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from enum import Enum
 from functools import partial
 from operator import attrgetter
 from typing import TYPE_CHECKING, Annotated, Protocol
@@ -18,6 +19,8 @@ from blog_graphql.engine import batched, one, preloaded_or_loaded, same_for_ever
 from blog_graphql.errors import NotFound
 from blog_graphql.posts import models
 from blog_graphql.posts.loaders import FEED_CURSOR, feed_key
+from blog_graphql.posts.revisions import REVISION_CURSOR, revision_key
+from blog_graphql.posts.seo import seo_fields
 from blog_graphql.reactions.types import ReactionCount, post_reactions
 from blog_graphql.relay.node import Node
 from blog_graphql.relay.pagination import Connection, PageLoader, nested_connections
@@ -115,6 +118,22 @@ async def bookmarked_flags(context: Context, posts: Sequence[Post]) -> list[bool
     return await context.loaders.bookmarked.load_many([post.pk for post in posts])
 
 
+async def revisions_of(
+    context: Context, posts: Sequence[Post], first: int | None = None, after: str | None = None
+) -> list[Connection[PostRevision]]:
+    """`Post.revisions`: empty but for the post's author and admins (in SQL)."""
+    loaders = context.loaders
+    return await nested_connections(
+        loaders.revisions_of_post, loaders.revision_count_of_post,
+        parents=[post.pk for post in posts], first=first, after=after,
+        shape=REVISION_CURSOR, key=revision_key, node=PostRevision.from_row,
+    )  # fmt: skip
+
+
+async def editors_of(context: Context, revisions: Sequence[PostRevision]) -> list[User]:
+    return await users_by_id(context, [revision.editor_id for revision in revisions])
+
+
 async def posts_of_tags(
     context: Context, tags: Sequence[Tag], first: int | None = None, after: str | None = None
 ) -> list[Connection[Post]]:
@@ -179,6 +198,50 @@ class Tag(Node):
         return await one(posts_of_tags, info, self, first=first, after=after)
 
 
+@strawberry.enum(description="Where a post stands in its life.")
+class PostStatus(Enum):
+    DRAFT = "DRAFT"
+    SCHEDULED = "SCHEDULED"
+    PUBLISHED = "PUBLISHED"
+
+
+@strawberry.type(description="What search engines and link previews should show of a post.")
+class PostSeo:
+    title: str | None = strawberry.field(description="`seoTitle` as given, else the title.")
+    description: str | None = strawberry.field(
+        description="`seoDescription` as given, else the excerpt."
+    )
+    canonical_url: str | None = strawberry.field(
+        description="`canonicalUrl` as given, else the post's public page "
+        "`${PUBLIC_URL}/posts/{slug}` once published (null for a draft)."
+    )
+
+
+@strawberry.type(description="A post's title and content as they were before an edit.")
+class PostRevision(Node):
+    pk: strawberry.Private[int]
+    editor_id: strawberry.Private[int]
+    created_at: datetime = strawberry.field(description="When the edit replaced this version.")
+    title: str
+    content: str = strawberry.field(description="Markdown, as it was.")
+
+    @classmethod
+    def from_row(cls, row: AnyRow) -> PostRevision:
+        return cls(
+            pk=row.id,
+            editor_id=row.editor_id,
+            created_at=row.created_at,
+            title=row.title,
+            content=row.content,
+        )
+
+    @strawberry.field(description="Who made the edit that replaced this version.")
+    @same_for_every_viewer
+    @batched(editors_of)
+    async def editor(self, info: Info) -> User:
+        return await one(editors_of, info, self)
+
+
 @strawberry.type(description="A blog post, written in Markdown.")
 class Post(Node):
     pk: strawberry.Private[int]
@@ -198,6 +261,16 @@ class Post(Node):
     )
     created_at: datetime
     updated_at: datetime
+    status: PostStatus
+    scheduled_at: datetime | None = strawberry.field(
+        description="When a SCHEDULED post goes live (within seconds); null otherwise."
+    )
+    reading_time_minutes: int = strawberry.field(
+        description="Words of the content / 230, rounded, at least 1."
+    )
+    seo_title: strawberry.Private[str | None] = None
+    seo_description: strawberry.Private[str | None] = None
+    canonical_url: strawberry.Private[str | None] = None
     # The author, when the post's statement read it too (`post(slug:)`).
     prefetched_author: strawberry.Private[User | None] = None
     # The comment count, when the post's statement read it too (feed and post pages).
@@ -233,6 +306,12 @@ class Post(Node):
             published_at=row.published_at if row.published else None,
             created_at=row.created_at,
             updated_at=row.updated_at,
+            status=_status(row),
+            scheduled_at=None if row.published else row.publish_at,
+            reading_time_minutes=row.reading_time_minutes,
+            seo_title=row.seo_title,
+            seo_description=row.seo_description,
+            canonical_url=row.canonical_url,
             prefetched_author=author,
             known_comment_count=comment_count,
             tag_list=tag_list,
@@ -291,8 +370,33 @@ class Post(Node):
     async def viewer_has_bookmarked(self, info: Info) -> bool:
         return await one(bookmarked_flags, info, self)
 
+    @strawberry.field(description="Titles, description and canonical URL for search engines.")
+    def seo(self, info: Info) -> PostSeo:
+        title, description, canonical = seo_fields(
+            seo_title=self.seo_title, seo_description=self.seo_description,
+            canonical_url=self.canonical_url, title=self.title, excerpt=self.excerpt,
+            slug=self.slug, published=self.published, public_url=info.context.settings.public_url,
+        )  # fmt: skip
+        return PostSeo(title=title, description=description, canonical_url=canonical)
+
+    @strawberry.field(
+        description="Earlier versions, newest first (the last 50): for the post's author and "
+        "admins; empty for everyone else."
+    )
+    @batched(revisions_of)
+    async def revisions(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> Connection[PostRevision]:
+        return await one(revisions_of, info, self, first=first, after=after)
+
 
 PostConnection = Connection[Post]
+
+
+def _status(row: models.Post | AnyRow) -> PostStatus:
+    if row.published:
+        return PostStatus.PUBLISHED
+    return PostStatus.SCHEDULED if row.publish_at is not None else PostStatus.DRAFT
 
 
 def _has_body(row: models.Post | AnyRow) -> bool:
