@@ -1,5 +1,8 @@
 """Full-text search over title and content: a ranked tsvector on PostgreSQL, FTS5 on SQLite.
 
+Search as you type: the last word also matches as the start of a word (`'word':*` in a
+tsquery, `"word" *` in FTS5), both after stemming (`english` and `porter`).
+
 The search objects live in migrations 0001 and 0004 (`posts.search_vector` with a GIN index;
 the `posts_fts` table kept in step by triggers). The search string is always a bound
 parameter: on SQLite it is first rewritten into quoted FTS5 terms so that its syntax
@@ -9,6 +12,7 @@ characters are data, never operators the user did not mean.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (
@@ -57,7 +61,7 @@ def searched(query: AnySelect, dialect: str) -> tuple[AnySelect, ColumnElement[f
     """`query` narrowed to posts matching the bound search, and their rank (higher is
     better)."""
     if dialect == "postgresql":
-        tsquery = func.websearch_to_tsquery(literal_column("'english'::regconfig"), SEARCH_TEXT)
+        tsquery = func.to_tsquery(literal_column("'english'::regconfig"), SEARCH_TEXT)
         rank = func.ts_rank(_SEARCH_VECTOR, tsquery, type_=Float)
         return query.where(_SEARCH_VECTOR.op("@@")(tsquery)), rank
     matches = literal_column("posts_fts").op("MATCH")(FTS_QUERY)
@@ -68,7 +72,8 @@ def search_params(dialect: str, text: str) -> dict[str, str] | None:
     """The values of a `searched` statement's search; None where nothing in `text` can
     match (on SQLite, text with nothing searchable, such as only punctuation)."""
     if dialect == "postgresql":
-        return {SEARCH_TEXT.key: text}
+        tsquery = tsquery_text(text)
+        return {SEARCH_TEXT.key: tsquery} if tsquery is not None else None
     expression = fts5_query(text)
     return {FTS_QUERY.key: expression} if expression is not None else None
 
@@ -85,29 +90,75 @@ def apply_search(
     return query.params(params), rank
 
 
-def fts5_query(text: str) -> str | None:
-    """Web-search syntax (words, "phrases", `or`, `-excluded`) as a safe FTS5 expression.
+@dataclass(frozen=True)
+class Term:
+    """One term of a search: words that must follow each other (a phrase), joined to the
+    terms before it by AND or OR, or excluded; `prefix`: its last word is still being
+    typed, so it also matches as the start of a word."""
 
-    Every term becomes a quoted phrase of its words, so nothing the user typed is read as
-    FTS5 syntax. Precedence matches PostgreSQL's websearch_to_tsquery: NOT, AND, then OR.
+    words: tuple[str, ...]
+    join_with: str = "AND"  # "AND" or "OR"; the first term's is ignored
+    negated: bool = False
+    prefix: bool = False
+
+
+def parse_search(text: str) -> list[Term]:
+    """Web-search syntax (words, "phrases", `or`, `-excluded`) as terms.
+
+    Only the words of what the user typed are kept (`\\w+`), so nothing is ever read as
+    either database's query syntax. The last term, when it is a word or a phrase still
+    open (no closing quote) and not excluded, is a prefix: search as you type.
     """
-    parts: list[str] = []
+    terms: list[Term] = []
     join_with = "AND"
-    for match in _PIECE.finditer(text):
+    pieces = list(_PIECE.finditer(text))
+    for index, match in enumerate(pieces):
         negated, phrase, bare = match.groups()
         if bare is not None and bare.lower() == "or":
-            join_with = "OR" if parts else "AND"
+            join_with = "OR" if terms else "AND"
             continue
         if bare is not None and bare.startswith("-") and len(bare) > 1:
             negated, bare = "-", bare[1:]
         words = _WORD.findall(phrase if phrase is not None else bare)
         if not words:
             continue
-        term = '"' + " ".join(words) + '"'
-        if negated:
-            if parts:  # FTS5's NOT needs something on its left
-                parts.append(f"NOT {term}")
-        else:
-            parts.append(f"{join_with} {term}" if parts else term)
+        quoted = match.group(0).lstrip("-")
+        closed = phrase is not None and len(quoted) > 1 and quoted.endswith('"')
+        prefix = index == len(pieces) - 1 and not negated and not closed
+        terms.append(Term(tuple(words), join_with, bool(negated), prefix))
         join_with = "AND"
+    return terms
+
+
+def fts5_query(text: str) -> str | None:
+    """The search as a safe FTS5 expression: every term a quoted phrase of its words, a
+    prefix one followed by `*`. Precedence matches PostgreSQL's tsquery: NOT, AND, then OR.
+    None where nothing can match."""
+    parts: list[str] = []
+    for term in parse_search(text):
+        phrase = '"' + " ".join(term.words) + '"' + (" *" if term.prefix else "")
+        if term.negated:
+            if parts:  # FTS5's NOT needs something on its left
+                parts.append(f"NOT {phrase}")
+        else:
+            parts.append(f"{term.join_with} {phrase}" if parts else phrase)
+    return " ".join(parts) if parts else None
+
+
+def tsquery_text(text: str) -> str | None:
+    """The search as the text of a PostgreSQL `to_tsquery`, as `websearch_to_tsquery`
+    would read it, but for the prefix term (`'word':*`). Every word is quoted; a phrase
+    is one quoted string (its stop words keep their distance), its prefix word apart
+    (`'hello' <-> 'wor':*`). None where nothing can match."""
+    parts: list[str] = []
+    for term in parse_search(text):
+        if term.prefix:
+            *head, last = term.words
+            phrase = f"'{last}':*"
+            if head:
+                phrase = f"'{' '.join(head)}' <-> {phrase}"
+        else:
+            phrase = "'" + " ".join(term.words) + "'"
+        phrase = f"!({phrase})" if term.negated else f"({phrase})"
+        parts.append(f"{'|' if term.join_with == 'OR' else '&'} {phrase}" if parts else phrase)
     return " ".join(parts) if parts else None
