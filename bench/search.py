@@ -4,10 +4,11 @@ resolver reads them, on the database at DATABASE_URL (seed it first:
 
     DATABASE_URL=sqlite:////tmp/seed.db python bench/search.py [--repeat 20] [--explain]
 
-Prints, per search, the median and the slowest wall-clock ms of `--repeat` runs (after one warm-up) of
-the first page (20 posts), of its `totalCount` counted apart, and of the two as the
-resolver reads them, with that one's median CPU ms in this process; and with `--explain` each statement's
-plan (EXPLAIN QUERY PLAN on SQLite, EXPLAIN ANALYZE on PostgreSQL).
+Prints, per search, the median and the slowest wall-clock ms of `--repeat` runs (after
+one warm-up) of the first page (20 posts), of its `totalCount`, and of both as the
+resolver reads them, with the median CPU ms of this process for both (where SQLite runs:
+unlike wall time, not inflated by other work on a busy machine); with `--explain`, each
+statement's plan (EXPLAIN QUERY PLAN on SQLite, EXPLAIN ANALYZE on PostgreSQL).
 """
 
 from __future__ import annotations

@@ -44,8 +44,12 @@ class AccountQuery:
     @strawberry.field(description="Every account, oldest first. Admins only.",
                       permission_classes=[IsAdmin])  # fmt: skip
     async def users(
-        self, info: Info, first: int | None = None, after: str | None = None,
-        last: int | None = None, before: str | None = None,
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
     ) -> Connection[User]:
         window = page_window((int,), first=first, after=after, last=last, before=before)
         after_id = cast(int, window.cursor[0]) if window.cursor else None  # shape (int,) checked

@@ -23,7 +23,12 @@ if TYPE_CHECKING:
 
 
 async def posts_of(
-    context: Context, users: Sequence[User], first: int | None = None, after: str | None = None, last: int | None = None, before: str | None = None
+    context: Context,
+    users: Sequence[User],
+    first: int | None = None,
+    after: str | None = None,
+    last: int | None = None,
+    before: str | None = None,
 ) -> list[Connection[Post]]:
     """The batch resolver of `User.posts` (`batching.py`)."""
     # Posts depend on accounts, not the reverse: this backward edge imports late.
@@ -55,7 +60,12 @@ class User(Node):
     @strawberry.field(description="Their posts, newest first; drafts only to them and admins.")
     @batched(posts_of)
     async def posts(
-        self, info: Info, first: int | None = None, after: str | None = None, last: int | None = None, before: str | None = None
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
     ) -> Connection[Annotated[Post, strawberry.lazy("blog_graphql.posts.types")]]:
         return await one(posts_of, info, self, first=first, after=after, last=last, before=before)
 

@@ -58,11 +58,14 @@ async def newest_posts(db: Database, tag_id: int | None = None) -> list[FeedPost
     tags = await _tag_names(db, [row.id for row in rows])
     return [
         FeedPost(
-            slug=row.slug, title=row.title, excerpt=row.excerpt,
+            slug=row.slug,
+            title=row.title,
+            excerpt=row.excerpt,
             author=row.full_name or row.username,
-            published_at=row.published_at or row.updated_at, updated_at=row.updated_at,
+            published_at=row.published_at or row.updated_at,
+            updated_at=row.updated_at,
             tags=tuple(tags.get(row.id, ())),
-        )  # fmt: skip
+        )
         for row in rows
     ]
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from feedgen.feed import FeedGenerator
 from lxml import etree
@@ -102,5 +103,5 @@ def _tag(name: str) -> str:
     return f"{{{SITEMAP_NS}}}{name}"
 
 
-def _xml(root: etree._Element) -> bytes:
+def _xml(root: Any) -> bytes:
     return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True))

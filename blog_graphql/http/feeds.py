@@ -57,12 +57,18 @@ class Feeds:
 
     async def rss(self, request: Request) -> Response:
         self_url = _here(request)
-        build = lambda: service.site_rss(self.state.db, self.public_url, self_url)  # noqa: E731
+
+        async def build() -> bytes:
+            return await service.site_rss(self.state.db, self.public_url, self_url)
+
         return await self._serve(request, RSS, build)
 
     async def atom(self, request: Request) -> Response:
         self_url = _here(request)
-        build = lambda: service.site_atom(self.state.db, self.public_url, self_url)  # noqa: E731
+
+        async def build() -> bytes:
+            return await service.site_atom(self.state.db, self.public_url, self_url)
+
         return await self._serve(request, ATOM, build)
 
     async def tag_rss(self, request: Request) -> Response:

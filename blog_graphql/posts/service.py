@@ -95,7 +95,9 @@ async def find_tag_by_slug(db: Database, viewer: User | None, slug: str) -> AnyR
     slug = slug.replace("\x00", "").strip().lower()  # PostgreSQL text cannot hold NUL
     if not slug:
         return None
-    rows = await db.read(_tag_by_slug(audience_of(viewer)), {**viewer_params(viewer), TAG_SLUG.key: slug})
+    rows = await db.read(
+        _tag_by_slug(audience_of(viewer)), {**viewer_params(viewer), TAG_SLUG.key: slug}
+    )
     return rows[0] if rows else None  # slugs are unique
 
 

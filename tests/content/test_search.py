@@ -92,10 +92,10 @@ async def test_the_index_follows_edits_and_deletes(call, db, library):
 
 
 def test_web_search_becomes_quoted_fts5_terms():
-    assert fts5_query("python async") == '"python" AND "async"'
+    assert fts5_query("python async") == '"python" AND "async" *'  # the last: a prefix
     assert fts5_query('"exact phrase" or other -not') == '"exact phrase" OR "other" NOT "not"'
-    assert fts5_query('NEAR(x) "y') == '"NEAR x" AND "y"'
-    assert fts5_query("title:python") == '"title python"'
+    assert fts5_query('NEAR(x) "y') == '"NEAR x" AND "y" *'
+    assert fts5_query("title:python") == '"title python" *'
     assert fts5_query("-alone") is None and fts5_query("!!! ???") is None
 
 

@@ -34,7 +34,9 @@ def sitemap_locations(response) -> tuple[str, list[str]]:
 
 async def test_rss_lists_the_20_newest_public_posts_linking_to_the_spa(client, db):
     ada = await create_user(db, username="ada")
-    posts = [await create_post(db, author=ada, title=f"Post {n}", tags=["Python"]) for n in range(22)]
+    posts = [
+        await create_post(db, author=ada, title=f"Post {n}", tags=["Python"]) for n in range(22)
+    ]
     await create_post(db, author=ada, title="Secret draft", published=False)
     response = await client.get("/rss.xml")
     assert response.headers["content-type"].startswith("application/rss+xml")
@@ -103,7 +105,9 @@ async def test_a_long_sitemap_is_an_index_of_pages(client, db, monkeypatch):
     assert pages == [f"http://testserver/sitemap-{n}.xml" for n in (1, 2, 3)]  # 7 entries
     seen = []
     for page in pages:
-        page_tag, locations = sitemap_locations(await client.get(page.removeprefix("http://testserver")))
+        page_tag, locations = sitemap_locations(
+            await client.get(page.removeprefix("http://testserver"))
+        )
         assert page_tag == f"{SITEMAP}urlset" and len(locations) <= 3
         seen += locations
     expected = [f"{PUBLIC_URL}/", f"{PUBLIC_URL}/tags/go"]
