@@ -119,11 +119,6 @@ class Window(NamedTuple):
     cursor: CursorKey | None = None
     backward: bool = False
 
-    @property
-    def argument(self) -> str:
-        """The name of the cursor's argument, for errors."""
-        return "before" if self.backward else "after"
-
 
 def page_window(
     shape: Sequence[type],
