@@ -4,7 +4,7 @@ from blog_graphql.accounts.models import AuthSession, LoginFailure, OneTimeToken
 from blog_graphql.comments.models import Comment
 from blog_graphql.db.database import Base
 from blog_graphql.emails.models import OutboxEmail
-from blog_graphql.posts.models import Post, PostTag, Tag
+from blog_graphql.posts.models import Post, PostSearch, PostTag, Tag
 
 __all__ = [
     "AuthSession",
@@ -14,6 +14,7 @@ __all__ = [
     "OneTimeToken",
     "OutboxEmail",
     "Post",
+    "PostSearch",
     "PostTag",
     "Tag",
     "User",

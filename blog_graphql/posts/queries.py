@@ -28,7 +28,13 @@ from blog_graphql.posts.loaders import (
     feed_key,
 )
 from blog_graphql.posts.models import Post, PostTag, Tag
-from blog_graphql.posts.search import apply_search, check_search, search_params, searched
+from blog_graphql.posts.search import (
+    apply_search,
+    check_search,
+    on_search_rows,
+    search_params,
+    searched,
+)
 from blog_graphql.relay.pagination import CursorKey, Window, page_window
 
 SEARCH_CURSOR = (float, datetime, int)
@@ -140,7 +146,9 @@ async def list_posts(
 async def count_posts(db: Database, viewer: User | None, post_filter: PostFilter) -> int:
     """`totalCount` of the feed: the same filters and visibility, without the page."""
     everything = select(func.count()).select_from(Post).where(visible_posts(viewer))
-    query, _rank = _matching(everything, db, post_filter)
+    query, rank = _matching(everything, db, post_filter)
+    if rank is not None:  # a search: counted from the narrow rows it ranks
+        query = on_search_rows(query)
     async with db.session() as session:
         return int(await session.scalar(query) or 0)
 
@@ -252,10 +260,11 @@ def _feed_page(shape: _FeedShape) -> AnySelect:
 
 def _search_page(posts: AnySelect, shape: _FeedShape) -> AnySelect:
     """A search page: every match is ranked to keep the best few, so the few are picked
-    first, from narrow rows (id, time, rank), and only they get their card's columns and
-    parts: SQLite works out a row's columns before it sorts, so it counted the comments and
-    listed the tags of every match. (A window count of the matches beside the rank, to
-    answer `totalCount` from the page, cost both databases more than counting apart.)"""
+    first, from the narrow `post_search` rows (id, time, rank), and only they get their
+    card's columns and parts: SQLite works out a row's columns before it sorts, so it
+    counted the comments and listed the tags of every match. (A window count of the
+    matches beside the rank, to answer `totalCount` from the page, cost both databases
+    more than counting apart.)"""
     query, rank = searched(posts.with_only_columns(Post.id, Post.feed_at), shape.dialect)
     order = Order((rank, *FEED_ORDER.columns), descending=True)
     if shape.backward:
@@ -263,9 +272,9 @@ def _search_page(posts: AnySelect, shape: _FeedShape) -> AnySelect:
     if shape.after:
         query = query.where(order.after_cursor())
     limit = bindparam(LIMIT, type_=Integer, required=True)
-    best = (
-        query.add_columns(rank.label(RANK)).order_by(*order.clauses()).limit(limit).subquery("best")
-    )
+    best = on_search_rows(
+        query.add_columns(rank.label(RANK)).order_by(*order.clauses()).limit(limit)
+    ).subquery("best")
     ranked = Order((best.c[RANK], best.c.feed_at, best.c.id), descending=order.descending)
     cards = (
         select(*POST_CARD, best.c[RANK])

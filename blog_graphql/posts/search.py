@@ -3,8 +3,11 @@
 Search as you type: the last word also matches as the start of a word (`'word':*` in a
 tsquery, `"word" *` in FTS5), both after stemming (`english` and `porter`).
 
-The search objects live in migrations 0001 and 0004 (`posts.search_vector` with a GIN index;
-the `posts_fts` table kept in step by triggers). The search string is always a bound
+The search objects live in migrations 0001, 0004 and 0010: `posts_fts` (SQLite) and
+`post_search` (both), tables kept in step with posts by triggers; on PostgreSQL
+`post_search.search_vector` (a copy of `posts.search_vector`) with a GIN index. Searches
+read `post_search`, the narrow rows of the posts (`on_search_rows`), so ranking every match
+scans a few MB rather than the posts' bodies. The search string is always a bound
 parameter: on SQLite it is first rewritten into quoted FTS5 terms so that its syntax
 characters are data, never operators the user did not mean.
 """
@@ -13,7 +16,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     ColumnElement,
@@ -27,22 +30,29 @@ from sqlalchemy import (
     table,
 )
 from sqlalchemy import column as sql_column
+from sqlalchemy.sql import TableClause
+from sqlalchemy.sql.visitors import replacement_traverse
 
 from blog_graphql.db import table_tags
 from blog_graphql.db.keyset import AnySelect
 from blog_graphql.errors import InvalidInput
-from blog_graphql.posts.models import Post
+from blog_graphql.posts.models import Post, PostSearch
 
 MAX_SEARCH_LENGTH = 200
 _PIECE = re.compile(r'(-?)"([^"]*)"?|(\S+)')
 _WORD = re.compile(r"\w+")
 
 # PostgreSQL: the title is weighted A and the content B, so ts_rank favours titles.
-_SEARCH_VECTOR: ColumnElement[Any] = literal_column("posts.search_vector")
+_SEARCH_VECTOR: ColumnElement[Any] = literal_column("post_search.search_vector")
 # SQLite: bm25 is lower for better matches; the weights favour the title the same way.
 _FTS = table("posts_fts", sql_column("rowid"))
 _FTS_RANK = literal_column("-bm25(posts_fts, 10.0, 1.0)", Float)
 table_tags.derived_table("posts_fts", "posts")  # the triggers keep it; writes go to posts
+table_tags.derived_table("post_search", "posts")  # the same
+
+_POSTS = Post.__table__
+_SEARCH_ROWS = PostSearch.__table__
+_POSTS_NAME = "posts"
 
 
 def check_search(text: str) -> str:
@@ -57,9 +67,25 @@ SEARCH_TEXT = bindparam("search_text", type_=String, required=True)
 FTS_QUERY = bindparam("fts_query", type_=String, required=True)
 
 
+def on_search_rows(query: AnySelect) -> AnySelect:
+    """`query`, a statement over posts that reads only what `post_search` holds (ids,
+    authors, published, feed times: visibility, filters, the order), over `post_search`
+    instead. Every search statement goes through it: `searched` ranks `post_search` rows."""
+
+    def narrow(element: Any, **_: Any) -> Any:
+        if isinstance(element, TableClause) and element.name == _POSTS_NAME:
+            return _SEARCH_ROWS  # `posts`, or the ORM's annotated copy of it
+        if getattr(element, "table", None) is _POSTS and hasattr(element, "name"):
+            return _SEARCH_ROWS.c[element.name]  # a KeyError: a column post_search lacks
+        return None
+
+    return cast(AnySelect, replacement_traverse(query, {}, narrow))
+
+
 def searched(query: AnySelect, dialect: str) -> tuple[AnySelect, ColumnElement[float]]:
     """`query` narrowed to posts matching the bound search, and their rank (higher is
-    better)."""
+    better). The result reads `post_search`: pass it, once built (cursor and order
+    included), through `on_search_rows`."""
     if dialect == "postgresql":
         tsquery = func.to_tsquery(literal_column("'english'::regconfig"), SEARCH_TEXT)
         rank = func.ts_rank(_SEARCH_VECTOR, tsquery, type_=Float)
@@ -82,7 +108,7 @@ def apply_search(
     query: AnySelect, dialect: str, text: str
 ) -> tuple[AnySelect, ColumnElement[float]]:
     """`query` narrowed to posts matching `text`, its values in the statement, and their
-    rank (higher is better)."""
+    rank (higher is better). Like `searched`'s, the result goes through `on_search_rows`."""
     params = search_params(dialect, text)
     if params is None:
         return query.where(false()), literal(0.0, Float)
