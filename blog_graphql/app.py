@@ -13,6 +13,7 @@ from starlette.routing import Route, WebSocketRoute
 
 from blog_graphql.config.settings import Settings, get_settings
 from blog_graphql.http.access_log import AccessLogMiddleware
+from blog_graphql.http.feeds import feed_routes
 from blog_graphql.http.graphiql import GraphiQLPage, graphiql_assets
 from blog_graphql.http.health import healthz, index, readyz
 from blog_graphql.http.mailbox import mailbox_routes
@@ -71,6 +72,7 @@ def create_app(
             Route("/readyz", readyz),
             Route("/metrics", metrics_endpoint),
             *unsubscribe_routes(),
+            *feed_routes(state, graphql.response_cache),
             *([graphiql_assets()] if graphiql else []),
             *([] if settings.is_production else mailbox_routes()),
         ],

@@ -12,7 +12,7 @@ from blog_graphql.notifications.models import (
     NotificationFanout,
     UsedUnsubscribeToken,
 )
-from blog_graphql.posts.models import Post, PostRevision, PostTag, PreviewLink, Tag
+from blog_graphql.posts.models import Post, PostRevision, PostSearch, PostTag, PreviewLink, Tag
 from blog_graphql.reactions.models import CommentReaction, PostReaction
 from blog_graphql.webhooks.models import Webhook, WebhookAttempt, WebhookDelivery
 
@@ -32,6 +32,7 @@ __all__ = [
     "Post",
     "PostReaction",
     "PostRevision",
+    "PostSearch",
     "PostTag",
     "PreviewLink",
     "Tag",

@@ -11,7 +11,12 @@ from blog_graphql.db.database import create_engine
 from blog_graphql.models import Base
 
 # Objects created by raw SQL in migrations for one backend only (full-text search).
-SEARCH_OBJECTS = {"posts_fts", "search_vector", "ix_posts_search_vector"}
+SEARCH_OBJECTS = {
+    "posts_fts",
+    "search_vector",
+    "ix_posts_search_vector",
+    "ix_post_search_search_vector",
+}
 
 
 def include_object(

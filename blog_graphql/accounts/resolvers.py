@@ -12,7 +12,7 @@ from blog_graphql.accounts.types import AuthPayload, LoginInput, RegisterInput, 
 from blog_graphql.context import Info
 from blog_graphql.relay.ids import decode_id
 from blog_graphql.relay.node import register_node
-from blog_graphql.relay.pagination import Connection, build_connection, decode_cursor, page_size
+from blog_graphql.relay.pagination import Connection, build_connection, page_window
 
 
 @register_node("User")
@@ -44,14 +44,21 @@ class AccountQuery:
     @strawberry.field(description="Every account, oldest first. Admins only.",
                       permission_classes=[IsAdmin])  # fmt: skip
     async def users(
-        self, info: Info, first: int | None = None, after: str | None = None
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
     ) -> Connection[User]:
-        size, after_key = page_size(first), decode_cursor(after, (int,))
-        after_id = cast(int, after_key[0]) if after_key else None  # shape (int,) checked
+        window = page_window((int,), first=first, after=after, last=last, before=before)
+        after_id = cast(int, window.cursor[0]) if window.cursor else None  # shape (int,) checked
         db = info.context.db
-        rows = await service.list_users(db, first=size, after_id=after_id)
+        rows = await service.list_users(
+            db, first=window.size, after_id=after_id, backward=window.backward
+        )
         return build_connection(
-            rows, first=size, after=after, key=lambda row: (row.id,), node=User.from_row,
+            rows, window=window, key=lambda row: (row.id,), node=User.from_row,
             count=lambda: service.count_users(db),
         )  # fmt: skip
 

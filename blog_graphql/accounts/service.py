@@ -187,11 +187,19 @@ async def _update_user(session: AsyncSession, user_id: int, values: Mapping[str,
     return user
 
 
-async def list_users(db: Database, *, first: int, after_id: int | None) -> Sequence[User]:
-    """A page of users by id, with one extra row to tell whether more follow."""
-    query = select(User).order_by(User.id).limit(first + 1)
-    if after_id is not None:
-        query = query.where(User.id > after_id)
+async def list_users(
+    db: Database, *, first: int, after_id: int | None, backward: bool = False
+) -> Sequence[User]:
+    """A page of users by id, with one extra row to tell whether more follow; backward
+    (`last`/`before`): those before `after_id`, nearest first."""
+    if backward:
+        query = select(User).order_by(User.id.desc()).limit(first + 1)
+        if after_id is not None:
+            query = query.where(User.id < after_id)
+    else:
+        query = select(User).order_by(User.id).limit(first + 1)
+        if after_id is not None:
+            query = query.where(User.id > after_id)
     async with db.session() as session:
         return (await session.scalars(query)).all()
 

@@ -24,13 +24,18 @@ if TYPE_CHECKING:
 
 
 async def posts_of(
-    context: Context, users: Sequence[User], first: int | None = None, after: str | None = None
+    context: Context,
+    users: Sequence[User],
+    first: int | None = None,
+    after: str | None = None,
+    last: int | None = None,
+    before: str | None = None,
 ) -> list[Connection[Post]]:
     """The batch resolver of `User.posts` (`batching.py`)."""
     # Posts depend on accounts, not the reverse: this backward edge imports late.
     from blog_graphql.posts.types import posts_of_authors
 
-    return await posts_of_authors(context, [user.pk for user in users], first, after)
+    return await posts_of_authors(context, [user.pk for user in users], first, after, last, before)
 
 
 async def follower_counts(context: Context, users: Sequence[User]) -> list[int]:
@@ -103,9 +108,14 @@ class User(Node):
     @strawberry.field(description="Their posts, newest first; drafts only to them and admins.")
     @batched(posts_of)
     async def posts(
-        self, info: Info, first: int | None = None, after: str | None = None
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
     ) -> Connection[Annotated[Post, strawberry.lazy("blog_graphql.posts.types")]]:
-        return await one(posts_of, info, self, first=first, after=after)
+        return await one(posts_of, info, self, first=first, after=after, last=last, before=before)
 
     @strawberry.field(description="How many users follow them.")
     @batched(follower_counts)

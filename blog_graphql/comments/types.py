@@ -33,10 +33,12 @@ async def replies_of(
     comments: Sequence[Comment],
     first: int | None = None,
     after: str | None = None,
+    last: int | None = None,
+    before: str | None = None,
 ) -> list[Connection[Comment]]:
     loaders = context.loaders
     parents = [comment.pk for comment in comments]
-    return await _threads(loaders.replies, loaders.reply_count, parents, first, after)
+    return await _threads(loaders.replies, loaders.reply_count, parents, first, after, last, before)
 
 
 async def _threads(
@@ -45,10 +47,13 @@ async def _threads(
     parents: Sequence[int],
     first: int | None,
     after: str | None,
+    last: int | None,
+    before: str | None,
 ) -> list[Connection[Comment]]:
     return await nested_connections(
         pages, counts, parents=parents,
-        first=first, after=after, shape=THREAD_CURSOR, key=thread_key, node=Comment.from_page_row,
+        first=first, after=after, last=last, before=before,
+        shape=THREAD_CURSOR, key=thread_key, node=Comment.from_page_row,
     )  # fmt: skip
 
 
@@ -136,20 +141,32 @@ class Comment(Node):
     @strawberry.field(description="Direct replies, oldest first.")
     @batched(replies_of)
     async def replies(
-        self, info: Info, first: int | None = None, after: str | None = None
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
     ) -> CommentConnection:
-        return await one(replies_of, info, self, first=first, after=after)
+        return await one(replies_of, info, self, first=first, after=after, last=last, before=before)
 
 
 CommentConnection = Connection[Comment]
 
 
 async def comments_of_posts(
-    context: Context, post_ids: Sequence[int], first: int | None, after: str | None
+    context: Context,
+    post_ids: Sequence[int],
+    first: int | None,
+    after: str | None,
+    last: int | None,
+    before: str | None,
 ) -> list[Connection[Comment]]:
     """`Post.comments`: top-level comments, batched across every post of the request."""
     loaders = context.loaders
-    return await _threads(loaders.comments_of_post, loaders.comment_total, post_ids, first, after)
+    return await _threads(
+        loaders.comments_of_post, loaders.comment_total, post_ids, first, after, last, before
+    )
 
 
 @strawberry.enum(description="What happened to a comment in a live thread.")

@@ -60,6 +60,11 @@ class Order:
         )
         return row < key if self.descending else row > key
 
+    def reversed(self) -> Order:
+        """The same order the other way round: a backward page (`last`/`before`) is the
+        forward page after its cursor in it."""
+        return Order(self.columns, not self.descending)
+
     def cursor_params(self, key: CursorKey) -> dict[str, Any]:
         return {f"{AFTER}_{index}": value for index, value in enumerate(key)}
 
@@ -112,19 +117,33 @@ class Pages:
 
     @cached_property
     def first(self) -> AnySelect:
-        return self._numbered(self.query)
+        return self._numbered(self.query, self.order)
 
     @cached_property
     def after(self) -> AnySelect:
-        return self._numbered(self.query.where(self.order.after_cursor()))
+        return self._numbered(self.query.where(self.order.after_cursor()), self.order)
 
-    def _numbered(self, query: AnySelect) -> AnySelect:
+    @cached_property
+    def last(self) -> AnySelect:
+        return self._numbered(self.query, self.order.reversed())
+
+    @cached_property
+    def before(self) -> AnySelect:
+        order = self.order.reversed()
+        return self._numbered(self.query.where(order.after_cursor()), order)
+
+    def statement(self, cursor: bool, backward: bool) -> AnySelect:
+        if backward:
+            return self.before if cursor else self.last
+        return self.after if cursor else self.first
+
+    def _numbered(self, query: AnySelect, order: Order) -> AnySelect:
         numbered = (
             query.where(in_list(self.parent, PARENTS, self.dialect))
             .add_columns(
                 self.parent.label(PARENT),
                 func.row_number()
-                .over(partition_by=self.parent, order_by=self.order.clauses())
+                .over(partition_by=self.parent, order_by=order.clauses())
                 .label(ROW_NUMBER),
             )
             .subquery()
@@ -139,38 +158,48 @@ class Pages:
         return page.order_by(numbered.c[PARENT], row_number)
 
 
+_Batch: TypeAlias = tuple[CursorKey | None, bool]  # keys read in one statement: cursor, backward
+
+
 async def fetch_pages(
     db: Database, pages: Pages, params: Mapping[str, Any], keys: Sequence[PageKey]
 ) -> list[Sequence[AnyRow]]:
-    """Every key's page, `first + 1` rows each.
+    """Every key's page, `first + 1` rows each; a backward key's (`PageKey.backward`)
+    nearest its cursor first, as `build_connection` takes them.
 
-    One statement per distinct `after` cursor: a feed asks all its posts for their first
-    comments with no cursor, so it is one statement however many posts there are.
+    One statement per distinct cursor and direction: a feed asks all its posts for their
+    first comments with no cursor, so it is one statement however many posts there are.
     """
-    by_cursor: dict[CursorKey | None, list[PageKey]] = defaultdict(list)
+    by_cursor: dict[_Batch, list[PageKey]] = defaultdict(list)
     for key in keys:
-        by_cursor[key.after].append(key)
+        by_cursor[key.after, key.backward].append(key)
     cursors = list(by_cursor)
-    reads = [_page_read(pages, params, after, by_cursor[after]) for after in cursors]
-    found: dict[tuple[CursorKey | None, int], list[AnyRow]] = defaultdict(list)
-    for after, rows in zip(cursors, await db.read_each(reads), strict=True):
+    reads = [_page_read(pages, params, *batch, by_cursor[batch]) for batch in cursors]
+    found: dict[tuple[_Batch, int], list[AnyRow]] = defaultdict(list)
+    for batch, rows in zip(cursors, await db.read_each(reads), strict=True):
         for row in rows:
-            found[after, getattr(row, PARENT)].append(row)
-    return [found[key.after, key.parent][: key.first + 1] for key in keys]
+            found[batch, getattr(row, PARENT)].append(row)
+    return [found[(key.after, key.backward), key.parent][: key.first + 1] for key in keys]
 
 
 def _page_read(
-    pages: Pages, params: Mapping[str, Any], after: CursorKey | None, keys: list[PageKey]
+    pages: Pages,
+    params: Mapping[str, Any],
+    after: CursorKey | None,
+    backward: bool,
+    keys: list[PageKey],
 ) -> tuple[AnySelect, dict[str, Any]]:
-    """The statement and parameters of the pages of `keys`, which share the cursor `after`."""
+    """The statement and parameters of the pages of `keys`, which share the cursor `after`
+    and the direction."""
     bound = {
         **params,
         PARENTS: sorted({key.parent for key in keys}),
         LIMIT: max(key.first for key in keys) + 1,
     }
+    statement = pages.statement(after is not None, backward)
     if after is None:
-        return pages.first, bound
-    return pages.after, bound | pages.order.cursor_params(after)
+        return statement, bound
+    return statement, bound | pages.order.cursor_params(after)
 
 
 def counts_by(query: AnySelect, parent: SQLColumnExpression[Any], dialect: str) -> AnySelect:

@@ -61,6 +61,25 @@ class Post(Base):
     )
 
 
+class PostSearch(Base):
+    """The narrow copy of each post that search ranks: what visibility and the order read,
+    so ranking every match scans a small table, not the wide posts (bodies, HTML).
+
+    Triggers on `posts` keep it (migration 0010); on PostgreSQL it also holds the post's
+    `search_vector` (a copy of `posts.search_vector`) with a GIN index, made there by raw
+    SQL like the column it copies. Never written by the application.
+    """
+
+    __tablename__ = "post_search"
+
+    id: Mapped[int] = mapped_column(
+        ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    author_id: Mapped[int] = mapped_column(Integer)
+    published: Mapped[bool] = mapped_column(Boolean)
+    feed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 class PostTag(Base):
     __tablename__ = "post_tags"
 

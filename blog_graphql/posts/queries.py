@@ -22,13 +22,20 @@ from blog_graphql.posts.loaders import (
     FEED_CURSOR,
     FEED_ORDER,
     POST_BODY,
+    POST_CARD,
     card_parts,
     cards_visible_to,
     feed_key,
 )
 from blog_graphql.posts.models import Post, PostTag, Tag
-from blog_graphql.posts.search import apply_search, check_search, search_params, searched
-from blog_graphql.relay.pagination import CursorKey, decode_cursor
+from blog_graphql.posts.search import (
+    apply_search,
+    check_search,
+    on_search_rows,
+    search_params,
+    searched,
+)
+from blog_graphql.relay.pagination import CursorKey, Window, page_window
 
 SEARCH_CURSOR = (float, datetime, int)
 RANK = "rank"
@@ -45,10 +52,21 @@ class PostFilter:
 
 
 @dataclass(frozen=True)
+class PageArguments:
+    """A connection's paging arguments as given (`page_window` checks them)."""
+
+    first: int | None = None
+    after: str | None = None
+    last: int | None = None
+    before: str | None = None
+
+
+@dataclass(frozen=True)
 class PostPage:
-    rows: Sequence[AnyRow]
+    rows: Sequence[AnyRow]  # nearest the cursor first: backward pages come reversed
     key: Callable[[AnyRow], CursorKey]
     count: Callable[[], Awaitable[int]]
+    window: Window
 
 
 async def find_post_by_slug(db: Database, viewer: User | None, slug: str) -> AnyRow | None:
@@ -88,14 +106,22 @@ async def post_is_visible(db: Database, viewer: User | None, post_id: int) -> bo
 
 
 async def list_posts(
-    db: Database, viewer: User | None, post_filter: PostFilter, first: int, after: str | None
+    db: Database, viewer: User | None, post_filter: PostFilter, paging: PageArguments
 ) -> PostPage:
     """Newest first (by `feed_at`, then id); search results by rank first. Each row brings
-    its author's columns, comment count and tags along (`_with_card_parts`)."""
+    its author's columns, comment count and tags along (`_with_card_parts`). A backward
+    page (`last`/`before`) reads the same order reversed."""
     post_filter = _without_nul(post_filter)
     count = partial(count_posts, db, viewer, post_filter)
     search = check_search(post_filter.search or "")
-    cursor = decode_cursor(after, SEARCH_CURSOR if search else FEED_CURSOR)
+    window = page_window(
+        SEARCH_CURSOR if search else FEED_CURSOR,
+        first=paging.first,
+        after=paging.after,
+        last=paging.last,
+        before=paging.before,
+    )
+    cursor, first = window.cursor, window.size
     shape = _FeedShape(
         audience=audience_of(viewer),
         dialect=db.dialect,
@@ -104,22 +130,25 @@ async def list_posts(
         by_tag=post_filter.tag is not None,
         after=cursor is not None,
         searched=bool(search),
+        backward=window.backward,
     )
     params = {**viewer_params(viewer), **_filter_params(post_filter), LIMIT: first + 1}
     if cursor is not None:
         params |= FEED_ORDER.cursor_params(cursor)  # by position: a search's too
     if not search:
         rows = await db.read(_feed_page(shape), params)
-        return PostPage(rows=rows, key=feed_key, count=count)
+        return PostPage(rows=rows, key=feed_key, count=count, window=window)
     searching = search_params(db.dialect, search)
     rows = await db.read(_feed_page(shape), params | searching) if searching else []
-    return PostPage(rows=rows, key=_search_key, count=count)
+    return PostPage(rows=rows, key=_search_key, count=count, window=window)
 
 
 async def count_posts(db: Database, viewer: User | None, post_filter: PostFilter) -> int:
     """`totalCount` of the feed: the same filters and visibility, without the page."""
     everything = select(func.count()).select_from(Post).where(visible_posts(viewer))
-    query, _rank = _matching(everything, db, post_filter)
+    query, rank = _matching(everything, db, post_filter)
+    if rank is not None:  # a search: counted from the narrow rows it ranks
+        query = on_search_rows(query)
     async with db.session() as session:
         return int(await session.scalar(query) or 0)
 
@@ -203,6 +232,7 @@ class _FeedShape:
     by_tag: bool
     after: bool
     searched: bool  # best matches first (`search_params` binds the search)
+    backward: bool = False  # `last`/`before`: the order reversed
 
 
 @cache
@@ -218,14 +248,40 @@ def _feed_page(shape: _FeedShape) -> AnySelect:
     )
     order = FEED_ORDER
     if shape.searched:
-        query, rank = searched(query, shape.dialect)
-        query = query.add_columns(rank.label(RANK))
-        order = Order((rank, *FEED_ORDER.columns), descending=True)
+        return _search_page(query, shape)
+    if shape.backward:
+        order = order.reversed()
     if shape.after:
         query = query.where(order.after_cursor())
     limit = bindparam(LIMIT, type_=Integer, required=True)
     page = query.order_by(*order.clauses()).limit(limit)
     return _with_card_parts(page, comments_visible_to(shape.audience), shape.dialect)
+
+
+def _search_page(posts: AnySelect, shape: _FeedShape) -> AnySelect:
+    """A search page: every match is ranked to keep the best few, so the few are picked
+    first, from the narrow `post_search` rows (id, time, rank), and only they get their
+    card's columns and parts: SQLite works out a row's columns before it sorts, so it
+    counted the comments and listed the tags of every match. (A window count of the
+    matches beside the rank, to answer `totalCount` from the page, cost both databases
+    more than counting apart.)"""
+    query, rank = searched(posts.with_only_columns(Post.id, Post.feed_at), shape.dialect)
+    order = Order((rank, *FEED_ORDER.columns), descending=True)
+    if shape.backward:
+        order = order.reversed()
+    if shape.after:
+        query = query.where(order.after_cursor())
+    limit = bindparam(LIMIT, type_=Integer, required=True)
+    best = on_search_rows(
+        query.add_columns(rank.label(RANK)).order_by(*order.clauses()).limit(limit)
+    ).subquery("best")
+    ranked = Order((best.c[RANK], best.c.feed_at, best.c.id), descending=order.descending)
+    cards = (
+        select(*POST_CARD, best.c[RANK])
+        .join_from(best, Post, Post.id == best.c.id)
+        .order_by(*ranked.clauses())
+    )
+    return _with_card_parts(cards, comments_visible_to(shape.audience), shape.dialect)
 
 
 @cache

@@ -14,7 +14,7 @@ from blog_graphql.posts.inputs import CreatePostInput, PostFilter, UpdatePostInp
 from blog_graphql.posts.types import Post, PostConnection, PostRevision, Tag
 from blog_graphql.relay.ids import decode_id
 from blog_graphql.relay.node import register_node
-from blog_graphql.relay.pagination import build_connection, page_size
+from blog_graphql.relay.pagination import build_connection
 
 
 @register_node("Tag")
@@ -64,6 +64,14 @@ class PostQuery:
         rows = await service.list_tags(info.context.db, info.context.viewer)
         return [Tag.from_row(row) for row in rows]
 
+    @strawberry.field(
+        description="The tag at `slug`, ignoring case; null when there is none, or it files "
+        "only posts the viewer may not read."
+    )
+    async def tag(self, info: Info, slug: str) -> Tag | None:
+        row = await service.find_tag_by_slug(info.context.db, info.context.viewer, slug)
+        return Tag.from_row(row) if row else None
+
     @strawberry.field(description="The post at `slug`; null when missing or not visible.")
     async def post(self, info: Info, slug: str) -> Post | None:
         row = await queries.find_post_by_slug(info.context.db, info.context.viewer, slug)
@@ -79,16 +87,19 @@ class PostQuery:
         first: int | None = None,
         after: str | None = None,
         filter: PostFilter | None = None,
+        last: int | None = None,
+        before: str | None = None,
     ) -> PostConnection:
-        size = page_size(first)
         post_filter = filter.to_filter() if filter else queries.PostFilter()
         page = await queries.list_posts(
-            info.context.db, info.context.viewer, post_filter, size, after
+            info.context.db,
+            info.context.viewer,
+            post_filter,
+            queries.PageArguments(first=first, after=after, last=last, before=before),
         )
         return build_connection(
             page.rows,
-            first=size,
-            after=after,
+            window=page.window,
             key=page.key,
             node=Post.from_card,
             count=page.count,

@@ -9,7 +9,7 @@ from enum import Enum
 from functools import cache
 from typing import TypeVar
 
-from sqlalchemy import delete, func, insert, or_, select
+from sqlalchemy import String, bindparam, delete, func, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -85,6 +85,26 @@ def _tags_listed_to(audience: Audience) -> AnySelect:
 
 async def list_tags(db: Database, viewer: User | None) -> Sequence[AnyRow]:
     return await db.read(_tags_listed_to(audience_of(viewer)), viewer_params(viewer))
+
+
+TAG_SLUG = bindparam("tag_slug", type_=String, required=True)
+
+
+@cache
+def _tag_by_slug(audience: Audience) -> AnySelect:
+    return _tags_listed_to(audience).where(Tag.slug == TAG_SLUG)
+
+
+async def find_tag_by_slug(db: Database, viewer: User | None, slug: str) -> AnyRow | None:
+    """The tag at `slug` (ignoring case), as `list_tags` would list it to the viewer; None
+    when there is none, or it files only posts the viewer may not read."""
+    slug = slug.replace("\x00", "").strip().lower()  # PostgreSQL text cannot hold NUL
+    if not slug:
+        return None
+    rows = await db.read(
+        _tag_by_slug(audience_of(viewer)), {**viewer_params(viewer), TAG_SLUG.key: slug}
+    )
+    return rows[0] if rows else None  # slugs are unique
 
 
 async def create_post(

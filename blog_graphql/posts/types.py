@@ -106,12 +106,17 @@ async def contents_html(context: Context, posts: Sequence[Post]) -> list[str]:
 
 
 async def comments_of(
-    context: Context, posts: Sequence[Post], first: int | None = None, after: str | None = None
+    context: Context,
+    posts: Sequence[Post],
+    first: int | None = None,
+    after: str | None = None,
+    last: int | None = None,
+    before: str | None = None,
 ) -> list[Connection[Comment]]:
     # Comments depend on posts, not the reverse: this backward edge imports late.
     from blog_graphql.comments.types import comments_of_posts
 
-    return await comments_of_posts(context, [post.pk for post in posts], first, after)
+    return await comments_of_posts(context, [post.pk for post in posts], first, after, last, before)
 
 
 async def bookmarked_flags(context: Context, posts: Sequence[Post]) -> list[bool]:
@@ -135,21 +140,43 @@ async def editors_of(context: Context, revisions: Sequence[PostRevision]) -> lis
 
 
 async def posts_of_tags(
-    context: Context, tags: Sequence[Tag], first: int | None = None, after: str | None = None
+    context: Context,
+    tags: Sequence[Tag],
+    first: int | None = None,
+    after: str | None = None,
+    last: int | None = None,
+    before: str | None = None,
 ) -> list[Connection[Post]]:
     loaders = context.loaders
     return await _post_pages(
-        loaders.posts_of_tag, loaders.post_count_of_tag, [tag.pk for tag in tags], first, after
+        loaders.posts_of_tag,
+        loaders.post_count_of_tag,
+        [tag.pk for tag in tags],
+        first,
+        after,
+        last,
+        before,
     )
 
 
 async def posts_of_authors(
-    context: Context, author_ids: Sequence[int], first: int | None, after: str | None
+    context: Context,
+    author_ids: Sequence[int],
+    first: int | None,
+    after: str | None,
+    last: int | None,
+    before: str | None,
 ) -> list[Connection[Post]]:
     """`User.posts`: the same visibility and order as the feed."""
     loaders = context.loaders
     return await _post_pages(
-        loaders.posts_of_author, loaders.post_count_of_author, author_ids, first, after
+        loaders.posts_of_author,
+        loaders.post_count_of_author,
+        author_ids,
+        first,
+        after,
+        last,
+        before,
     )
 
 
@@ -159,10 +186,13 @@ async def _post_pages(
     parents: Sequence[int],
     first: int | None,
     after: str | None,
+    last: int | None,
+    before: str | None,
 ) -> list[Connection[Post]]:
     return await nested_connections(
         pages, counts, parents=parents,
-        first=first, after=after, shape=FEED_CURSOR, key=feed_key, node=Post.from_card,
+        first=first, after=after, last=last, before=before,
+        shape=FEED_CURSOR, key=feed_key, node=Post.from_card,
     )  # fmt: skip
 
 
@@ -193,9 +223,16 @@ class Tag(Node):
     @strawberry.field(description="Posts filed under this tag, newest first.")
     @batched(posts_of_tags)
     async def posts(
-        self, info: Info, first: int | None = None, after: str | None = None
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
     ) -> PostConnection:
-        return await one(posts_of_tags, info, self, first=first, after=after)
+        return await one(
+            posts_of_tags, info, self, first=first, after=after, last=last, before=before
+        )
 
 
 @strawberry.enum(description="Where a post stands in its life.")
@@ -354,9 +391,16 @@ class Post(Node):
     @strawberry.field(description="Top-level comments, oldest first; replies hang under each.")
     @batched(comments_of)
     async def comments(
-        self, info: Info, first: int | None = None, after: str | None = None
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
     ) -> Connection[Annotated[Comment, strawberry.lazy("blog_graphql.comments.types")]]:
-        return await one(comments_of, info, self, first=first, after=after)
+        return await one(
+            comments_of, info, self, first=first, after=after, last=last, before=before
+        )
 
     @strawberry.field(
         description="Every kind of reaction, in the order LIKE, CLAP, INSIGHTFUL, zeros included."

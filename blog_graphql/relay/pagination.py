@@ -33,6 +33,7 @@ class PageKey(NamedTuple):
     parent: int
     first: int
     after: CursorKey | None = None
+    backward: bool = False  # `last`/`before`: `first` is then the size, `after` the cursor
 
 
 async def start_cursors(_context: object, infos: Sequence[PageInfo]) -> list[str | None]:
@@ -97,13 +98,50 @@ class Connection(Generic[T]):
         return await self.count()
 
 
-def page_size(first: int | None) -> int:
+def page_size(first: int | None, argument: str = "first") -> int:
     """`first` defaults to 20; above 100 or below 0 is BAD_USER_INPUT."""
     if first is None:
         return DEFAULT_PAGE_SIZE
     if not 0 <= first <= MAX_PAGE_SIZE:
-        raise InvalidInput({"first": f"Use a number from 0 to {MAX_PAGE_SIZE}."})
+        raise InvalidInput({argument: f"Use a number from 0 to {MAX_PAGE_SIZE}."})
     return first
+
+
+class Window(NamedTuple):
+    """Which page of a list a connection field asks for: `size` rows after `cursor`
+    (forward: `first`/`after`), or before it, counted from the end (`last`/`before`).
+
+    A backward page is read as a forward page in the reversed order (`Order.reversed`):
+    the rows just before the cursor, nearest first, then turned round (`build_connection`).
+    """
+
+    size: int
+    cursor: CursorKey | None = None
+    backward: bool = False
+
+
+def page_window(
+    shape: Sequence[type],
+    *,
+    first: int | None = None,
+    after: str | None = None,
+    last: int | None = None,
+    before: str | None = None,
+) -> Window:
+    """The page asked for, checked: `last` or `before` pages backwards; mixing a
+    direction's arguments with the other's is BAD_USER_INPUT (`last` with `first`, or
+    `before` with `after`); `last` is at most 100 as `first` is."""
+    if last is not None and first is not None:
+        raise InvalidInput({"last": "Use either first or last, not both."})
+    if before is not None and after is not None:
+        raise InvalidInput({"before": "Use either after or before, not both."})
+    if last is None and before is None:
+        return Window(page_size(first), decode_cursor(after, shape))
+    if first is not None:
+        raise InvalidInput({"first": "Use last with before."})
+    if after is not None:
+        raise InvalidInput({"after": "Use after with first, before with last."})
+    return Window(page_size(last, "last"), decode_cursor(before, shape, "before"), backward=True)
 
 
 def encode_cursor(key: CursorKey) -> str:
@@ -111,8 +149,11 @@ def encode_cursor(key: CursorKey) -> str:
     return base64.urlsafe_b64encode(orjson.dumps(values)).decode("ascii")
 
 
-def decode_cursor(cursor: str | None, shape: Sequence[type]) -> CursorKey | None:
-    """The sort key inside `cursor`, checked against `shape`; malformed is BAD_USER_INPUT."""
+def decode_cursor(
+    cursor: str | None, shape: Sequence[type], argument: str = "after"
+) -> CursorKey | None:
+    """The sort key inside `cursor`, checked against `shape`; malformed is BAD_USER_INPUT
+    on `argument`."""
     if cursor is None:
         return None
     try:
@@ -121,7 +162,7 @@ def decode_cursor(cursor: str | None, shape: Sequence[type]) -> CursorKey | None
             raise ValueError("wrong length")
         return tuple(_coerce(value, kind) for value, kind in zip(values, shape, strict=True))
     except (ValueError, TypeError, binascii.Error, orjson.JSONDecodeError, UnicodeError):
-        raise InvalidInput({"after": "Malformed cursor."}) from None
+        raise InvalidInput({argument: "Malformed cursor."}) from None
 
 
 def _coerce(value: object, kind: type) -> CursorValue:
@@ -142,19 +183,32 @@ def _coerce(value: object, kind: type) -> CursorValue:
 def build_connection(
     rows: Sequence[Row],
     *,
-    first: int,
-    after: str | None,
+    first: int | None = None,
+    after: str | None = None,
+    window: Window | None = None,
     key: Callable[[Row], CursorKey],
     node: Callable[[Row], T],
     count: Callable[[], Awaitable[int]],
 ) -> Connection[T]:
-    """A page from `rows` fetched with `LIMIT first + 1` (the extra row means "more")."""
-    edges = [Edge(key=key(row), node=node(row)) for row in rows[:first]]
+    """A page from `rows` fetched with `LIMIT size + 1` (the extra row means "more"): a
+    forward page of `first` rows after `after`, or the page `window` asks for, whose rows
+    come nearest the cursor first when it pages backwards."""
+    if window is None:
+        window = Window(first if first is not None else DEFAULT_PAGE_SIZE)
+        from_cursor = after is not None
+    else:
+        from_cursor = window.cursor is not None
+    size = window.size
+    kept = rows[:size]
+    if window.backward:
+        kept = kept[::-1]
+    edges = [Edge(key=key(row), node=node(row)) for row in kept]
+    more = len(rows) > size
     return Connection(
         edges=edges,
         page_info=PageInfo(
-            has_next_page=len(rows) > first,
-            has_previous_page=after is not None,
+            has_next_page=from_cursor if window.backward else more,
+            has_previous_page=more if window.backward else from_cursor,
             start_key=edges[0].key if edges else None,
             end_key=edges[-1].key if edges else None,
         ),
@@ -180,14 +234,18 @@ async def nested_connections(
     shape: Sequence[type],
     key: Callable[[Any], CursorKey],
     node: Callable[[Any], T],
+    last: int | None = None,
+    before: str | None = None,
 ) -> list[Connection[T]]:
     """A connection field under each parent object, one page per parent, batched by the
-    loaders with every other parent asking in the same tick."""
-    size, cursor = page_size(first), decode_cursor(after, shape)
-    rows_of = await pages.load_many([PageKey(parent, size, cursor) for parent in parents])
+    loaders with every other parent asking in the same tick; backwards with `last`/`before`
+    (the page loaders read `PageKey.backward` pages with `fetch_pages`)."""
+    window = page_window(shape, first=first, after=after, last=last, before=before)
+    keys = [PageKey(parent, window.size, window.cursor, window.backward) for parent in parents]
+    rows_of = await pages.load_many(keys)
     return [
         build_connection(
-            rows, first=size, after=after, key=key, node=node, count=partial(counts.load, parent)
+            rows, window=window, key=key, node=node, count=partial(counts.load, parent)
         )
         for parent, rows in zip(parents, rows_of, strict=True)
     ]

@@ -1,7 +1,7 @@
 """webhooks: endpoints, their deliveries (the outbox) and every attempt
 
 Revision ID: 0011
-Revises: 0009
+Revises: 0010
 Create Date: 2026-12-07 13:49:41
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 from blog_graphql.db import database
 
 revision: str = "0011"
-down_revision: str | None = "0009"
+down_revision: str | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -4,7 +4,7 @@ import pytest
 from sqlalchemy import func, select
 
 from blog_graphql.posts import service as posts_service
-from blog_graphql.posts.models import Post
+from blog_graphql.posts.models import Post, PostSearch
 from blog_graphql.posts.search import fts5_query
 from tests.content.helpers import error_fields
 from tests.factories import create_post, create_user
@@ -91,11 +91,37 @@ async def test_the_index_follows_edits_and_deletes(call, db, library):
     assert await search(call, "balloon") == []
 
 
+async def test_the_index_follows_publishing_for_each_viewer(call, db, library):
+    post = await create_post(db, author=library, title="Dirigibles", published=False)
+    assert await search(call, "dirigibles") == []
+    assert await search(call, "dirigibles", user=library) == ["Dirigibles"]  # its author
+    await posts_service.publish_post(db, library, post.id)
+    assert await search(call, "dirigibles") == ["Dirigibles"]
+    await posts_service.unpublish_post(db, library, post.id)
+    assert await search(call, "dirigibles") == []
+    assert await search(call, "dirigibles", user=library) == ["Dirigibles"]
+
+
+async def test_search_reads_the_narrow_rows_the_triggers_keep(db, library):
+    """The ranking scans `post_search`, which triggers keep one row per post, in step."""
+    post = await create_post(db, author=library, title="Kites", published=False)
+    await posts_service.publish_post(db, library, post.id)
+    async with db.session() as session:
+        rows = (await session.execute(select(PostSearch))).scalars().all()
+        posts = (await session.execute(select(Post))).scalars().all()
+    assert {row.id: (row.author_id, row.published, row.feed_at) for row in rows} == {
+        each.id: (each.author_id, each.published, each.feed_at) for each in posts
+    }
+    await posts_service.delete_post(db, library, post.id)
+    async with db.session() as session:
+        assert await session.get(PostSearch, post.id) is None
+
+
 def test_web_search_becomes_quoted_fts5_terms():
-    assert fts5_query("python async") == '"python" AND "async"'
+    assert fts5_query("python async") == '"python" AND "async" *'  # the last: a prefix
     assert fts5_query('"exact phrase" or other -not') == '"exact phrase" OR "other" NOT "not"'
-    assert fts5_query('NEAR(x) "y') == '"NEAR x" AND "y"'
-    assert fts5_query("title:python") == '"title python"'
+    assert fts5_query('NEAR(x) "y') == '"NEAR x" AND "y" *'
+    assert fts5_query("title:python") == '"title python" *'
     assert fts5_query("-alone") is None and fts5_query("!!! ???") is None
 
 
