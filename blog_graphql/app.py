@@ -16,6 +16,7 @@ from blog_graphql.http.access_log import AccessLogMiddleware
 from blog_graphql.http.graphiql import GraphiQLPage, graphiql_assets
 from blog_graphql.http.health import healthz, index, readyz
 from blog_graphql.http.mailbox import mailbox_routes
+from blog_graphql.http.media_files import media_routes
 from blog_graphql.http.metrics_endpoint import metrics_endpoint
 from blog_graphql.http.middleware import http_middleware
 from blog_graphql.http.shutdown import DrainWebSockets
@@ -60,6 +61,7 @@ def create_app(
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/metrics", metrics_endpoint),
+            *media_routes(),
             *([graphiql_assets()] if graphiql else []),
             *([] if settings.is_production else mailbox_routes()),
         ],

@@ -20,6 +20,7 @@ from blog_graphql.db.database import Database
 from blog_graphql.db.keyset import AnyRow
 from blog_graphql.engine.loading import BatchLoader
 from blog_graphql.live.sockets import LiveSocket
+from blog_graphql.media import loaders as media
 from blog_graphql.observability import wiring as observability
 from blog_graphql.posts import loaders as posts
 from blog_graphql.posts.models import Tag
@@ -111,6 +112,18 @@ class Loaders:
     @cached_property
     def post_count_of_tag(self) -> BatchLoader[int, int]:
         return self._seen_by_viewer(posts.count_posts_of_tags)
+
+    @cached_property
+    def image(self) -> BatchLoader[int, media.ImageRecord | None]:
+        return loader(self.db, media.load_images)
+
+    @cached_property
+    def cover_of_post(self) -> BatchLoader[int, media.ImageRecord | None]:
+        return loader(self.db, media.load_covers_of_posts)
+
+    @cached_property
+    def avatar_of_user(self) -> BatchLoader[int, media.ImageRecord | None]:
+        return loader(self.db, media.load_avatars_of_users)
 
     @cached_property
     def comment(self) -> BatchLoader[int, AnyRow | None]:

@@ -12,6 +12,7 @@ from blog_graphql.config.settings import Settings
 from blog_graphql.context import Info
 from blog_graphql.guards.extensions import hardened_schema
 from blog_graphql.guards.ratelimit import RateLimiter
+from blog_graphql.media.resolvers import MediaMutation
 from blog_graphql.posts.resolvers import PostMutation, PostQuery
 from blog_graphql.posts.subscriptions import PostSubscription
 from blog_graphql.presence.resolvers import PresenceMutation, PresenceSubscription
@@ -27,7 +28,8 @@ class NodeQuery:
 
 Query = merge_types("Query", (AccountQuery, NodeQuery, PostQuery))
 Mutation = merge_types(
-    "Mutation", (AccountMutation, PostMutation, CommentMutation, PresenceMutation)
+    "Mutation",
+    (AccountMutation, PostMutation, CommentMutation, PresenceMutation, MediaMutation),
 )
 Subscription = merge_types(
     "Subscription", (CommentSubscription, PostSubscription, PresenceSubscription)

@@ -22,7 +22,7 @@ from blog_graphql.jobs import workers
 from blog_graphql.jobs.workers import Background, DaemonAsyncIO, InProcessWorker, WorkerRuntime
 
 # Modules that declare actors and background loops; every worker imports them all.
-ACTOR_MODULES = ("blog_graphql.emails.actors",)
+ACTOR_MODULES = ("blog_graphql.emails.actors", "blog_graphql.media.actors")
 
 # Short network timeouts: a hand-over that cannot reach Redis should fail fast (the outbox
 # relay tries again later) instead of holding up the request that committed the action.

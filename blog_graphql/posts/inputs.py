@@ -5,6 +5,7 @@ from __future__ import annotations
 import strawberry
 
 from blog_graphql.posts import queries, service
+from blog_graphql.relay.ids import decode_id
 
 
 @strawberry.input(description="Narrows `posts`; every given condition must hold.")
@@ -39,6 +40,9 @@ class CreatePostInput:
         default=None, description="Up to 10 tag names; new ones are created, case ignored."
     )
     published: bool | None = False
+    cover_image_id: strawberry.ID | None = strawberry.field(
+        default=None, description="One of your images (`uploadImage`) as the post's cover."
+    )
 
     def to_new_post(self) -> service.NewPost:
         return service.NewPost(
@@ -47,6 +51,7 @@ class CreatePostInput:
             excerpt=self.excerpt,
             tags=self.tags or [],
             published=bool(self.published),
+            cover_image_id=_image_pk(self.cover_image_id),
         )
 
 
@@ -64,10 +69,24 @@ class UpdatePostInput:
         default=None, description="Replaces every tag; an empty list removes them all."
     )
 
+    cover_image_id: strawberry.ID | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="One of your images (or the author's) as the cover; null removes it.",
+    )
+
     def to_changes(self) -> service.PostChanges:
         return service.PostChanges(
             title=self.title,
             content=self.content,
             excerpt=service.KEEP if self.excerpt is strawberry.UNSET else self.excerpt,
             tags=self.tags,
+            cover_image_id=(
+                service.KEEP
+                if self.cover_image_id is strawberry.UNSET
+                else _image_pk(self.cover_image_id)
+            ),
         )
+
+
+def _image_pk(global_id: str | None) -> int | None:
+    return None if global_id is None else decode_id(global_id, "Image", "coverImageId")

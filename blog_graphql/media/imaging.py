@@ -1,0 +1,148 @@
+"""What Pillow does with uploaded bytes: tell what they are, and re-encode them into variants.
+
+Nothing from the client is trusted: the format comes from the bytes (the name and the part's
+Content-Type are ignored), the pixel count is checked from the header before anything is
+decoded, the whole image is decoded once to catch a truncated file, and a file that is also
+something else (HTML a browser would sniff, a ZIP archive) is refused. Variants are new
+images drawn from the pixels: EXIF (GPS included), ICC comments and text chunks stay behind.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import warnings
+import zipfile
+from dataclasses import dataclass
+from typing import IO
+
+from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
+
+ACCEPTED = {"JPEG", "PNG", "WEBP", "GIF"}
+# (name, largest width): API.md's sizes; a variant is never wider than the original.
+SIZES = (("thumb", 320), ("medium", 960), ("large", 1920))
+WEBP = ("webp", "image/webp", "WEBP")
+# The format a browser without WebP gets (and the one `url` names, for any browser).
+FALLBACK = {
+    "JPEG": ("jpg", "image/jpeg", "JPEG"),
+    "PNG": ("png", "image/png", "PNG"),
+    "GIF": ("png", "image/png", "PNG"),
+}
+# What makes a browser, sniffing, take a file for a page, and what starts a PHP script.
+ACTIVE_CONTENT = re.compile(
+    rb"<(?:!doctype|html|head|body|script|iframe|svg|object|embed|meta|a\s|img\s|style|\?php)",
+    re.IGNORECASE,
+)
+SCAN_CHUNK = 1024 * 1024
+SCAN_OVERLAP = 16
+
+ImageFile.LOAD_TRUNCATED_IMAGES = False
+
+
+class NotAnImage(Exception):
+    """Refused: the message says why, for the client (`file`)."""
+
+
+@dataclass(frozen=True)
+class Inspected:
+    format: str
+    width: int
+    height: int
+
+
+@dataclass(frozen=True)
+class Rendition:
+    name: str
+    extension: str
+    content_type: str
+    width: int
+    height: int
+    data: bytes
+
+
+def inspect(source: IO[bytes], max_pixels: int) -> Inspected:
+    """What the bytes are, or NotAnImage; decodes the image once, to find truncation."""
+    _refuse_polyglots(source)
+    source.seek(0)
+    Image.MAX_IMAGE_PIXELS = max_pixels  # Pillow's own guard, at our limit (one per process)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(source, formats=sorted(ACCEPTED)) as image:
+                width, height = image.size
+                if width * height > max_pixels:
+                    raise NotAnImage(f"The image has more than {max_pixels:,} pixels.")
+                kind = str(image.format)
+                if kind == "JPEG":  # decoding at an eighth of the size still reads every byte
+                    image.draft("RGB", (max(1, width // 8), max(1, height // 8)))
+                image.load()
+    except NotAnImage:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise NotAnImage(f"The image has more than {max_pixels:,} pixels.") from None
+    except UnidentifiedImageError:
+        raise NotAnImage("Not an image: send a JPEG, PNG, WebP or GIF file.") from None
+    except (OSError, SyntaxError, ValueError, EOFError):
+        raise NotAnImage("The image is damaged or incomplete.") from None
+    if width < 1 or height < 1:
+        raise NotAnImage("The image is empty.")
+    return Inspected(kind, width, height)
+
+
+def _refuse_polyglots(source: IO[bytes]) -> None:
+    source.seek(0)
+    tail = b""
+    while chunk := source.read(SCAN_CHUNK):
+        if ACTIVE_CONTENT.search(tail + chunk):
+            raise NotAnImage("The file also holds HTML or script: send a plain image.")
+        tail = chunk[-SCAN_OVERLAP:]
+    source.seek(0)
+    if zipfile.is_zipfile(source):
+        raise NotAnImage("The file is also an archive: send a plain image.")
+
+
+def render(source: IO[bytes], max_pixels: int) -> tuple[Inspected, list[Rendition]]:
+    """The variants of an uploaded image: each size in WebP, and in the original's format
+    where a browser may lack WebP. Raises NotAnImage (or Pillow's errors) on bad input."""
+    inspected = inspect(source, max_pixels)
+    source.seek(0)
+    with Image.open(source, formats=[inspected.format]) as opened:
+        if inspected.format == "JPEG":  # decode no larger than the largest variant needs
+            opened.draft("RGB", (SIZES[-1][1], SIZES[-1][1] * opened.height // opened.width))
+        image = ImageOps.exif_transpose(opened)  # EXIF turns the picture; then it is dropped
+        image = _plain(image)
+    width, height = image.size
+    formats = [WEBP, *([FALLBACK[inspected.format]] if inspected.format in FALLBACK else [])]
+    renditions = []
+    previous = 0
+    for name, largest in SIZES:
+        target = min(largest, width)
+        if target <= previous:
+            break  # the original is narrower: a larger size would repeat this one
+        previous = target
+        size = (target, max(1, round(height * target / width)))
+        resized = image.resize(size, Image.Resampling.LANCZOS) if size != image.size else image
+        for extension, content_type, pil_format in formats:
+            renditions.append(
+                Rendition(name, extension, content_type, *size, _encode(resized, pil_format))
+            )
+    return Inspected(inspected.format, width, height), renditions
+
+
+def _plain(image: Image.Image) -> Image.Image:
+    """Only pixels: RGB or RGBA (a palette's transparency kept), nothing from `info`."""
+    mode = "RGBA" if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info else "RGB"
+    plain = image.convert(mode)
+    plain.info = {}
+    return plain
+
+
+def _encode(image: Image.Image, pil_format: str) -> bytes:
+    buffer = io.BytesIO()
+    if pil_format == "JPEG":
+        image.convert("RGB").save(buffer, "JPEG", quality=85, optimize=True, progressive=True)
+    elif pil_format == "WEBP":
+        image.save(buffer, "WEBP", quality=80, method=4)
+    else:
+        image.save(buffer, "PNG", optimize=False)
+    return buffer.getvalue()
