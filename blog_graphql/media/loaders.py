@@ -53,7 +53,7 @@ _COLUMNS = (
 )
 
 
-def _with_variants(parent: ColumnElement[Any], source: FromClause) -> AnySelect:
+def _with_variants(parent: ColumnElement[Any] | Any, source: FromClause) -> AnySelect:
     return (
         select(parent.label("parent"), *_COLUMNS)
         .select_from(source)
@@ -69,18 +69,16 @@ def _images_by_id(dialect: str) -> AnySelect:
 
 @cache
 def _covers_of_posts(dialect: str) -> AnySelect:
-    return (
-        _with_variants(PostCover.post_id, join(PostCover, Image, Image.id == PostCover.image_id))
-        .where(in_list(PostCover.post_id, PARENTS, dialect))
-    )
+    return _with_variants(
+        PostCover.post_id, join(PostCover, Image, Image.id == PostCover.image_id)
+    ).where(in_list(PostCover.post_id, PARENTS, dialect))
 
 
 @cache
 def _avatars_of_users(dialect: str) -> AnySelect:
-    return (
-        _with_variants(UserAvatar.user_id, join(UserAvatar, Image, Image.id == UserAvatar.image_id))
-        .where(in_list(UserAvatar.user_id, PARENTS, dialect))
-    )
+    return _with_variants(
+        UserAvatar.user_id, join(UserAvatar, Image, Image.id == UserAvatar.image_id)
+    ).where(in_list(UserAvatar.user_id, PARENTS, dialect))
 
 
 async def _by_parent(
@@ -118,7 +116,5 @@ async def load_covers_of_posts(db: Database, post_ids: Sequence[int]) -> list[Im
     return await _by_parent(db, _covers_of_posts(db.dialect), post_ids)
 
 
-async def load_avatars_of_users(
-    db: Database, user_ids: Sequence[int]
-) -> list[ImageRecord | None]:
+async def load_avatars_of_users(db: Database, user_ids: Sequence[int]) -> list[ImageRecord | None]:
     return await _by_parent(db, _avatars_of_users(db.dialect), user_ids)

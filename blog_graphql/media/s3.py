@@ -26,7 +26,10 @@ class S3Storage:
         self.session = get_session()
 
     def client(self) -> AbstractAsyncContextManager[Any]:
-        return self.session.create_client("s3", endpoint_url=self.endpoint_url)
+        client: AbstractAsyncContextManager[Any] = self.session.create_client(
+            "s3", endpoint_url=self.endpoint_url
+        )
+        return client
 
     async def put(self, key: str, source: IO[bytes], content_type: str) -> None:
         await run_in_threadpool(source.seek, 0)

@@ -26,7 +26,9 @@ class ImageStatus(Enum):
 
 @strawberry.type(description="One stored rendition of an image: a size in one format.")
 class ImageVariant:
-    name: str = strawberry.field(description='"thumb" (320 px wide), "medium" (960) or "large" (1920).')
+    name: str = strawberry.field(
+        description='"thumb" (320 px wide), "medium" (960) or "large" (1920).'
+    )
     url: str
     width: int
     height: int

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -24,9 +25,18 @@ def settings(settings, tmp_path):
     return settings.model_copy(update={"media_root": str(tmp_path / "media")})
 
 
-def image_bytes(
-    size: tuple[int, int] = (800, 600), kind: str = "JPEG", **options: Any
-) -> bytes:
+def stored_files(settings) -> list[Path]:
+    """Every file under the local storage's root."""
+    root = Path(settings.media_root)
+    return sorted(path for path in root.rglob("*") if path.is_file()) if root.exists() else []
+
+
+def inside(root: str, paths: list[Path]) -> bool:
+    resolved = Path(root).resolve()
+    return all(resolved in path.resolve().parents for path in paths)
+
+
+def image_bytes(size: tuple[int, int] = (800, 600), kind: str = "JPEG", **options: Any) -> bytes:
     mode = "RGBA" if kind in ("PNG", "WEBP") else "RGB"
     image = Image.new(mode, size, (200, 80, 40, 255) if mode == "RGBA" else (200, 80, 40))
     for x in range(0, size[0], 7):  # some detail, so encoders have something to do

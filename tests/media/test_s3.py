@@ -79,11 +79,15 @@ async def test_s3_upload_process_serve_and_delete(client, db, settings, ada_head
     image_id = response.json()["data"]["uploadImage"]["id"]
     [waiting] = await keys_in(bucket, moto_server)
     assert waiting.startswith("u/")
-    assert await process_image(db, storage_for(settings), settings, parse_id(image_id)[1]) == "READY"
+    assert (
+        await process_image(db, storage_for(settings), settings, parse_id(image_id)[1]) == "READY"
+    )
     keys = await keys_in(bucket, moto_server)
     assert len(keys) == 6 and all(key.startswith("i/") for key in keys)
 
-    query = "query($id: ID!) { node(id: $id) { ... on Image { url variants { url contentType } } } }"
+    query = (
+        "query($id: ID!) { node(id: $id) { ... on Image { url variants { url contentType } } } }"
+    )
     node = (await graphql(client, query, {"id": image_id}, ada_headers))["data"]["node"]
     for variant in node["variants"]:
         served = await client.get(variant["url"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import select
 
@@ -17,7 +18,7 @@ from tests.media.conftest import image_bytes, upload
 STATUS = "query($id: ID!) { node(id: $id) { ... on Image { status url } } }"
 
 
-async def wait_ready(client, headers, image_id: str, seconds: float = 20) -> dict:
+async def wait_ready(client, headers, image_id: str, seconds: float = 20) -> Any:
     deadline = asyncio.get_running_loop().time() + seconds
     while True:
         node = (await graphql(client, STATUS, {"id": image_id}, headers))["data"]["node"]
@@ -36,9 +37,7 @@ async def test_an_upload_is_processed_by_the_worker_after_commit(client, setting
     assert node["status"] == "READY" and node["url"].endswith("/large.jpg")
 
 
-async def test_an_upload_never_handed_over_is_taken_by_the_relay(
-    client, db, settings, ada_headers
-):
+async def test_an_upload_never_handed_over_is_taken_by_the_relay(client, db, settings, ada_headers):
     jobs.configure(settings, fresh=True)  # no worker in this process: the hand-over fails
     response = await upload(client, image_bytes(), headers=ada_headers)
     image_id = response.json()["data"]["uploadImage"]["id"]
