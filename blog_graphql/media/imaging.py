@@ -30,11 +30,11 @@ FALLBACK = {
 }
 # What makes a browser, sniffing, take a file for a page, and what starts a PHP script.
 ACTIVE_CONTENT = re.compile(
-    rb"<(?:!doctype|html|head|body|script|iframe|svg|object|embed|meta|a\s|img\s|style|\?php)",
+    rb"<(?:!doctype|html|head|body|script|iframe|svg|object|embed|meta|style|\?php)",
     re.IGNORECASE,
 )
-SCAN_CHUNK = 1024 * 1024
-SCAN_OVERLAP = 16
+SNIFF_BYTES = 1024  # browsers sniff the first 512 bytes; twice that, to be safe
+TAIL_BYTES = 64 * 1024
 
 ImageFile.LOAD_TRUNCATED_IMAGES = False
 
@@ -73,6 +73,8 @@ def inspect(source: IO[bytes], max_pixels: int) -> Inspected:
                 if width * height > max_pixels:
                     raise NotAnImage(f"The image has more than {max_pixels:,} pixels.")
                 kind = str(image.format)
+                if any(_has_markup(value) for value in image.info.values()):
+                    raise NotAnImage("The file also holds HTML or script: send a plain image.")
                 if kind == "JPEG":  # decoding at an eighth of the size still reads every byte
                     image.draft("RGB", (max(1, width // 8), max(1, height // 8)))
                 image.load()
@@ -90,15 +92,27 @@ def inspect(source: IO[bytes], max_pixels: int) -> Inspected:
 
 
 def _refuse_polyglots(source: IO[bytes]) -> None:
+    """Where a second format hides in an image: at its start (what a browser sniffs), at its
+    end (a payload appended after the picture, a ZIP's directory), or in its text chunks
+    (see `inspect`). Not the compressed middle: random-looking bytes there would match
+    short markers by chance in one photo of a few hundred."""
     source.seek(0)
-    tail = b""
-    while chunk := source.read(SCAN_CHUNK):
-        if ACTIVE_CONTENT.search(tail + chunk):
-            raise NotAnImage("The file also holds HTML or script: send a plain image.")
-        tail = chunk[-SCAN_OVERLAP:]
+    head = source.read(SNIFF_BYTES)
+    source.seek(0, io.SEEK_END)
+    size = source.tell()
+    source.seek(max(len(head), size - TAIL_BYTES))
+    tail = source.read()
+    if _has_markup(head) or _has_markup(tail):
+        raise NotAnImage("The file also holds HTML or script: send a plain image.")
     source.seek(0)
     if zipfile.is_zipfile(source):
         raise NotAnImage("The file is also an archive: send a plain image.")
+
+
+def _has_markup(data: object) -> bool:
+    if isinstance(data, str):
+        data = data.encode("utf-8", "replace")
+    return isinstance(data, bytes) and ACTIVE_CONTENT.search(data) is not None
 
 
 def render(source: IO[bytes], max_pixels: int) -> tuple[Inspected, list[Rendition]]:

@@ -244,3 +244,18 @@ async def test_media_route_serves_only_variant_names(client, db, settings, ada_h
     assert (await client.get("/media/../../etc/passwd")).status_code == 404
     assert (await client.get("/media/i/" + "0" * 32 + "/large.jpg")).status_code == 404
     assert response.status_code == 200
+
+
+async def test_html_in_a_gif_comment_is_refused(client, settings, ada_headers):
+    commented = image_bytes((40, 30), "GIF", comment=b"<script>alert(1)</script>")
+    await assert_refused_file(client, settings, ada_headers, commented, "HTML")
+
+
+async def test_a_photo_like_high_entropy_jpeg_is_accepted(client, ada_headers):
+    """Compressed bytes look random; markup checks must not fire on them by chance."""
+    noise = Image.frombytes("RGB", (1500, 1100), os.urandom(1500 * 1100 * 3))
+    buffer = io.BytesIO()
+    noise.save(buffer, "JPEG", quality=95)
+    assert len(buffer.getvalue()) > 1_000_000
+    response = await upload(client, buffer.getvalue(), headers=ada_headers)
+    assert response.json()["data"]["uploadImage"]["status"] == "PROCESSING"
