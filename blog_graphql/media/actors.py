@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dramatiq
 
+from blog_graphql import models  # noqa: F401 (every table: images' foreign keys name users and posts)
 from blog_graphql.jobs import broker as jobs
 from blog_graphql.media import outbox, processing
 from blog_graphql.media.storage import storage_for
