@@ -31,8 +31,8 @@ RUN --mount=type=cache,target=/root/.cache/uv \
 FROM python:${PYTHON_VERSION}-slim AS runtime
 RUN groupadd --system --gid 10001 blog \
     && useradd --system --uid 10001 --gid blog --no-log-init --no-create-home blog \
-    && mkdir /data \
-    && chown blog:blog /data
+    && mkdir -p /data/media \
+    && chown -R blog:blog /data
 COPY --from=build /app /app
 ENV PATH="/app/.venv/bin:$PATH" \
     PYTHONUNBUFFERED=1 \

@@ -17,6 +17,7 @@ from blog_graphql.http.feeds import feed_routes
 from blog_graphql.http.graphiql import GraphiQLPage, graphiql_assets
 from blog_graphql.http.health import healthz, index, readyz
 from blog_graphql.http.mailbox import mailbox_routes
+from blog_graphql.http.media_files import media_routes
 from blog_graphql.http.metrics_endpoint import metrics_endpoint
 from blog_graphql.http.middleware import http_middleware
 from blog_graphql.http.shutdown import DrainWebSockets
@@ -73,6 +74,7 @@ def create_app(
             Route("/metrics", metrics_endpoint),
             *unsubscribe_routes(),
             *feed_routes(state, graphql.response_cache),
+            *media_routes(),
             *([graphiql_assets()] if graphiql else []),
             *([] if settings.is_production else mailbox_routes()),
         ],

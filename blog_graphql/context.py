@@ -22,6 +22,7 @@ from blog_graphql.db.keyset import AnyRow
 from blog_graphql.engine.loading import BatchLoader
 from blog_graphql.follows import loaders as follows
 from blog_graphql.live.sockets import LiveSocket
+from blog_graphql.media import loaders as media
 from blog_graphql.notifications import loaders as notifications
 from blog_graphql.observability import wiring as observability
 from blog_graphql.posts import loaders as posts
@@ -129,6 +130,18 @@ class Loaders:
     @cached_property
     def revision_count_of_post(self) -> BatchLoader[int, int]:
         return self._seen_by_viewer(revisions.count_revisions_of_posts)
+
+    @cached_property
+    def image(self) -> BatchLoader[int, media.ImageRecord | None]:
+        return loader(self.db, media.load_images)
+
+    @cached_property
+    def cover_of_post(self) -> BatchLoader[int, media.ImageRecord | None]:
+        return loader(self.db, media.load_covers_of_posts)
+
+    @cached_property
+    def avatar_of_user(self) -> BatchLoader[int, media.ImageRecord | None]:
+        return loader(self.db, media.load_avatars_of_users)
 
     @cached_property
     def comment(self) -> BatchLoader[int, AnyRow | None]:

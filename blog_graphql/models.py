@@ -6,6 +6,7 @@ from blog_graphql.comments.models import Comment
 from blog_graphql.db.database import Base
 from blog_graphql.emails.models import OutboxEmail
 from blog_graphql.follows.models import Follow
+from blog_graphql.media.models import Image, ImageVariant, PostCover, UserAvatar
 from blog_graphql.notifications.models import (
     EmailPreference,
     Notification,
@@ -24,12 +25,15 @@ __all__ = [
     "CommentReaction",
     "EmailPreference",
     "Follow",
+    "Image",
+    "ImageVariant",
     "LoginFailure",
     "Notification",
     "NotificationFanout",
     "OneTimeToken",
     "OutboxEmail",
     "Post",
+    "PostCover",
     "PostReaction",
     "PostRevision",
     "PostSearch",
@@ -38,6 +42,7 @@ __all__ = [
     "Tag",
     "UsedUnsubscribeToken",
     "User",
+    "UserAvatar",
     "Webhook",
     "WebhookAttempt",
     "WebhookDelivery",

@@ -14,6 +14,7 @@ from blog_graphql.context import Info
 from blog_graphql.follows.resolvers import FollowMutation, FollowQuery
 from blog_graphql.guards.extensions import hardened_schema
 from blog_graphql.guards.ratelimit import RateLimiter
+from blog_graphql.media.resolvers import MediaMutation
 from blog_graphql.notifications.resolvers import (
     NotificationMutation,
     NotificationQuery,
@@ -49,6 +50,7 @@ Mutation = merge_types(
         FollowMutation,
         NotificationMutation,
         WebhookMutation,
+        MediaMutation,
     ),
 )
 Subscription = merge_types(

@@ -10,6 +10,7 @@ from blog_graphql.accounts import recovery, service, signin
 from blog_graphql.accounts.permissions import IsAdmin, IsAuthenticated, signed_in_user
 from blog_graphql.accounts.types import AuthPayload, LoginInput, RegisterInput, UpdateMeInput, User
 from blog_graphql.context import Info
+from blog_graphql.media import service as media
 from blog_graphql.relay.ids import decode_id
 from blog_graphql.relay.node import register_node
 from blog_graphql.relay.pagination import Connection, build_connection, page_window
@@ -109,6 +110,13 @@ class AccountMutation:
             info.context.db, user=signed_in_user(info), changes=input.changes(),
             current_password=input.current_password or None,
         )  # fmt: skip
+        if input.avatar_image_id is not None:  # given: an image, or null to remove it
+            given = input.avatar_image_id.value
+            await media.set_avatar(
+                info.context.db,
+                user=signed_in_user(info),
+                image_id=decode_id(given, "Image", "avatarImageId") if given else None,
+            )
         return User.from_row(row)
 
     @strawberry.mutation(

@@ -19,6 +19,7 @@ from blog_graphql.relay.node import Node
 from blog_graphql.relay.pagination import Connection
 
 if TYPE_CHECKING:
+    from blog_graphql.media.types import Image
     from blog_graphql.notifications.types import EmailPreferences
     from blog_graphql.posts.types import Post
 
@@ -70,6 +71,15 @@ async def bookmarks_of(
     from blog_graphql.bookmarks import types as bookmarks  # bookmarks depend on accounts
 
     return await bookmarks.bookmarks_of(context, users, first, after)
+
+
+async def avatars_of(context: Context, users: Sequence[User]) -> list[Image | None]:
+    """The batch resolver of `User.avatar`: one statement for every user of the request."""
+    # Media builds on accounts (an image's owner): this backward edge imports late.
+    from blog_graphql.media.types import images_of
+
+    records = await context.loaders.avatar_of_user.load_many([user.pk for user in users])
+    return images_of(context, records)
 
 
 @strawberry.type(description="A person with an account.")
@@ -148,6 +158,13 @@ class User(Node):
         self, info: Info, first: int | None = None, after: str | None = None
     ) -> Connection[Annotated[Post, strawberry.lazy("blog_graphql.posts.types")]]:
         return await one(bookmarks_of, info, self, first=first, after=after)
+
+    @strawberry.field(description="Set with `updateMe(input: {avatarImageId})`.")
+    @batched(avatars_of)
+    async def avatar(
+        self, info: Info
+    ) -> Annotated[Image, strawberry.lazy("blog_graphql.media.types")] | None:
+        return await one(avatars_of, info, self)
 
     @classmethod
     def from_row(cls, row: models.User | AnyRow, *, email_shown: bool = False) -> User:
@@ -236,6 +253,9 @@ class UpdateMeInput:
     bio: strawberry.Maybe[str | None] = strawberry.field(description="null clears it.")
     current_password: str | None = strawberry.field(
         default=strawberry.UNSET, description="Your password: required when `email` changes."
+    )
+    avatar_image_id: strawberry.Maybe[strawberry.ID | None] = strawberry.field(
+        description="One of your images (`uploadImage`) as your avatar; null removes it."
     )
 
     def changes(self) -> dict[str, str | None]:

@@ -57,13 +57,13 @@ DEFAULT_WEBHOOK_RETRY_SCHEDULE: tuple[float, ...] = (5, 300, 1800, 7200, 18000, 
 # Root fields an attacker would repeat: guessing passwords, making accounts, mailing people.
 DEFAULT_FIELD_RATE_LIMITS = (
     "login=20/minute,register=20/hour,requestPasswordReset=10/hour,addComment=30/minute,"
-    "setTyping=60/minute"
+    "setTyping=60/minute,uploadImage=60/hour"
 )
 # Development's budgets are ten times those: a developer filling a sign-up form over and
 # over, wrong inputs included, is not an attacker, and must not be locked out for an hour.
 DEVELOPMENT_FIELD_RATE_LIMITS = (
     "login=200/minute,register=200/hour,requestPasswordReset=100/hour,addComment=300/minute,"
-    "setTyping=600/minute"
+    "setTyping=600/minute,uploadImage=600/hour"
 )
 # Pages a developer's machine serves (an SPA dev server on any port), allowed by default in
 # development: the browser's `Origin`, which names no path, must match it whole.
@@ -329,6 +329,36 @@ class Settings(BaseSettings):
         description="`true` runs only the manifest's documents: any other query, an APQ "
         "registration included, is `BAD_REQUEST`.",
     )
+    # Media (blog_graphql.media): uploaded images, their variants, where they are kept.
+    media_root: str = Field(
+        "./media",
+        description="Directory of uploaded images and their variants, served under `/media/` "
+        "(local storage: when `MEDIA_S3_BUCKET` is unset).",
+    )
+    media_s3_bucket: str | None = Field(
+        None,
+        description="An S3 bucket for images instead of `MEDIA_ROOT`; credentials from the "
+        "usual AWS variables (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_REGION`).",
+    )
+    media_s3_endpoint_url: str | None = Field(
+        None, description="An S3-compatible server's address (MinIO, R2, ...); unset: AWS."
+    )
+    media_url: str = Field(
+        "/media",
+        description="Base of image URLs in answers: `/media` (this API serves them), or an "
+        "absolute address (a CDN, Caddy, the bucket's public address).",
+    )
+    media_max_upload_bytes: int = Field(
+        10 * 1024 * 1024, ge=1024, description="Larger uploaded files get HTTP 413."
+    )
+    media_max_pixels: int = Field(
+        40_000_000, ge=1, description="Larger images (width x height) are refused."
+    )
+    media_user_quota_bytes: int = Field(
+        200 * 1024 * 1024,
+        ge=0,
+        description="Bytes of uploaded files each user may keep (deleting images frees them).",
+    )
     # The response cache (blog_graphql.http.response_cache) for anonymous queries.
     response_cache_enabled: bool = Field(
         True,
@@ -380,6 +410,8 @@ class Settings(BaseSettings):
         "log_format",
         "rate_limit_fields",
         "trusted_documents",
+        "media_s3_bucket",
+        "media_s3_endpoint_url",
         mode="before",
     )(_blank_to_none)
 

@@ -24,7 +24,7 @@ from strawberry.types.graphql import OperationType
 
 from blog_graphql.db.table_tags import recording_reads
 from blog_graphql.errors import BAD_REQUEST, INTERNAL_SERVER_ERROR, RateLimited, operation_not_found
-from blog_graphql.http.cached_queries import CachedQueries
+from blog_graphql.http.cached_queries import NOT_CACHED, CachedQueries
 from blog_graphql.http.persisted import PersistedDocumentError, PersistedDocuments, Resolved
 from blog_graphql.http.protocol import (
     GRAPHQL_RESPONSE_JSON,
@@ -35,6 +35,7 @@ from blog_graphql.http.protocol import (
     read_params,
     wants_html,
 )
+from blog_graphql.http.uploads import is_multipart, read_multipart
 from blog_graphql.observability import request_info
 from blog_graphql.observability.operation_observer import record_errors
 
@@ -53,29 +54,47 @@ class GraphQLEndpoint:
         graphiql: PageRenderer | None,
         persisted: PersistedDocuments,
         cached: CachedQueries,
+        max_upload_bytes: int | None = None,
     ) -> None:
         self.schema = schema
         self.get_context = get_context
         self.graphiql = graphiql
         self.persisted = persisted
         self.cached = cached
+        self.max_upload_bytes = max_upload_bytes  # None: no multipart uploads
 
     async def __call__(self, request: Request) -> Response:
         if self.graphiql and wants_html(request) and not names_document(request):
             return self.graphiql(request)
         media = JSON
+        params: GraphQLParams | None = None
         try:
             media = negotiate(request.headers.get("accept"))
-            params = await read_params(request)
+            params = await self.read(request)
+            return await self.answer(request, params, media)
+        except RequestRefused as refusal:
+            record_errors(request_info.of(request.scope), [BAD_REQUEST])
+            return refusal_response(refusal, media)
+        finally:
+            for file in params.files if params is not None else ():
+                await file.close()  # an upload's temporary file
+
+    async def read(self, request: Request) -> GraphQLParams:
+        if self.max_upload_bytes is not None and request.method == "POST" and is_multipart(request):
+            return await read_multipart(request, self.max_upload_bytes)
+        return await read_params(request)
+
+    async def answer(self, request: Request, params: GraphQLParams, media: str) -> Response:
+        try:
             document = await self.persisted_document(params)
-            lookup = await self.cached.lookup(request, params, document.query, media)
+            if params.files:  # never an anonymous query's cached answer: it has uploads
+                lookup = NOT_CACHED
+            else:
+                lookup = await self.cached.lookup(request, params, document.query, media)
             if lookup.response is not None:
                 return lookup.response  # from the response cache: nothing executes
             with recording_reads() as tables:
                 result = await self.execute(request, params, document.query)
-        except RequestRefused as refusal:
-            record_errors(request_info.of(request.scope), [BAD_REQUEST])
-            return refusal_response(refusal, media)
         except PersistedDocumentError as error:
             record_errors(request_info.of(request.scope), [error.code])
             return _json_response({"errors": [error.formatted()]}, 200, media)

@@ -29,6 +29,8 @@ SAFE_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{8,128}")
 # For API answers: nothing on them may load, run or be framed.
 API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'"
 HSTS = "max-age=63072000; includeSubDomains"
+# A cross-origin SPA's upload sends one of these (`http/uploads.py`): CORS must allow them.
+UPLOAD_PREFLIGHT_HEADERS = ("GraphQL-Preflight", "Apollo-Require-Preflight")
 
 
 def assign_request_id(scope: Scope) -> str:
@@ -134,19 +136,26 @@ class BodyTooLarge(Exception):
 
 
 class BodySizeLimitMiddleware:
-    """Answers 413 to a body over `max_bytes`, announced or streamed, before anyone reads it."""
+    """Answers 413 to a body over `max_bytes`, announced or streamed, before anyone reads it.
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    An upload (a multipart POST to `/graphql`) may bring `upload_bytes` of files on top.
+    """
+
+    def __init__(self, app: ASGIApp, max_bytes: int, upload_bytes: int = 0) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.upload_bytes = upload_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.max_bytes
+        if self.upload_bytes and _is_upload(scope):
+            limit += self.upload_bytes
         announced = _raw_header(scope, b"content-length")
-        if announced.isdigit() and int(announced) > self.max_bytes:
-            await self.refuse(send)
+        if announced.isdigit() and int(announced) > limit:
+            await self.refuse(send, limit)
             return
         received = 0
         watched = WatchedSend(send)
@@ -155,7 +164,7 @@ class BodySizeLimitMiddleware:
             nonlocal received
             message = await receive()
             received += len(message.get("body", b""))
-            if received > self.max_bytes:
+            if received > limit:
                 raise BodyTooLarge
             return message
 
@@ -163,15 +172,24 @@ class BodySizeLimitMiddleware:
             await self.app(scope, counting_receive, watched)
         except BodyTooLarge:
             if not watched.started:
-                await self.refuse(send)
+                await self.refuse(send, limit)
 
-    async def refuse(self, send: Send) -> None:
-        message = f"The request body is larger than {self.max_bytes} bytes."
+    async def refuse(self, send: Send, limit: int) -> None:
+        message = f"The request body is larger than {limit} bytes."
         body = orjson.dumps({"errors": [{"message": message, "extensions": {"code": BAD_REQUEST}}]})
         headers = [(b"content-type", b"application/json; charset=utf-8")]
         headers.append((b"content-length", str(len(body)).encode()))
         await send({"type": "http.response.start", "status": 413, "headers": headers})
         await send({"type": "http.response.body", "body": body})
+
+
+def _is_upload(scope: Scope) -> bool:
+    content_type = _raw_header(scope, b"content-type").lower()
+    return (
+        scope["method"] == "POST"
+        and scope["path"] == "/graphql"
+        and content_type.startswith("multipart/form-data")
+    )
 
 
 def http_middleware(settings: Settings) -> list[Middleware]:
@@ -188,14 +206,23 @@ def http_middleware(settings: Settings) -> list[Middleware]:
             allow_origins=settings.cors_origins,
             allow_origin_regex=settings.cors_origin_pattern,
             allow_methods=["GET", "POST"],
-            allow_headers=["Authorization", "Content-Type", REQUEST_ID_HEADER],
+            allow_headers=[
+                "Authorization",
+                "Content-Type",
+                REQUEST_ID_HEADER,
+                *UPLOAD_PREFLIGHT_HEADERS,
+            ],
             expose_headers=[REQUEST_ID_HEADER, "Retry-After"],
             max_age=600,
         ),
         # Inside the headers' layers, so its JSON 500 carries them (`failures.py`).
         Middleware(CatchFailures),
         Middleware(BodyReadTimeout, seconds=settings.http_body_timeout_seconds),
-        Middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes),
+        Middleware(
+            BodySizeLimitMiddleware,
+            max_bytes=settings.max_body_bytes,
+            upload_bytes=settings.media_max_upload_bytes,
+        ),
     ]
 
 

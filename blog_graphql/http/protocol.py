@@ -35,6 +35,7 @@ class GraphQLParams:
     operation_name: str | None = None
     extensions: dict[str, Any] | None = None
     document_id: str | None = None
+    files: tuple[Any, ...] = ()  # uploaded files (`http/uploads.py`), closed after the request
 
 
 def _media_ranges(accept: str) -> list[tuple[str, float]]:
@@ -139,6 +140,19 @@ def _from_body(data: object) -> GraphQLParams:
     if not isinstance(data, dict):
         raise RequestRefused(400, "The request body must be a JSON object with a query.")
     return _params(data)
+
+
+def params_of(data: dict[str, Any], files: tuple[Any, ...]) -> GraphQLParams:
+    """The parameters of a decoded request body that came with uploaded files."""
+    params = _params(data)
+    return GraphQLParams(
+        query=params.query,
+        variables=params.variables,
+        operation_name=params.operation_name,
+        extensions=params.extensions,
+        document_id=params.document_id,
+        files=files,
+    )
 
 
 def _from_query_string(params: QueryParams) -> GraphQLParams:

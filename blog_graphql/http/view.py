@@ -64,7 +64,12 @@ class BlogGraphQL(GraphQL[Context, None]):
         self.response_cache = response_cache_of(state)
         cached = CachedQueries(self.response_cache, self.admit)
         self.http = GraphQLEndpoint(
-            self.schema, self.get_http_context, graphiql, self.persisted, cached
+            self.schema,
+            self.get_http_context,
+            graphiql,
+            self.persisted,
+            cached,
+            max_upload_bytes=state.settings.media_max_upload_bytes,
         )
         self.streams = StreamingEndpoint(self.schema, self.http, state.live.sockets)
 

@@ -27,6 +27,7 @@ ACTOR_MODULES = (
     "blog_graphql.notifications.actors",
     "blog_graphql.webhooks.actors",
     "blog_graphql.server.scheduler",
+    "blog_graphql.media.actors",
 )
 
 # Short network timeouts: a hand-over that cannot reach Redis should fail fast (the outbox

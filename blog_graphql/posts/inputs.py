@@ -6,6 +6,7 @@ import strawberry
 
 from blog_graphql.posts import queries, service
 from blog_graphql.posts.seo import UNSET, SeoChanges, SeoValue
+from blog_graphql.relay.ids import decode_id
 
 
 @strawberry.input(description="Narrows `posts`; every given condition must hold.")
@@ -51,6 +52,9 @@ class CreatePostInput:
         default=None,
         description="An absolute http(s) URL; by default the post's public page.",
     )
+    cover_image_id: strawberry.ID | None = strawberry.field(
+        default=None, description="One of your images (`uploadImage`) as the post's cover."
+    )
 
     def to_new_post(self) -> service.NewPost:
         return service.NewPost(
@@ -60,6 +64,7 @@ class CreatePostInput:
             tags=self.tags or [],
             published=bool(self.published),
             seo=SeoChanges(self.seo_title, self.seo_description, self.canonical_url),
+            cover_image_id=_image_pk(self.cover_image_id),
         )
 
 
@@ -86,6 +91,11 @@ class UpdatePostInput:
         default=strawberry.UNSET, description="An explicit null (or empty text) clears it."
     )
 
+    cover_image_id: strawberry.ID | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="One of your images (or the author's) as the cover; null removes it.",
+    )
+
     def to_changes(self) -> service.PostChanges:
         return service.PostChanges(
             title=self.title,
@@ -95,8 +105,17 @@ class UpdatePostInput:
             seo=SeoChanges(
                 _given(self.seo_title), _given(self.seo_description), _given(self.canonical_url)
             ),
+            cover_image_id=(
+                service.KEEP
+                if self.cover_image_id is strawberry.UNSET
+                else _image_pk(self.cover_image_id)
+            ),
         )
 
 
 def _given(value: str | None) -> SeoValue:
     return UNSET if value is strawberry.UNSET else value
+
+
+def _image_pk(global_id: str | None) -> int | None:
+    return None if global_id is None else decode_id(global_id, "Image", "coverImageId")

@@ -18,6 +18,7 @@ from blog_graphql.db.database import Database, after_commit, utcnow
 from blog_graphql.db.keyset import AnyRow, AnySelect
 from blog_graphql.db.statements import Audience, audience_of, viewer_params
 from blog_graphql.errors import Conflict, InvalidInput, NotFound
+from blog_graphql.media import service as media
 from blog_graphql.notifications import creating as notifications
 from blog_graphql.posts import revisions
 from blog_graphql.posts.access import ensure_may_change, posts_visible_to, visible_posts
@@ -55,6 +56,7 @@ class NewPost:
     tags: Sequence[str] = ()
     published: bool = False
     seo: SeoChanges = NO_SEO_CHANGES
+    cover_image_id: int | None = None  # one of the author's images
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,7 @@ class PostChanges:
     excerpt: str | Keep | None = KEEP  # None: back to the automatic excerpt
     tags: Sequence[str] | None = None
     seo: SeoChanges = NO_SEO_CHANGES
+    cover_image_id: int | Keep | None = KEEP  # None: no cover
 
 
 @cache
@@ -129,6 +132,10 @@ async def create_post(
             session.add(post)
             await session.flush()
             await _replace_tags(session, post.id, tags)
+            if new.cover_image_id is not None:
+                await media.use_as_cover(
+                    session, owners={author.id}, post_id=post.id, image_id=new.cover_image_id
+                )
             if new.published:
                 _announce(session, events, "published", post.id)
         return post
@@ -162,6 +169,13 @@ async def update_post(
             if tags is not None:
                 await _replace_tags(session, post.id, tags)
             changes.seo.apply(post)
+            if not isinstance(changes.cover_image_id, Keep):
+                await media.use_as_cover(
+                    session,
+                    owners={user.id, post.author_id},
+                    post_id=post.id,
+                    image_id=changes.cover_image_id,
+                )
             post.updated_at = utcnow()
             _announce(session, events, "updated", post.id)
         return post

@@ -17,6 +17,7 @@ from blog_graphql.context import Context, Info
 from blog_graphql.db.keyset import AnyRow
 from blog_graphql.engine import batched, one, preloaded_or_loaded, same_for_every_viewer
 from blog_graphql.errors import NotFound
+from blog_graphql.media.types import Image, images_of
 from blog_graphql.posts import models
 from blog_graphql.posts.loaders import FEED_CURSOR, feed_key
 from blog_graphql.posts.revisions import REVISION_CURSOR, revision_key
@@ -103,6 +104,12 @@ async def contents(context: Context, posts: Sequence[Post]) -> list[str]:
 
 async def contents_html(context: Context, posts: Sequence[Post]) -> list[str]:
     return [str(body.content_html) for body in await bodies(context, posts)]
+
+
+async def covers_of(context: Context, posts: Sequence[Post]) -> list[Image | None]:
+    """Every post's cover in one statement (`media.loaders`), whatever the page's size."""
+    records = await context.loaders.cover_of_post.load_many([post.pk for post in posts])
+    return images_of(context, records)
 
 
 async def comments_of(
@@ -380,6 +387,12 @@ class Post(Node):
     @batched(tags_of)
     async def tags(self, info: Info) -> list[Tag]:
         return await one(tags_of, info, self)
+
+    @strawberry.field(description="Set with `coverImageId`; shown to whoever sees the post.")
+    @same_for_every_viewer
+    @batched(covers_of)
+    async def cover_image(self, info: Info) -> Image | None:
+        return await one(covers_of, info, self)
 
     @strawberry.field(
         description="Comments and replies the viewer may see, deleted ones (tombstones) left out."

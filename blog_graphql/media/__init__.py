@@ -1,0 +1,1 @@
+"""Media: uploaded images, processed into variants in the background, kept in a storage."""
