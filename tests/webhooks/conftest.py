@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from blog_graphql.config.settings import Settings, load_settings
-from tests.conftest import TEST_BCRYPT_ROUNDS
+from blog_graphql.config.settings import Settings
 from tests.webhooks.receiver import receiver, second_receiver  # noqa: F401 (fixtures)
 
 # Seconds between attempts: a retry at once, another a second later, then failed for good.
@@ -14,14 +13,12 @@ TEST_TIMEOUT_SECONDS = 1.0
 
 
 @pytest.fixture
-def settings(database_url: str) -> Settings:
-    return load_settings(
-        database_url=database_url,
-        bcrypt_rounds=TEST_BCRYPT_ROUNDS,
-        redis_url=None,
-        smtp_host=None,
-        webhook_allow_private=True,
-        webhook_retry_schedule=TEST_SCHEDULE,
-        webhook_timeout_seconds=TEST_TIMEOUT_SECONDS,
-        _env_file=None,
+def settings(settings: Settings) -> Settings:
+    """The suite's settings (digests sent at once, say), with quick webhook retries."""
+    return settings.model_copy(
+        update={
+            "webhook_allow_private": True,
+            "webhook_retry_schedule": TEST_SCHEDULE,
+            "webhook_timeout_seconds": TEST_TIMEOUT_SECONDS,
+        }
     )
