@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from blog_graphql.config.settings import Settings
 from blog_graphql.db.database import Database, utcnow
 from blog_graphql.emails import outbox
 from blog_graphql.emails.models import UNFINISHED, OutboxEmail
 from blog_graphql.emails.outbox import CONFIRM_TIMEOUT, EmailRef
+from blog_graphql.jobs.relays import relay_loop
 
 logger = logging.getLogger("blog_graphql.emails.relay")
 
@@ -30,17 +29,7 @@ async def relay_due_emails(db: Database, *, now: datetime | None = None) -> int:
             return handed_total
 
 
-async def relay_forever(db: Database, settings: Settings) -> None:
-    """Run a pass every OUTBOX_RELAY_INTERVAL_SECONDS until cancelled."""
-    while True:
-        try:
-            handed = await relay_due_emails(db)
-        except Exception:  # the database may be down; the next pass tries again
-            logger.exception("outbox relay pass failed")
-        else:
-            if handed:
-                logger.info("outbox relay handed %d email(s) to the broker", handed)
-        await asyncio.sleep(settings.outbox_relay_interval_seconds)
+relay_forever = relay_loop("email", lambda db, _settings: relay_due_emails(db), logger)
 
 
 async def _relay_batch(db: Database, now: datetime) -> tuple[int, int]:

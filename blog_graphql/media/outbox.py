@@ -4,15 +4,14 @@ process died in between, the broker was away) or no worker finished it in time."
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select, update
 
-from blog_graphql.config.settings import Settings
 from blog_graphql.db.database import Database, utcnow
 from blog_graphql.jobs import broker as jobs
+from blog_graphql.jobs.relays import relay_loop
 from blog_graphql.media.models import PROCESSING, Image
 
 logger = logging.getLogger("blog_graphql.media")
@@ -91,13 +90,4 @@ async def relay_due_images(db: Database, *, now: datetime | None = None) -> int:
     return len(handed)
 
 
-async def relay_forever(db: Database, settings: Settings) -> None:
-    while True:
-        try:
-            handed = await relay_due_images(db)
-        except Exception:  # the database may be down; the next pass tries again
-            logger.exception("image relay pass failed")
-        else:
-            if handed:
-                logger.info("image relay handed %d image(s) to the broker", handed)
-        await asyncio.sleep(settings.outbox_relay_interval_seconds)
+relay_forever = relay_loop("image", lambda db, _settings: relay_due_images(db), logger)

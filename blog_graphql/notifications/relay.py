@@ -3,7 +3,6 @@ commit and the hand-over, a broker outage) are handed over again, by every worke
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import datetime
 
@@ -11,6 +10,7 @@ from sqlalchemy import select, update
 
 from blog_graphql.config.settings import Settings
 from blog_graphql.db.database import Database, utcnow
+from blog_graphql.jobs.relays import relay_loop
 from blog_graphql.notifications import digest
 from blog_graphql.notifications.fanout import CONFIRM_TIMEOUT, hand_over_fanout
 from blog_graphql.notifications.models import NotificationFanout
@@ -31,17 +31,7 @@ async def relay_once(db: Database, settings: Settings, *, now: datetime | None =
     return handed
 
 
-async def relay_forever(db: Database, settings: Settings) -> None:
-    """Run a pass every OUTBOX_RELAY_INTERVAL_SECONDS until cancelled."""
-    while True:
-        try:
-            handed = await relay_once(db, settings)
-        except Exception:  # the database may be down; the next pass tries again
-            logger.exception("notification relay pass failed")
-        else:
-            if handed:
-                logger.info("notification relay handed over %d job(s)", handed)
-        await asyncio.sleep(settings.outbox_relay_interval_seconds)
+relay_forever = relay_loop("notification job", relay_once, logger)
 
 
 async def _claim_due_fanouts(db: Database, now: datetime) -> list[int]:

@@ -7,14 +7,13 @@ it; a crash, a lost in-memory queue or a broker outage leaves it overdue, and th
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 
-from blog_graphql.config.settings import Settings
 from blog_graphql.db.database import Database, utcnow
+from blog_graphql.jobs.relays import relay_loop
 from blog_graphql.webhooks import outbox
 from blog_graphql.webhooks.models import PENDING, WebhookDelivery
 
@@ -38,17 +37,9 @@ async def relay_due_deliveries(db: Database, *, now: datetime | None = None) -> 
             return total
 
 
-async def relay_forever(db: Database, settings: Settings) -> None:
-    """Run a pass every OUTBOX_RELAY_INTERVAL_SECONDS until cancelled."""
-    while True:
-        try:
-            handed = await relay_due_deliveries(db)
-        except Exception:  # the database may be down; the next pass tries again
-            logger.exception("webhook relay pass failed")
-        else:
-            if handed:
-                logger.info("webhook relay handed %d delivery(ies) to the broker", handed)
-        await asyncio.sleep(settings.outbox_relay_interval_seconds)
+relay_forever = relay_loop(
+    "webhook delivery", lambda db, _settings: relay_due_deliveries(db), logger
+)
 
 
 async def claim_overdue(db: Database, now: datetime) -> list[int]:
