@@ -6,7 +6,7 @@ import dramatiq
 
 from blog_graphql import models  # noqa: F401 (every table: images' foreign keys name users and posts)
 from blog_graphql.jobs import broker as jobs
-from blog_graphql.media import outbox, processing
+from blog_graphql.media import outbox, processing, sweep
 from blog_graphql.media.storage import storage_for
 
 
@@ -17,3 +17,4 @@ async def process_image(image_id: int) -> None:
 
 
 jobs.run_in_workers(outbox.relay_forever)
+jobs.run_in_workers(sweep.sweep_forever)

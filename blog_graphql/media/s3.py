@@ -5,13 +5,20 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 from contextlib import AbstractAsyncContextManager
+from datetime import datetime
 from typing import IO, Any
 
 from aiobotocore.session import get_session
 from botocore.exceptions import BotoCoreError, ClientError
 from starlette.concurrency import run_in_threadpool
 
-from blog_graphql.media.storage import CHUNK_BYTES, StorageError, StoredObject, check_key
+from blog_graphql.media.storage import (
+    CHUNK_BYTES,
+    KEY,
+    StorageError,
+    StoredObject,
+    check_key,
+)
 
 MISSING = {"NoSuchKey", "404", "NotFound"}
 
@@ -81,6 +88,19 @@ class S3Storage:
                 return None
             raise StorageError(f"could not read {key}: {error}") from error
         return StoredObject(int(head["ContentLength"]), self._chunks(key))
+
+    async def listing(self) -> list[tuple[str, datetime]]:
+        found = []
+        try:
+            async with self.client() as s3:
+                pages = s3.get_paginator("list_objects_v2").paginate(Bucket=self.bucket)
+                async for page in pages:
+                    for item in page.get("Contents", []):
+                        if KEY.fullmatch(item["Key"]):
+                            found.append((item["Key"], item["LastModified"]))
+        except (BotoCoreError, ClientError) as error:
+            raise StorageError(f"could not list the bucket: {error}") from error
+        return found
 
     async def _chunks(self, key: str) -> AsyncIterator[bytes]:
         async with self.client() as s3:

@@ -10,9 +10,11 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import stat
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Protocol
 
@@ -50,6 +52,9 @@ class Storage(Protocol):
 
     async def open(self, key: str) -> StoredObject | None:
         """The object to serve, or None when there is none."""
+
+    async def listing(self) -> list[tuple[str, datetime]]:
+        """Every stored key with the time it was written (for the orphan sweep)."""
 
 
 def check_key(key: str) -> str:
@@ -113,6 +118,23 @@ class LocalStorage:
         except FileNotFoundError:
             return None
         return StoredObject(size, _read_file(path))
+
+    async def listing(self) -> list[tuple[str, datetime]]:
+        return await run_in_threadpool(self._listing)
+
+    def _listing(self) -> list[tuple[str, datetime]]:
+        found = []
+        for path in self.root.glob("[ui]/**/*"):
+            key = path.relative_to(self.root).as_posix()
+            if not KEY.fullmatch(key):  # a folder, or a temporary `.part` file
+                continue
+            try:
+                status = path.stat()
+            except FileNotFoundError:  # removed meanwhile
+                continue
+            if stat.S_ISREG(status.st_mode):  # `i/<token>` is an image's folder
+                found.append((key, datetime.fromtimestamp(status.st_mtime, UTC)))
+        return found
 
 
 async def _read_file(path: Path) -> AsyncIterator[bytes]:
