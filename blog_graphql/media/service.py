@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import secrets
 from functools import partial
-from typing import IO
+from typing import IO, Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import ScalarSelect, delete, func, insert, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.concurrency import run_in_threadpool
 
 from blog_graphql.accounts.models import User
 from blog_graphql.config.settings import Settings
-from blog_graphql.db.database import Database, after_commit
+from blog_graphql.db.database import Database, after_commit, utcnow
 from blog_graphql.errors import InvalidInput, NotFound
 from blog_graphql.media import imaging, outbox
 from blog_graphql.media.models import PROCESSING, Image, ImageVariant, PostCover, UserAvatar
@@ -47,8 +47,10 @@ async def upload_image(
     await storage.put(original_key(token), source, "application/octet-stream")
     try:
         async with db.transaction() as session:
-            image = Image(
-                owner_id=owner.id,
+            image_id = await _insert_within_quota(
+                session,
+                owner,
+                settings.media_user_quota_bytes,
                 token=token,
                 status=PROCESSING,
                 alt=alt,
@@ -57,9 +59,9 @@ async def upload_image(
                 byte_size=size,
                 width=inspected.width,
                 height=inspected.height,
+                created_at=utcnow(),
             )
-            session.add(image)
-            await session.flush()
+            image = await session.get_one(Image, image_id)
             after_commit(session, partial(outbox.hand_over_committed, db, image.id))
     except BaseException:
         await storage.delete([original_key(token)])  # recorded nowhere: nothing may stay
@@ -74,17 +76,51 @@ def _checked_alt(alt: str | None) -> str | None:
     return alt or None
 
 
+def _used_by(owner: User) -> ScalarSelect[int]:
+    return (
+        select(func.coalesce(func.sum(Image.byte_size), 0))
+        .where(Image.owner_id == owner.id)
+        .scalar_subquery()
+    )
+
+
 async def _check_quota(db: Database, owner: User, size: int, quota: int) -> None:
+    """Early, before the bytes are stored: most refusals cost no write."""
     async with db.session() as session:
-        used = await session.scalar(
-            select(func.coalesce(func.sum(Image.byte_size), 0)).where(Image.owner_id == owner.id)
-        )
-    if int(used or 0) + size > quota:
-        raise InvalidInput(
-            {"file": f"Your images would exceed your storage quota of {_mebibytes(quota)}."},
-            f"Storage quota exceeded: each user may keep {_mebibytes(quota)} of images "
-            f"({quota} bytes); {int(used or 0)} bytes are in use.",
-        )
+        used = int(await session.scalar(select(_used_by(owner))) or 0)
+    if used + size > quota:
+        raise _over_quota(quota, used)
+
+
+async def _insert_within_quota(
+    session: AsyncSession, owner: User, quota: int, **values: Any
+) -> int:
+    """The image's row, only if the owner's images stay within the quota with it: one
+    statement (SQLite runs one writer at a time, and this is the transaction's first), after
+    a lock on the owner's row on PostgreSQL, so concurrent uploads are checked one by one."""
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(select(User.id).where(User.id == owner.id).with_for_update())
+    values = {"owner_id": owner.id, **values}
+    names = list(values)
+    columns = Image.__table__.c
+    row = select(*(literal(value, columns[name].type) for name, value in values.items())).where(
+        _used_by(owner) + values["byte_size"] <= quota
+    )
+    image_id = await session.scalar(
+        insert(Image).from_select(names, row, include_defaults=False).returning(Image.id)
+    )
+    if image_id is None:
+        used = int(await session.scalar(select(_used_by(owner))) or 0)
+        raise _over_quota(quota, used)
+    return int(image_id)
+
+
+def _over_quota(quota: int, used: int) -> InvalidInput:
+    return InvalidInput(
+        {"file": f"Your images would exceed your storage quota of {_mebibytes(quota)}."},
+        f"Storage quota exceeded: each user may keep {_mebibytes(quota)} of images "
+        f"({quota} bytes); {used} bytes are in use.",
+    )
 
 
 def _mebibytes(size: int) -> str:

@@ -9,11 +9,12 @@ from sqlalchemy import delete, func, select
 
 from blog_graphql.accounts.models import User
 from blog_graphql.db.database import utcnow
-from blog_graphql.media.models import Image, ImageVariant
+from blog_graphql.media.models import Image, ImageVariant, PostCover
 from blog_graphql.media.processing import process_image
 from blog_graphql.media.storage import storage_for
 from blog_graphql.media.sweep import sweep_orphans
 from blog_graphql.relay.ids import parse_id
+from tests.conftest import graphql
 from tests.factories import auth_headers, create_user
 from tests.media.conftest import image_bytes, stored_files, upload
 
@@ -75,3 +76,23 @@ async def test_a_waiting_upload_with_its_row_is_never_swept(client, db, settings
     assert response.json()["data"]["uploadImage"]["status"] == "PROCESSING"
     assert await sweep_orphans(db, storage_for(settings), now=utcnow() + timedelta(days=1)) == 0
     assert len(stored_files(settings)) == 1
+
+
+async def test_deleting_a_post_drops_its_cover_link_and_keeps_the_image(
+    client, db, settings, ada_headers
+):
+    image_id, url = await ready_image(client, db, settings, ada_headers)
+    create = """mutation($input: CreatePostInput!) { createPost(input: $input) { id } }"""
+    body = await graphql(client, create, {"input": {
+        "title": "Covered", "content": "x", "published": True, "coverImageId": image_id}},
+        ada_headers)  # fmt: skip
+    post_id = body["data"]["createPost"]["id"]
+    assert await count(db, PostCover) == 1
+    body = await graphql(client, "mutation($id: ID!) { deletePost(id: $id) }", {"id": post_id},
+                         ada_headers)  # fmt: skip
+    assert body["data"]["deletePost"] is True
+    assert await count(db, PostCover) == 0
+    assert await sweep_orphans(db, storage_for(settings), now=utcnow() + timedelta(days=1)) == 0
+    assert (await client.get(url)).status_code == 200  # the uploader's image stays
+    node = await graphql(client, URL, {"id": image_id}, ada_headers)
+    assert node["data"]["node"]["url"] == url
