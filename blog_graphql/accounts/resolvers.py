@@ -10,7 +10,6 @@ from blog_graphql.accounts import recovery, service, signin
 from blog_graphql.accounts.permissions import IsAdmin, IsAuthenticated, signed_in_user
 from blog_graphql.accounts.types import AuthPayload, LoginInput, RegisterInput, UpdateMeInput, User
 from blog_graphql.context import Info
-from blog_graphql.media import service as media
 from blog_graphql.relay.ids import decode_id
 from blog_graphql.relay.node import register_node
 from blog_graphql.relay.pagination import Connection, build_connection, page_window
@@ -106,17 +105,14 @@ class AccountMutation:
 
     @strawberry.mutation(description="Change your profile.", permission_classes=[IsAuthenticated])
     async def update_me(self, info: Info, input: UpdateMeInput) -> User:
+        avatar = input.avatar_image_id  # not given: kept; given: an image, or null to remove it
+        given = avatar.value if avatar is not None else None
         row = await service.update_profile(
             info.context.db, user=signed_in_user(info), changes=input.changes(),
             current_password=input.current_password or None,
+            set_avatar=avatar is not None,
+            avatar_image_id=decode_id(given, "Image", "avatarImageId") if given else None,
         )  # fmt: skip
-        if input.avatar_image_id is not None:  # given: an image, or null to remove it
-            given = input.avatar_image_id.value
-            await media.set_avatar(
-                info.context.db,
-                user=signed_in_user(info),
-                image_id=decode_id(given, "Image", "avatarImageId") if given else None,
-            )
         return User.from_row(row)
 
     @strawberry.mutation(

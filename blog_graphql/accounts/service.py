@@ -24,6 +24,7 @@ from blog_graphql.accounts.validation import (
 from blog_graphql.db.database import Database
 from blog_graphql.emails import outbox
 from blog_graphql.errors import Conflict, Forbidden, InvalidInput, NotFound
+from blog_graphql.media import service as media
 from blog_graphql.webhooks import outbox as webhooks
 
 EMAIL_TAKEN = "This email is already taken."
@@ -111,15 +112,18 @@ async def update_profile(
     user: User,
     changes: Mapping[str, str | None],
     current_password: str | None = None,
+    set_avatar: bool = False,
+    avatar_image_id: int | None = None,
 ) -> User:
-    """Change email, full name or bio (only the keys given).
+    """Change email, full name or bio (only the keys given), and the avatar when
+    `set_avatar` (to `avatar_image_id`, one of the user's images, or none): all or nothing.
 
     A new email needs the current password (a stolen access token alone must not move
     the account, and its password resets, to another mailbox); it is re-verified, and
     the old address is told.
     """
     values = _checked_profile(changes)
-    if not values:
+    if not values and not set_avatar:
         return user
     new_email = values.get("email")
     email_changed = isinstance(new_email, str) and new_email.lower() != user.email.lower()
@@ -128,9 +132,11 @@ async def update_profile(
         values["email_verified"] = False
     try:
         async with db.transaction() as session:
-            updated = await _update_user(session, user.id, values)
+            updated = await _update_user(session, user.id, values) if values else user
             if email_changed:
                 await _queue_email_change(session, updated, old_address=user.email)
+            if set_avatar:
+                await media.use_as_avatar(session, user=user, image_id=avatar_image_id)
     except IntegrityError:
         raise Conflict({"email": EMAIL_TAKEN}) from None
     return updated

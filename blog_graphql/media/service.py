@@ -165,12 +165,6 @@ async def use_as_cover(
         session.add(PostCover(post_id=post_id, image_id=image_id))
 
 
-async def set_avatar(db: Database, *, user: User, image_id: int | None) -> None:
-    """`image_id` (the user's own) becomes their avatar; None removes it."""
-    async with db.transaction() as session:
-        await use_as_avatar(session, user=user, image_id=image_id)
-
-
 async def use_as_avatar(session: AsyncSession, *, user: User, image_id: int | None) -> None:
     await session.execute(delete(UserAvatar).where(UserAvatar.user_id == user.id))
     if image_id is not None:

@@ -71,6 +71,22 @@ async def test_an_avatar_is_set_shown_and_someone_elses_refused(
     assert body["data"]["updateMe"]["avatar"] is None
 
 
+async def test_update_me_with_a_refused_avatar_changes_nothing(
+    client, db, settings, ada, ada_headers
+):
+    image_id = await uploaded(client, db, settings, ada_headers)
+    mutation = """mutation($name: String, $id: ID) {
+      updateMe(input: {fullName: $name, avatarImageId: $id}) { fullName avatar { id } } }"""
+    body = await graphql(client, mutation, {"name": "Ada L.", "id": image_id}, ada_headers)
+    assert body["data"]["updateMe"] == {"fullName": "Ada L.", "avatar": {"id": image_id}}
+    bob = await create_user(db, username="bob")
+    bobs_image = await uploaded(client, db, settings, await auth_headers(db, settings, bob))
+    body = await graphql(client, mutation, {"name": "Changed", "id": bobs_image}, ada_headers)
+    assert body["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+    shown = await graphql(client, '{ user(username: "ada") { fullName avatar { id } } }')
+    assert shown["data"]["user"] == {"fullName": "Ada L.", "avatar": {"id": image_id}}
+
+
 async def test_deleting_an_image_removes_every_file_and_its_uses(client, db, settings, ada_headers):
     image_id = await uploaded(client, db, settings, ada_headers)
     await graphql(client, CREATE, {"input": {"title": "T", "content": "x", "published": True,
