@@ -190,6 +190,27 @@ async def _require_migrated(db: Database) -> None:
         )
 
 
+def cmd_media_sweep(args: argparse.Namespace, settings: Settings) -> None:
+    from datetime import timedelta
+
+    from blog_graphql.db.database import Database
+    from blog_graphql.media.storage import storage_for
+    from blog_graphql.media.sweep import sweep_orphans
+
+    prepare_embedded_database(settings)
+
+    async def run() -> int:
+        db = Database.from_settings(settings)
+        try:
+            await _require_migrated(db)
+            grace = timedelta(minutes=args.grace_minutes)
+            return await sweep_orphans(db, storage_for(settings), grace=grace)
+        finally:
+            await db.dispose()
+
+    print(f"removed {asyncio.run(run())} stored object(s) whose image is gone")
+
+
 def cmd_export_schema(_args: argparse.Namespace, _settings: Settings) -> None:
     from blog_graphql.schema import schema
 
@@ -246,6 +267,15 @@ def build_parser() -> argparse.ArgumentParser:
     seed.add_argument("--tags", type=non_negative, default=50)
     seed.add_argument("--random-seed", type=int, default=1)
     seed.set_defaults(run=cmd_seed)
+
+    sweep = commands.add_parser(
+        "media-sweep", help="remove stored image files whose image is gone (a deleted user's)"
+    )
+    sweep.add_argument(
+        "--grace-minutes", type=non_negative, default=60,
+        help="keep unprocessed uploads younger than this (their row may not be committed yet)",
+    )  # fmt: skip
+    sweep.set_defaults(run=cmd_media_sweep)
 
     schema = commands.add_parser("export-schema", help="print the GraphQL SDL")
     schema.set_defaults(run=cmd_export_schema)

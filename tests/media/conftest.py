@@ -11,6 +11,7 @@ import orjson
 import pytest
 from PIL import Image
 
+from tests.emails.conftest import cli, run_cli  # noqa: F401 (the CLI fixtures, for media-sweep)
 from tests.factories import auth_headers, create_user
 
 UPLOAD = """mutation Upload($file: Upload!, $alt: String) {

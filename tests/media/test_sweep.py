@@ -96,3 +96,17 @@ async def test_deleting_a_post_drops_its_cover_link_and_keeps_the_image(
     assert (await client.get(url)).status_code == 200  # the uploader's image stays
     node = await graphql(client, URL, {"id": image_id}, ada_headers)
     assert node["data"]["node"]["url"] == url
+
+
+async def test_the_media_sweep_command_removes_a_deleted_users_files_at_once(
+    client, db, settings, database_url, ada, ada_headers, run_cli
+):
+    _, url = await ready_image(client, db, settings, ada_headers)
+    async with db.transaction() as session:
+        await session.execute(delete(User).where(User.id == ada.id))
+    env = {"DATABASE_URL": database_url, "REDIS_URL": "", "MEDIA_ROOT": settings.media_root}
+    swept = await run_cli("media-sweep", env=env)
+    assert swept.code == 0, swept.stderr
+    assert swept.stdout.strip() == "removed 4 stored object(s) whose image is gone"
+    assert stored_files(settings) == []
+    assert (await client.get(url)).status_code == 404
