@@ -55,8 +55,9 @@ async def _notifications(db, ada, posts):
     bob = await create_user(db, username="bob")
     async with db.transaction() as session:
         for post in posts:
-            session.add(Notification(recipient_id=ada.id, kind=kinds.NEW_POST_BY_FOLLOWED, actor_id=bob.id,
-                                     post_id=post.id, subject_key=f"post:{post.id}"))  # fmt: skip
+            session.add(Notification(recipient_id=ada.id, kind=kinds.NEW_POST_BY_FOLLOWED,
+                                     actor_id=bob.id, post_id=post.id,
+                                     subject_key=f"post:{post.id}"))  # fmt: skip
 
 
 async def _webhooks(db, ada, posts):
