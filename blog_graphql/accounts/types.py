@@ -58,19 +58,29 @@ async def viewer_follows(context: Context, users: Sequence[User]) -> list[bool]:
 
 
 async def followers_of(
-    context: Context, users: Sequence[User], first: int | None = None, after: str | None = None
+    context: Context,
+    users: Sequence[User],
+    first: int | None = None,
+    after: str | None = None,
+    last: int | None = None,
+    before: str | None = None,
 ) -> list[Connection[User]]:
     from blog_graphql.follows import types as follows
 
-    return await follows.followers_of(context, users, first, after)
+    return await follows.followers_of(context, users, first, after, last, before)
 
 
 async def bookmarks_of(
-    context: Context, users: Sequence[User], first: int | None = None, after: str | None = None
+    context: Context,
+    users: Sequence[User],
+    first: int | None = None,
+    after: str | None = None,
+    last: int | None = None,
+    before: str | None = None,
 ) -> list[Connection[Post]]:
     from blog_graphql.bookmarks import types as bookmarks  # bookmarks depend on accounts
 
-    return await bookmarks.bookmarks_of(context, users, first, after)
+    return await bookmarks.bookmarks_of(context, users, first, after, last, before)
 
 
 async def avatars_of(context: Context, users: Sequence[User]) -> list[Image | None]:
@@ -145,9 +155,16 @@ class User(Node):
     @strawberry.field(description="Who follows them, the latest first.")
     @batched(followers_of)
     async def followers(
-        self, info: Info, first: int | None = None, after: str | None = None
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
     ) -> Connection[User]:
-        return await one(followers_of, info, self, first=first, after=after)
+        return await one(
+            followers_of, info, self, first=first, after=after, last=last, before=before
+        )
 
     @strawberry.field(
         description="Their saved posts, the latest saved first (posts they may no longer "
@@ -155,9 +172,16 @@ class User(Node):
     )
     @batched(bookmarks_of)
     async def bookmarks(
-        self, info: Info, first: int | None = None, after: str | None = None
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
     ) -> Connection[Annotated[Post, strawberry.lazy("blog_graphql.posts.types")]]:
-        return await one(bookmarks_of, info, self, first=first, after=after)
+        return await one(
+            bookmarks_of, info, self, first=first, after=after, last=last, before=before
+        )
 
     @strawberry.field(description="Set with `updateMe(input: {avatarImageId})`.")
     @batched(avatars_of)

@@ -25,7 +25,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 from blog_graphql.db.database import AnyRow as AnyRow  # where the loaders and types take it from
 from blog_graphql.db.database import Database
 from blog_graphql.db.statements import in_list
-from blog_graphql.relay.pagination import CursorKey, PageKey
+from blog_graphql.relay.pagination import CursorKey, PageKey, Window
 
 # SQLAlchemy 2.1 types selects by their column types; this takes any columns.
 AnySelect: TypeAlias = Select[*tuple[Any, ...]]
@@ -67,6 +67,27 @@ class Order:
 
     def cursor_params(self, key: CursorKey) -> dict[str, Any]:
         return {f"{AFTER}_{index}": value for index, value in enumerate(key)}
+
+
+def keyset_page(query: AnySelect, order: Order, *, cursor: bool, backward: bool) -> AnySelect:
+    """One page of `query` in `order`, the first or the one after a cursor, `page_params`
+    bound: a statement a caller may build once per (cursor, backward). A backward page
+    (`last`/`before`) reads `order` reversed, its rows nearest the cursor first, as
+    `build_connection` takes them."""
+    if backward:
+        order = order.reversed()
+    if cursor:
+        query = query.where(order.after_cursor())
+    return query.order_by(*order.clauses()).limit(bindparam(LIMIT, type_=Integer, required=True))
+
+
+def page_params(order: Order, window: Window) -> dict[str, Any]:
+    """The parameters of the `keyset_page` `window` asks for: `size + 1` rows (the extra
+    one means "more") and the cursor's values."""
+    params: dict[str, Any] = {LIMIT: window.size + 1}
+    if window.cursor is not None:
+        params |= order.cursor_params(window.cursor)
+    return params
 
 
 def by_ids(query: AnySelect, column: SQLColumnExpression[int], dialect: str) -> AnySelect:

@@ -12,7 +12,7 @@ from blog_graphql.context import Info
 from blog_graphql.follows import queries, service
 from blog_graphql.posts.loaders import FEED_CURSOR, feed_key
 from blog_graphql.posts.types import Post, PostConnection
-from blog_graphql.relay.pagination import build_connection, decode_cursor, page_size
+from blog_graphql.relay.pagination import build_connection, page_window
 
 
 @strawberry.type
@@ -23,13 +23,18 @@ class FollowQuery:
         permission_classes=[IsAuthenticated],
     )
     async def following_feed(
-        self, info: Info, first: int | None = None, after: str | None = None
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
     ) -> PostConnection:
-        size, cursor = page_size(first), decode_cursor(after, FEED_CURSOR)
+        window = page_window(FEED_CURSOR, first=first, after=after, last=last, before=before)
         db, viewer = info.context.db, signed_in_user(info)
-        rows = await queries.following_feed(db, viewer, size, cursor)
+        rows = await queries.following_feed(db, viewer, window)
         return build_connection(
-            rows, first=size, after=after, key=feed_key, node=Post.from_card,
+            rows, window=window, key=feed_key, node=Post.from_card,
             count=partial(queries.count_following_feed, db, viewer),
         )  # fmt: skip
 

@@ -28,11 +28,18 @@ async def viewer_follows(context: Context, users: Sequence[Person]) -> list[bool
 
 
 async def followers_of(
-    context: Context, users: Sequence[Person], first: int | None, after: str | None
+    context: Context,
+    users: Sequence[Person],
+    first: int | None,
+    after: str | None,
+    last: int | None = None,
+    before: str | None = None,
 ) -> list[Connection[User]]:
-    """`User.followers`: the latest first, a page per user, one statement for a level."""
+    """`User.followers`: the latest first (`last`/`before`: from the earliest), a page per
+    user, one statement for a level."""
     loaders = context.loaders
     return await nested_connections(
         loaders.followers, loaders.follower_count, parents=[user.pk for user in users],
-        first=first, after=after, shape=FOLLOWER_CURSOR, key=follower_key, node=User.from_row,
+        first=first, after=after, last=last, before=before, shape=FOLLOWER_CURSOR,
+        key=follower_key, node=User.from_row,
     )  # fmt: skip

@@ -19,7 +19,7 @@ from blog_graphql.notifications.types import (
 )
 from blog_graphql.relay.ids import parse_id
 from blog_graphql.relay.node import register_node
-from blog_graphql.relay.pagination import build_connection, decode_cursor, page_size
+from blog_graphql.relay.pagination import build_connection, page_window
 
 
 @register_node("Notification")
@@ -41,21 +41,19 @@ class NotificationQuery:
         first: int | None = None,
         after: str | None = None,
         unread_only: bool | None = None,
+        last: int | None = None,
+        before: str | None = None,
     ) -> NotificationConnection:
-        size = page_size(first)
-        cursor = decode_cursor(after, (int,))
+        window = page_window(
+            service.NOTIFICATION_CURSOR, first=first, after=after, last=last, before=before
+        )
         viewer, db = signed_in_user(info), info.context.db
         rows = await service.list_notifications(
-            db,
-            viewer,
-            first=size,
-            after_id=cursor[0] if cursor and isinstance(cursor[0], int) else None,
-            unread_only=bool(unread_only),
+            db, viewer, window=window, unread_only=bool(unread_only)
         )
         return build_connection(
             rows,
-            first=size,
-            after=after,
+            window=window,
             key=lambda row: (row.id,),
             node=Notification.from_row,
             count=partial(service.count_notifications, db, viewer, bool(unread_only)),

@@ -9,10 +9,15 @@ from sqlalchemy import ColumnElement, CursorResult, func, select, update
 
 from blog_graphql.accounts.models import User
 from blog_graphql.db.database import Database, utcnow
+from blog_graphql.db.keyset import Order, keyset_page, page_params
 from blog_graphql.errors import InvalidInput
 from blog_graphql.notifications.models import Notification
+from blog_graphql.relay.pagination import Window
 
 MAX_IDS = 100
+# Newest first: ids grow with time, so the id alone is a total order.
+NOTIFICATION_ORDER = Order((Notification.id,), descending=True)
+NOTIFICATION_CURSOR = (int,)
 
 
 def _mine(viewer: User, unread_only: bool) -> list[ColumnElement[bool]]:
@@ -23,19 +28,18 @@ def _mine(viewer: User, unread_only: bool) -> list[ColumnElement[bool]]:
 
 
 async def list_notifications(
-    db: Database, viewer: User, *, first: int, after_id: int | None, unread_only: bool
+    db: Database, viewer: User, *, window: Window, unread_only: bool
 ) -> Sequence[Notification]:
-    """Newest first (by id, which grows with time), `first + 1` rows to tell if more follow."""
-    query = (
-        select(Notification)
-        .where(*_mine(viewer, unread_only))
-        .order_by(Notification.id.desc())
-        .limit(first + 1)
+    """Newest first (by id, which grows with time), `size + 1` rows to tell if more follow;
+    a backward page (`last`/`before`) nearest its cursor first."""
+    query = keyset_page(
+        select(Notification).where(*_mine(viewer, unread_only)),
+        NOTIFICATION_ORDER,
+        cursor=window.cursor is not None,
+        backward=window.backward,
     )
-    if after_id is not None:
-        query = query.where(Notification.id < after_id)
     async with db.session() as session:
-        return list(await session.scalars(query))
+        return list(await session.scalars(query, page_params(NOTIFICATION_ORDER, window)))
 
 
 async def count_notifications(db: Database, viewer: User, unread_only: bool) -> int:

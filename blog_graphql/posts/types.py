@@ -131,13 +131,18 @@ async def bookmarked_flags(context: Context, posts: Sequence[Post]) -> list[bool
 
 
 async def revisions_of(
-    context: Context, posts: Sequence[Post], first: int | None = None, after: str | None = None
+    context: Context,
+    posts: Sequence[Post],
+    first: int | None = None,
+    after: str | None = None,
+    last: int | None = None,
+    before: str | None = None,
 ) -> list[Connection[PostRevision]]:
     """`Post.revisions`: empty but for the post's author and admins (in SQL)."""
     loaders = context.loaders
     return await nested_connections(
         loaders.revisions_of_post, loaders.revision_count_of_post,
-        parents=[post.pk for post in posts], first=first, after=after,
+        parents=[post.pk for post in posts], first=first, after=after, last=last, before=before,
         shape=REVISION_CURSOR, key=revision_key, node=PostRevision.from_row,
     )  # fmt: skip
 
@@ -442,9 +447,16 @@ class Post(Node):
     )
     @batched(revisions_of)
     async def revisions(
-        self, info: Info, first: int | None = None, after: str | None = None
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
     ) -> Connection[PostRevision]:
-        return await one(revisions_of, info, self, first=first, after=after)
+        return await one(
+            revisions_of, info, self, first=first, after=after, last=last, before=before
+        )
 
 
 PostConnection = Connection[Post]

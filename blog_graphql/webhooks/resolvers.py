@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from typing import cast
-
 import strawberry
 
 from blog_graphql.accounts.permissions import IsAdmin
 from blog_graphql.context import Info
 from blog_graphql.relay.ids import decode_id
 from blog_graphql.relay.node import register_node
-from blog_graphql.relay.pagination import Connection, build_connection, decode_cursor, page_size
+from blog_graphql.relay.pagination import Connection, build_connection, page_window
 from blog_graphql.webhooks import service
 from blog_graphql.webhooks.events import WebhookEvent
 from blog_graphql.webhooks.types import CreatedWebhook, Webhook, WebhookDelivery
@@ -39,14 +37,18 @@ class WebhookQuery:
     @strawberry.field(description="Every webhook, oldest first. Admins only.",
                       permission_classes=[IsAdmin])  # fmt: skip
     async def webhooks(
-        self, info: Info, first: int | None = None, after: str | None = None
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
     ) -> Connection[Webhook]:
-        size, after_key = page_size(first), decode_cursor(after, (int,))
-        after_id = cast(int, after_key[0]) if after_key else None
+        window = page_window(service.ID_CURSOR, first=first, after=after, last=last, before=before)
         db = info.context.db
-        rows = await service.list_webhooks(db, first=size, after_id=after_id)
+        rows = await service.list_webhooks(db, window)
         return build_connection(
-            rows, first=size, after=after, key=lambda row: (row.id,), node=Webhook.from_row,
+            rows, window=window, key=lambda row: (row.id,), node=Webhook.from_row,
             count=lambda: service.count_webhooks(db),
         )  # fmt: skip
 

@@ -5,19 +5,25 @@ from __future__ import annotations
 import base64
 import secrets
 from collections.abc import Sequence
-from functools import partial
+from functools import cache, partial
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from blog_graphql.config.settings import Settings
 from blog_graphql.db.database import Database, after_commit, utcnow
+from blog_graphql.db.keyset import AnyRow, Order, Pages, fetch_pages, keyset_page, page_params
 from blog_graphql.errors import InvalidInput, NotFound
+from blog_graphql.relay.pagination import PageKey, Window
 from blog_graphql.webhooks import guard, outbox
 from blog_graphql.webhooks.events import WebhookEvent
 from blog_graphql.webhooks.models import PENDING, Webhook, WebhookDelivery
 
 SECRET_BYTES = 32  # Standard Webhooks: 24 to 64 bytes
+# Webhooks oldest first, their deliveries newest first; ids alone are total orders.
+WEBHOOK_ORDER = Order((Webhook.id,), descending=False)
+DELIVERY_ORDER = Order((WebhookDelivery.id,), descending=True)
+ID_CURSOR = (int,)
 
 
 def new_secret() -> str:
@@ -93,12 +99,13 @@ async def redeliver(db: Database, delivery_id: int) -> WebhookDelivery:
     return delivery
 
 
-async def list_webhooks(db: Database, *, first: int, after_id: int | None) -> Sequence[Webhook]:
-    query = select(Webhook).order_by(Webhook.id).limit(first + 1)
-    if after_id is not None:
-        query = query.where(Webhook.id > after_id)
+async def list_webhooks(db: Database, window: Window) -> Sequence[Webhook]:
+    """Oldest first, `size + 1` rows; a backward page nearest its cursor first."""
+    query = keyset_page(
+        select(Webhook), WEBHOOK_ORDER, cursor=window.cursor is not None, backward=window.backward
+    )
     async with db.session() as session:
-        return (await session.scalars(query)).all()
+        return (await session.scalars(query, page_params(WEBHOOK_ORDER, window))).all()
 
 
 async def count_webhooks(db: Database) -> int:
@@ -116,32 +123,16 @@ async def find_delivery(db: Database, delivery_id: int) -> WebhookDelivery | Non
         return await session.get(WebhookDelivery, delivery_id)
 
 
-async def deliveries_of(
-    db: Database, webhook_ids: Sequence[int], *, first: int, before_id: int | None
-) -> dict[int, list[WebhookDelivery]]:
-    """Each webhook's page of deliveries, newest first, `first + 1` rows, in one query."""
-    if not webhook_ids:
-        return {}
-    position = (
-        func.row_number()
-        .over(partition_by=WebhookDelivery.webhook_id, order_by=WebhookDelivery.id.desc())
-        .label("position")
-    )
-    inner = select(WebhookDelivery.id, position).where(WebhookDelivery.webhook_id.in_(webhook_ids))
-    if before_id is not None:
-        inner = inner.where(WebhookDelivery.id < before_id)
-    numbered = inner.subquery()
-    query = (
-        select(WebhookDelivery)
-        .join(numbered, numbered.c.id == WebhookDelivery.id)
-        .where(numbered.c.position <= first + 1)
-        .order_by(WebhookDelivery.webhook_id, WebhookDelivery.id.desc())
-    )
-    pages: dict[int, list[WebhookDelivery]] = {webhook_id: [] for webhook_id in webhook_ids}
-    async with db.session() as session:
-        for delivery in await session.scalars(query):
-            pages[delivery.webhook_id].append(delivery)
-    return pages
+async def deliveries_of(db: Database, keys: Sequence[PageKey]) -> list[Sequence[AnyRow]]:
+    """Each webhook's page of deliveries, newest first (`size + 1` rows; a backward page
+    nearest its cursor first): one statement for every webhook asking without a cursor."""
+    return await fetch_pages(db, _delivery_pages(db.dialect), {}, keys)
+
+
+@cache
+def _delivery_pages(dialect: str) -> Pages:
+    deliveries = select(*WebhookDelivery.__table__.columns)
+    return Pages(deliveries, WebhookDelivery.webhook_id, DELIVERY_ORDER, dialect)
 
 
 async def delivery_counts(db: Database, webhook_ids: Sequence[int]) -> dict[int, int]:

@@ -6,15 +6,15 @@ import asyncio
 from collections.abc import Sequence
 from datetime import datetime
 from functools import partial
-from typing import cast
 
 import strawberry
 
 from blog_graphql.context import Context, Info
 from blog_graphql.db.database import Database
+from blog_graphql.db.keyset import AnyRow
 from blog_graphql.engine import batched, one
 from blog_graphql.relay.node import Node
-from blog_graphql.relay.pagination import Connection, build_connection, decode_cursor, page_size
+from blog_graphql.relay.pagination import Connection, PageKey, build_connection, page_window
 from blog_graphql.webhooks import models, service
 from blog_graphql.webhooks.events import WebhookEvent
 
@@ -41,7 +41,7 @@ class WebhookDelivery(Node):
     )
 
     @classmethod
-    def from_row(cls, row: models.WebhookDelivery) -> WebhookDelivery:
+    def from_row(cls, row: models.WebhookDelivery | AnyRow) -> WebhookDelivery:
         return cls(
             pk=row.id,
             event=WebhookEvent(row.event),
@@ -54,7 +54,7 @@ class WebhookDelivery(Node):
         )
 
 
-def _key(row: models.WebhookDelivery) -> tuple[int]:
+def _key(row: AnyRow) -> tuple[int]:
     return (row.id,)
 
 
@@ -76,23 +76,24 @@ async def deliveries_of(
     webhooks: Sequence[Webhook],
     first: int | None = None,
     after: str | None = None,
+    last: int | None = None,
+    before: str | None = None,
 ) -> list[Connection[WebhookDelivery]]:
     """The batch resolver of `Webhook.deliveries`: every webhook's page in one query."""
-    size, cursor = page_size(first), decode_cursor(after, (int,))
-    before_id = cast(int, cursor[0]) if cursor else None  # shape (int,) checked
+    window = page_window(service.ID_CURSOR, first=first, after=after, last=last, before=before)
     ids = [webhook.pk for webhook in webhooks]
-    pages = await service.deliveries_of(context.db, ids, first=size, before_id=before_id)
+    keys = [PageKey(id_, window.size, window.cursor, window.backward) for id_ in ids]
+    pages = await service.deliveries_of(context.db, keys) if keys else []
     counts = _Counts(context.db, ids)
     return [
         build_connection(
-            pages[webhook_id],
-            first=size,
-            after=after,
+            rows,
+            window=window,
             key=_key,
             node=WebhookDelivery.from_row,
             count=partial(counts.of, webhook_id),
         )
-        for webhook_id in ids
+        for webhook_id, rows in zip(ids, pages, strict=True)
     ]
 
 
@@ -109,9 +110,16 @@ class Webhook(Node):
     @strawberry.field(description="Its deliveries, newest first.")
     @batched(deliveries_of)
     async def deliveries(
-        self, info: Info, first: int | None = None, after: str | None = None
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
     ) -> Connection[WebhookDelivery]:
-        return await one(deliveries_of, info, self, first=first, after=after)
+        return await one(
+            deliveries_of, info, self, first=first, after=after, last=last, before=before
+        )
 
     @classmethod
     def from_row(cls, row: models.Webhook) -> Webhook:
