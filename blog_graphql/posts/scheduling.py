@@ -22,6 +22,7 @@ from blog_graphql.accounts.models import User
 from blog_graphql.config.settings import Settings
 from blog_graphql.db.database import Database, utcnow
 from blog_graphql.errors import InvalidInput
+from blog_graphql.observability.outages import OutageLog
 from blog_graphql.posts.events import NO_POST_EVENTS, PostEvents
 from blog_graphql.posts.models import Post
 from blog_graphql.posts.service import _post_to_change, _retry_on_conflict, go_live
@@ -102,13 +103,16 @@ async def run_scheduler(db: Database, settings: Settings, events: PostEvents) ->
     """Publish due posts every SCHEDULER_POLL_SECONDS until cancelled; an outage of the
     database is logged and tried again at the next poll."""
     interval = settings.scheduler_poll_seconds
+    outage = OutageLog(logger, "publishing scheduled posts")
     while True:
         try:
             await publish_due_posts(db, events)
         except asyncio.CancelledError:
             raise
-        except Exception:
-            logger.exception("publishing scheduled posts failed; trying again")
+        except Exception as error:
+            outage.failed(error)
+        else:
+            outage.succeeded()
         await asyncio.sleep(interval)
 
 

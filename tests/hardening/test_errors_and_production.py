@@ -54,7 +54,7 @@ async def test_every_response_carries_a_request_id_and_a_safe_given_one_is_kept(
 async def test_production_turns_off_introspection_suggestions_and_graphiql(client_with):
     async with client_with(**PRODUCTION) as client:
         introspection = await graphql(client, "{ __schema { types { name } } }")
-        suggestion = await graphql(client, "{ tagz { name } }")
+        suggestion = await graphql(client, "{ webhookz { totalCount } }")
         page = await client.get("/graphql", headers={"accept": BROWSER_ACCEPT})
         typename = await graphql(client, "{ __typename }")
 
@@ -62,7 +62,7 @@ async def test_production_turns_off_introspection_suggestions_and_graphiql(clien
     for error in introspection["errors"]:
         assert error["extensions"] == {"code": "GRAPHQL_VALIDATION_FAILED"}
         assert "introspection has been disabled" in error["message"]
-    assert suggestion["errors"][0]["message"] == "Cannot query field 'tagz' on type 'Query'."
+    assert suggestion["errors"][0]["message"] == "Cannot query field 'webhookz' on type 'Query'."
     assert page.status_code == 400  # no page: a GET without a query, answered in JSON
     assert page.headers["content-type"] == "application/json; charset=utf-8"
     assert typename == {"data": {"__typename": "Query"}}
@@ -72,16 +72,16 @@ async def test_production_can_turn_each_toggle_back_on(client_with):
     toggles = {"introspection": True, "field_suggestions": True, "graphiql": True}
     async with client_with(**PRODUCTION, **toggles) as client:
         introspection = await graphql(client, "{ __schema { queryType { name } } }")
-        suggestion = await graphql(client, "{ tagz { name } }")
+        suggestion = await graphql(client, "{ webhookz { totalCount } }")
         page = await client.get("/graphql", headers={"accept": "text/html"})
     assert introspection == {"data": {"__schema": {"queryType": {"name": "Query"}}}}
-    assert "Did you mean 'tags'?" in suggestion["errors"][0]["message"]
+    assert "Did you mean 'webhooks'?" in suggestion["errors"][0]["message"]
     assert page.headers["content-type"].startswith("text/html")
 
 
 async def test_development_keeps_introspection_and_suggestions(client):
-    body = await graphql(client, "{ tagz { name } }")
-    assert body["errors"][0]["message"].endswith("Did you mean 'tags'?")
+    body = await graphql(client, "{ webhookz { totalCount } }")
+    assert body["errors"][0]["message"].endswith("Did you mean 'webhooks'?")
 
 
 # A real server whose database cannot be reached, serving the test app (its `unencodable`
