@@ -238,24 +238,26 @@ async def test_comment_events_carry_edits_hides_and_deletions_as_each_viewer_may
 
 ADD_DOOMED = 'mutation($post: ID!) { addComment(input: {postId: $post, content: "doomed"}) { id } }'
 COUNT = "query($slug: String!) { post(slug: $slug) { commentCount } }"
+# The comment's notification to the post's author is written in the comment's own
+# transaction: refusing it rolls the comment back after its event was registered.
+DOOMED = "(SELECT content FROM comments WHERE id = NEW.comment_id) = 'doomed'"
 ROLLBACK_TRIGGER = {
     "sqlite": [
-        "CREATE TRIGGER refuse_doomed BEFORE INSERT ON email_outbox "
-        "WHEN json_extract(NEW.context, '$.comment_excerpt') = 'doomed' "
+        f"CREATE TRIGGER refuse_doomed BEFORE INSERT ON notifications WHEN {DOOMED} "
         "BEGIN SELECT RAISE(ABORT, 'forced failure'); END"
     ],
     "postgresql": [
         "CREATE FUNCTION refuse_doomed() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
-        "IF NEW.context->>'comment_excerpt' = 'doomed' THEN RAISE EXCEPTION 'forced failure'; "
+        f"IF {DOOMED} THEN RAISE EXCEPTION 'forced failure'; "
         "END IF; RETURN NEW; END $$",
-        "CREATE TRIGGER refuse_doomed BEFORE INSERT ON email_outbox "
+        "CREATE TRIGGER refuse_doomed BEFORE INSERT ON notifications "
         "FOR EACH ROW EXECUTE FUNCTION refuse_doomed()",
     ],
 }
 DROP_TRIGGER = {
     "sqlite": ["DROP TRIGGER refuse_doomed"],
     "postgresql": [
-        "DROP TRIGGER refuse_doomed ON email_outbox",
+        "DROP TRIGGER refuse_doomed ON notifications",
         "DROP FUNCTION refuse_doomed()",
     ],
 }
@@ -268,7 +270,7 @@ async def run_sql(db, statements: list[str]) -> None:
 
 
 async def test_a_comment_rolled_back_after_it_was_announced_is_never_delivered(serve, db, people):
-    """The database refuses the comment's notice email as the transaction commits, after
+    """The database refuses the comment's notification as the transaction commits, after
     the comment was written and its event registered: the event must die with it."""
     post = await create_post(db, author=people["ada"][0])
     await run_sql(db, ROLLBACK_TRIGGER[db.dialect])
