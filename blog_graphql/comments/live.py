@@ -18,9 +18,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncGenerator, Awaitable, Callable, Coroutine
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from functools import partial
-from typing import Any, TypeVar
 
 from blog_graphql.accounts.models import User
 from blog_graphql.comments import events
@@ -34,16 +33,13 @@ from blog_graphql.errors import NotFound
 from blog_graphql.live import closecodes
 from blog_graphql.live.hub import LiveHub
 from blog_graphql.live.pubsub import Event, Subscriber
+from blog_graphql.live.shared import shared_load
 from blog_graphql.live.sockets import LiveSocket
 from blog_graphql.live.streams import StreamId, parse_stream_id
 from blog_graphql.posts import live as post_feed
 from blog_graphql.posts.queries import Readership, post_is_visible, post_readership
 
 logger = logging.getLogger("blog_graphql.comments.live")
-
-# Where the shared load of a delivered message is kept, on the message itself.
-LOADING = "_loading"
-T = TypeVar("T")
 
 
 async def _anyone() -> None:
@@ -124,9 +120,10 @@ class CommentFeed:
         """`select`ed changes on `channel`, those `missed` first; on a post's channel,
         NOT_FOUND (which ends the subscription) once the post was unpublished or deleted
         out of `reader`'s sight."""
-        await allowed()
         async with self._hub.subscribe(socket, channel) as messages:
-            # Subscribed first, so what comes after the replay waits in the queue.
+            # Subscribed before the check, so a post hidden just after it is heard of here;
+            # and before the replay, so what comes after the replay waits in the queue.
+            await allowed()
             replayed = await missed(messages) if missed is not None else None
             heard_up_to: StreamId | None = replayed.up_to if replayed is not None else None
             for change in replayed.changes if replayed is not None else ():
@@ -134,7 +131,7 @@ class CommentFeed:
                     yield selected
             async for message in messages:
                 if message["kind"] == events.POST_HIDDEN:
-                    readership = await self._shared_load(message, messages, self._load_post)
+                    readership = await shared_load(message, messages, self._load_post)
                     if readership is None or not readership.readable_by(reader):
                         raise NotFound()
                     continue
@@ -143,7 +140,7 @@ class CommentFeed:
                     if parse_stream_id(message["sid"]) <= heard_up_to:
                         continue
                     heard_up_to = None
-                change = await self._shared_load(message, messages, self._load)
+                change = await shared_load(message, messages, self._load)
                 if (selected := select(change)) is not None:
                     yield selected
 
@@ -156,48 +153,9 @@ class CommentFeed:
             await asyncio.Future()  # its socket is closing; the operation is cancelled with it
             raise
 
-    async def _shared_load(
-        self,
-        message: Event,
-        subscriber: Subscriber,
-        load: Callable[[Event], Coroutine[Any, Any, T]],
-    ) -> T:
-        """What `load` makes of the message, run by the first of this instance's
-        subscribers to read it and awaited by the others."""
-        if LOADING not in message:
-            message[LOADING] = _shared(load(message))
-        try:
-            loaded: T = await asyncio.shield(message[LOADING])
-        except Exception:  # logged once by the load; every subscriber may miss this event
-            subscriber.drop(closecodes.STREAM_INTERRUPTED, "An event could not be loaded")
-            await asyncio.Future()  # its socket is closing; the operation is cancelled with it
-            raise
-        return loaded
-
     async def _load_post(self, message: Event) -> Readership | None:
-        post_id = int(message["id"])
-        try:
-            return await post_readership(self._db, post_id)
-        except Exception:
-            logger.exception("could not load post %s for its subscribers", post_id)
-            raise
+        return await post_readership(self._db, int(message["id"]))
 
     async def _load(self, message: Event) -> Change:
-        comment_id = int(message["id"])
-        try:
-            loaded = await load_comment_with_author(self._db, comment_id)
-        except Exception:
-            logger.exception("could not load comment %s for its subscribers", comment_id)
-            raise
+        loaded = await load_comment_with_author(self._db, int(message["id"]))
         return change_of(message, loaded, self._cursors)
-
-
-def _shared(load: Coroutine[Any, Any, T]) -> asyncio.Task[T]:
-    task = asyncio.ensure_future(load)
-    task.add_done_callback(_retrieve_exception)
-    return task
-
-
-def _retrieve_exception(task: asyncio.Task[Any]) -> None:
-    if not task.cancelled():
-        task.exception()

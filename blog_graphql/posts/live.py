@@ -107,11 +107,12 @@ class PostFeed:
         """`postEvents`: NOT_FOUND at once if the viewer may not read the post; then each
         change as they see it, and once they may no longer see it, that it went (without
         the post) followed by NOT_FOUND."""
-        snapshot = await load_post_snapshot(self._db, post_id)
-        if snapshot is None or not snapshot.readable_by(viewer):
-            raise NotFound()
-        watch = PostWatch(viewer, snapshot)
+        # Subscribed before the first read, so a change just after it is heard of.
         async with self._hub.subscribe(socket, events.post_channel(post_id)) as messages:
+            snapshot = await load_post_snapshot(self._db, post_id)
+            if snapshot is None or not snapshot.readable_by(viewer):
+                raise NotFound()
+            watch = PostWatch(viewer, snapshot)
             async for message in messages:
                 seen = watch.see(message["kind"], await shared_load(message, messages, self._load))
                 if seen is not None:

@@ -6,12 +6,18 @@ from __future__ import annotations
 import asyncio
 from contextlib import AsyncExitStack, aclosing
 
+import pytest
+from sqlalchemy import update
+
 from blog_graphql.comments.cursors import EventCursors
 from blog_graphql.comments.events import NO_EVENTS, post_channel
 from blog_graphql.comments.live import CommentFeed
+from blog_graphql.errors import NotFound
 from blog_graphql.live.hub import LiveHub
 from blog_graphql.live.pubsub import InProcessBroker, PubSub
 from blog_graphql.live.sockets import LiveSockets
+from blog_graphql.posts.models import Post
+from blog_graphql.posts.queries import post_is_visible
 from tests.factories import create_comment, create_post, create_user
 from tests.waiting import eventually
 
@@ -37,12 +43,18 @@ async def test_a_thousand_subscribers_of_one_post_cost_one_load_per_event(db, sq
     post = await create_post(db, author=ada)
     comment = await create_comment(db, post=post, author=bob, events=NO_EVENTS)
     feed, pubsub = in_process_feed(db)
+    sql_log.clear()
     async with AsyncExitStack() as stack:
         streams = [
             await stack.enter_async_context(aclosing(feed.added(None, None, post.id)))
             for _ in range(1000)
         ]
         firsts = await first_changes(pubsub, streams, post_channel(post.id))
+        # Each subscription checks the post once, after it listens (so it cannot miss
+        # the post being hidden meanwhile): a cost of subscribing, not of events.
+        await eventually(
+            lambda: len(sql_log.statements()) == 1000, what="each subscriber's post check"
+        )
         sql_log.clear()
         await feed.comment_committed("added", comment)
         changes = await asyncio.gather(*firsts)
@@ -75,3 +87,24 @@ async def test_a_waiting_comment_reaches_only_its_author_and_admins_in_the_threa
         "comment author": waiting.id,
         "admin": waiting.id,
     }
+
+
+async def test_a_post_hidden_just_after_the_visibility_check_still_ends_the_subscription(
+    db, monkeypatch
+):
+    """The check and the subscription are not one step: the subscription comes first, so
+    a post unpublished right after the check is heard of and ends it with NOT_FOUND."""
+    post = await create_post(db, author=await create_user(db))
+    feed, _pubsub = in_process_feed(db)
+
+    async def check_then_unpublish(db_, viewer, post_id):
+        visible = await post_is_visible(db_, viewer, post_id)
+        async with db.transaction() as session:
+            await session.execute(update(Post).where(Post.id == post_id).values(published=False))
+        await feed.post_hidden(post_id)  # what unpublishPost announces once committed
+        return visible
+
+    monkeypatch.setattr(f"{CommentFeed.__module__}.post_is_visible", check_then_unpublish)
+    async with aclosing(feed.added(None, None, post.id)) as stream:
+        with pytest.raises(NotFound):
+            await asyncio.wait_for(anext(stream), timeout=10)
