@@ -157,7 +157,7 @@ class InProcessWorker:
         """Jobs queued or in hand, not counting those waiting on a delay queue (a delayed
         job comes here when its time comes, before it leaves its delay queue)."""
         delay_queues = self.broker.delay_queues
-        queues = self.broker.queues.items()
+        queues = list(self.broker.queues.items())  # a queue declared meanwhile is not an error
         return sum(queue.unfinished_tasks for name, queue in queues if name not in delay_queues)
 
     def drain(self, timeout_seconds: float = 30.0) -> None:
