@@ -7,7 +7,6 @@ import asyncio
 from contextlib import AsyncExitStack, aclosing
 
 import pytest
-from sqlalchemy import update
 
 from blog_graphql.comments.cursors import EventCursors
 from blog_graphql.comments.events import NO_EVENTS, post_channel
@@ -16,7 +15,7 @@ from blog_graphql.errors import NotFound
 from blog_graphql.live.hub import LiveHub
 from blog_graphql.live.pubsub import InProcessBroker, PubSub
 from blog_graphql.live.sockets import LiveSockets
-from blog_graphql.posts.models import Post
+from blog_graphql.posts import service as posts
 from blog_graphql.posts.queries import post_is_visible
 from tests.factories import create_comment, create_post, create_user
 from tests.waiting import eventually
@@ -94,13 +93,13 @@ async def test_a_post_hidden_just_after_the_visibility_check_still_ends_the_subs
 ):
     """The check and the subscription are not one step: the subscription comes first, so
     a post unpublished right after the check is heard of and ends it with NOT_FOUND."""
-    post = await create_post(db, author=await create_user(db))
+    ada = await create_user(db)
+    post = await create_post(db, author=ada)
     feed, _pubsub = in_process_feed(db)
 
     async def check_then_unpublish(db_, viewer, post_id):
         visible = await post_is_visible(db_, viewer, post_id)
-        async with db.transaction() as session:
-            await session.execute(update(Post).where(Post.id == post_id).values(published=False))
+        await posts.unpublish_post(db, ada, post_id)
         await feed.post_hidden(post_id)  # what unpublishPost announces once committed
         return visible
 
