@@ -64,6 +64,17 @@ class GraphQLSocket:
         data: dict[str, Any] = message["payload"]["data"]
         return data
 
+    async def next_data_of(self, *op_ids: str) -> dict[str, dict[str, Any]]:
+        """The next data of each of `op_ids`, in whichever order they come: the server
+        keeps order within one operation, never between two."""
+        found: dict[str, dict[str, Any]] = {}
+        while len(found) < len(op_ids):
+            message = await self.receive()
+            awaited = message["id"] in op_ids and message["id"] not in found
+            assert message["type"] == "next" and awaited, message
+            found[message["id"]] = message["payload"]["data"]
+        return found
+
     async def close_code(self) -> int | None:
         """Read until the server closes the connection; its close code."""
         try:

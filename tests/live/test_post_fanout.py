@@ -49,12 +49,14 @@ async def test_post_events_and_publications_cross_instances(
             reader_gone = (await next_event(reader), await receive_ending(reader, "1"))
             author_kept = await next_event(author)
             mutate(a, PUBLISH_POST, ada_token, id=post_id(post))
-            author_back = await next_event(author)
-            published = [(await s.next_data("p"))["postPublished"] for s in (reader, author)]
+            author_heard = await author.next_data_of("1", "p")
+            reader_heard = await reader.next_data("p")
+    author_back = author_heard["1"]["postEvents"]
+    published = [heard["postPublished"] for heard in (reader_heard, author_heard["p"])]
     edited = {"id": post_id(post), "title": "Shared, edited", "published": True}
     assert updated == [("UPDATED", {**edited, "commentCount": 0})] * 2
     assert counted == [("COMMENT_COUNT", {**edited, "commentCount": 1})] * 2
     assert reader_gone == (("UNPUBLISHED", None), ["NOT_FOUND"])
     assert author_kept == ("UNPUBLISHED", {**edited, "published": False, "commentCount": 1})
-    assert author_back == ("UPDATED", {**edited, "commentCount": 1})
+    assert author_back == {"kind": "UPDATED", "post": {**edited, "commentCount": 1}}
     assert [(p["id"], p["title"]) for p in published] == [(post_id(post), "Shared, edited")] * 2
