@@ -9,24 +9,32 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator
 from contextlib import aclosing
+from functools import partial
 
 import strawberry
 
+from blog_graphql.accounts import models as accounts
 from blog_graphql.accounts.permissions import IsAdmin
 from blog_graphql.accounts.types import User
-from blog_graphql.comments import events
+from blog_graphql.comments import events, models
 from blog_graphql.comments.changes import Change
 from blog_graphql.comments.types import Comment, CommentEvent, CommentEventKind
 from blog_graphql.context import Info
+from blog_graphql.engine import shared_payload
 from blog_graphql.relay.ids import decode_id, encode_id
 
 
 def event_comment(info: Info, change: Change) -> Comment | None:
+    """The change's comment as a payload: one object for every subscriber given the same
+    change, so that they share the answer's key as well as its execution."""
     info.context.next_event()
     if change.comment is None:
         return None
-    author = User.from_row(change.author) if change.author is not None else None
-    return Comment.from_row(change.comment, author=author)
+    return shared_payload(change, partial(_comment_of, change.comment, change.author))
+
+
+def _comment_of(row: models.Comment, author: accounts.User | None) -> Comment:
+    return Comment.from_row(row, author=User.from_row(author) if author is not None else None)
 
 
 def comment_event(info: Info, change: Change) -> CommentEvent:

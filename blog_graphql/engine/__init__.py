@@ -9,14 +9,16 @@ it); `docs/architecture.md` explains the design and how to switch it off
 """
 
 from blog_graphql.engine.batching import batched, one, preloaded_or_loaded
-from blog_graphql.engine.shared_events import SharedData, delivering
+from blog_graphql.engine.shared_events import SharedData, SharedWork, delivering, shared_payload
 from blog_graphql.engine.viewer_fields import same_for_every_viewer
 
 __all__ = [
     "SharedData",
+    "SharedWork",
     "batched",
     "delivering",
     "one",
     "preloaded_or_loaded",
     "same_for_every_viewer",
+    "shared_payload",
 ]

@@ -188,6 +188,16 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
             return super().collect_subfields(return_type, field_details_list)
         return self.collected.subfields(return_type, field_details_list, super().collect_subfields)
 
+    def build_per_event_executor(self, payload: Any) -> Any:
+        """As graphql-core's (a copy sharing the validated arguments, the payload as its
+        root value, errors of its own) without `copy.copy`'s generic protocol: this runs
+        for every subscriber of every event."""
+        executor = object.__new__(type(self))
+        executor.__dict__.update(self.__dict__)
+        executor.root_value = payload
+        executor.collected_errors = CollectedErrors()
+        return executor
+
     def execute_operation(self, serially: bool | None = None) -> Any:
         if self.operation.operation is OperationType.SUBSCRIPTION:
             return self.execute_event(serially)
@@ -218,6 +228,7 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
             self.root_value,
             self.context_value,
             VIEWER_DEPENDENCE.of(self.schema, self.operation, self.fragment_definitions),
+            scope,
         )
         if key is None:
             return await counted(run)

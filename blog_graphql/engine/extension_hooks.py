@@ -1,6 +1,7 @@
 """Strawberry's schema-extension hooks, planned once per extension set instead of per step.
 
-For each of an operation's four steps (operation, parsing, validation, execution) Strawberry
+For each of an operation's four steps (operation, parsing, validation, execution), and for
+each result a subscription streams, Strawberry
 inspects every extension's hook, wraps it in a new `contextlib.contextmanager` (with
 `functools.wraps`) and enters it on an exit stack: about 360 Python calls and a third of the
 CPU of a `{ __typename }` request. Which hooks the extension classes have never changes, so
@@ -35,7 +36,7 @@ from blog_graphql.engine._compat import (
     implements_resolve,
 )
 
-HookGenerator = Callable[[SchemaExtension], Generator[None, None, None]]
+HookGenerator = Callable[..., Generator[None, None, None]]  # (extension, *arguments)
 ExtensionTypes = tuple[type[SchemaExtension], ...]
 
 
@@ -65,18 +66,18 @@ def class_hook(extension_type: type[SchemaExtension], name: str, position: int) 
     return ClassHook(position, contextlib.contextmanager(generator), generator, is_async=False)
 
 
-def _after_call(hook: Callable[[SchemaExtension], Any]) -> HookGenerator:
-    def around(extension: SchemaExtension) -> Generator[None, None, None]:
-        hook(extension)
+def _after_call(hook: Callable[..., Any]) -> HookGenerator:
+    def around(extension: SchemaExtension, *arguments: Any) -> Generator[None, None, None]:
+        hook(extension, *arguments)
         yield
 
     return around
 
 
-def _after_coroutine(hook: Callable[[SchemaExtension], Any]) -> Callable[..., Any]:
+def _after_coroutine(hook: Callable[..., Any]) -> Callable[..., Any]:
     @contextlib.asynccontextmanager
-    async def around(extension: SchemaExtension) -> AsyncIterator[None]:
-        await hook(extension)
+    async def around(extension: SchemaExtension, *arguments: Any) -> AsyncIterator[None]:
+        await hook(extension, *arguments)
         yield
 
     return around
@@ -109,17 +110,23 @@ class SyncHooks:
     would. A hook failing on its way in leaves the ones before it entered, as Strawberry's
     manager does; any exception on the way out goes through a real exit stack."""
 
-    __slots__ = ("entered", "extensions", "hooks")
+    __slots__ = ("arguments", "entered", "extensions", "hooks")
 
-    def __init__(self, hooks: Sequence[ClassHook], extensions: list[SchemaExtension]) -> None:
+    def __init__(
+        self,
+        hooks: Sequence[ClassHook],
+        extensions: list[SchemaExtension],
+        arguments: tuple[Any, ...] = (),
+    ) -> None:
         self.hooks = hooks
         self.extensions = extensions
+        self.arguments = arguments  # after the extension: a stream result's hook gets it
         self.entered: list[Generator[None, None, None]] = []
 
     def __enter__(self) -> None:
-        extensions = self.extensions
+        extensions, arguments = self.extensions, self.arguments
         for hook in self.hooks:
-            generator = hook.generator(extensions[hook.position])  # type: ignore[misc]
+            generator = hook.generator(extensions[hook.position], *arguments)  # type: ignore[misc]
             try:
                 next(generator)
             except StopIteration:
@@ -248,6 +255,14 @@ class PlannedHooksRunner(SchemaExtensionsRunner):
 
     def executing(self) -> ExecutingContextManager:
         return self._step(_Executing)  # type: ignore[no-any-return]
+
+    def on_stream_result(self, result: Any) -> Any:
+        """Run for every subscription event of every subscriber, so planned like the rest;
+        an async hook goes through Strawberry's own manager."""
+        plan = step_plan(self.types, SchemaExtension.on_stream_result.__name__)
+        if plan.is_async:
+            return super().on_stream_result(result)
+        return SyncHooks(plan.hooks, self.extensions, (result,))
 
     async def get_extensions_results(self, ctx: ExecutionContext) -> dict[str, Any]:
         # As Strawberry's, without awaiting the `{}` of every extension that has no results.

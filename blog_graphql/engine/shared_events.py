@@ -22,17 +22,19 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import decimal
-from collections.abc import Awaitable, Callable, Hashable, MutableMapping
+from collections.abc import Awaitable, Callable, Coroutine, Hashable, MutableMapping
 from contextvars import ContextVar
-from typing import Any, Protocol, cast
+from typing import Any, Generic, Protocol, TypeVar, cast
 
 import orjson
 from graphql import ExecutionResult
 
 from blog_graphql.engine.viewer_fields import ViewerDependence
 
-# Where a message keeps the answers worked out for it.
+# Where a message keeps the answers worked out for it, the payloads made of it and their keys.
 SHARED_RESULTS = "_executions"
+SHARED_PAYLOADS = "_payloads"
+PAYLOAD_KEYS = "_payload_keys"
 Scope = MutableMapping[str, Any]
 _delivering: ContextVar[Scope | None] = ContextVar("blog_graphql_delivering", default=None)
 VIEWER_DEPENDENCE = ViewerDependence()
@@ -74,25 +76,100 @@ class SharedData(dict[str, Any]):
 
 
 Run = Callable[[], Awaitable[ExecutionResult]]
+T = TypeVar("T")
+
+
+class Abandoned(Exception):
+    """The subscriber working out a shared answer was cancelled (its socket closed) before
+    it had one: the others work it out for themselves."""
+
+
+class SharedWork(Generic[T]):
+    """Work done once for an event's subscribers: one of them starts it, the others await it.
+
+    As with `asyncio.shield`, a waiter's cancellation (its socket closing) cancels only its
+    own wait, never the work the others wait for. But a thousand subscribers wait on every
+    event: here each waiter costs one future, and one callback wakes them all, where a
+    shield costs two futures and two callbacks a waiter.
+    """
+
+    __slots__ = ("_waiters", "outcome")
+
+    def __init__(self, outcome: asyncio.Future[T]) -> None:
+        self.outcome = outcome
+        self._waiters: list[asyncio.Future[None]] = []
+        outcome.add_done_callback(self._wake)
+        outcome.add_done_callback(_retrieve_exception)  # each waiter meets it in `result`
+
+    @classmethod
+    def started(cls, work: Coroutine[Any, Any, T]) -> SharedWork[T]:
+        """The work in a task of its own (a load: it waits on the database anyway)."""
+        return cls(asyncio.ensure_future(work))
+
+    @classmethod
+    def owned(cls) -> SharedWork[T]:
+        """Work its first subscriber does in its own task (`work_out`). An execution over a
+        loaded payload usually ends without waiting on anything: the other subscribers,
+        who run after it, then take its answer without suspending at all."""
+        return cls(asyncio.get_running_loop().create_future())
+
+    async def work_out(self, work: Awaitable[T]) -> T:
+        """Do the owned work here, and leave its outcome to the others."""
+        try:
+            result = await work
+        except Exception as error:
+            self.outcome.set_exception(error)
+            raise
+        except BaseException:  # cancelled (its socket closed), or the process is stopping
+            self.outcome.set_exception(Abandoned())
+            raise
+        self.outcome.set_result(result)
+        return result
+
+    async def result(self) -> T:
+        """The work's result, or its exception raised here."""
+        if not self.outcome.done():
+            waiter = asyncio.get_running_loop().create_future()
+            self._waiters.append(waiter)
+            await waiter
+        return self.outcome.result()
+
+    def _wake(self, _: asyncio.Future[T]) -> None:
+        for waiter in self._waiters:
+            if not waiter.done():  # a cancelled waiter stays cancelled
+                waiter.set_result(None)
+        self._waiters.clear()
+
+
+def shared_payload(source: object, build: Callable[[], T]) -> T:
+    """The subscription payload made of `source` (what a feed yields, the same object for
+    every subscriber given the same view of the event), built once per delivered event:
+    the subscribers who share it then share its key's encoding too (`payload_key`)."""
+    scope = _delivering.get()
+    if scope is None:
+        return build()
+    made: dict[int, tuple[object, T]] = scope.setdefault(SHARED_PAYLOADS, {})
+    found = made.get(id(source))
+    if found is None or found[0] is not source:
+        found = made[id(source)] = (source, build())
+    return found[1]
 
 
 async def shared_result(scope: Scope, key: Hashable, payload: Any, run: Run) -> ExecutionResult:
     """The answer to the event for `key`: worked out here, or awaited from the subscriber
     who started it. Its owner's cancellation (a socket closing) does not cancel it.
     The payload stays with it: a key may hold the identity of an object inside it."""
-    table: dict[Hashable, tuple[asyncio.Future[ExecutionResult], Any]]
+    table: dict[Hashable, tuple[SharedWork[ExecutionResult], Any]]
     table = scope.setdefault(SHARED_RESULTS, {})
     found = table.get(key)
     if found is None:
-        pending: asyncio.Future[ExecutionResult] = asyncio.ensure_future(counted(run))
-        pending.add_done_callback(_retrieve_exception)
-        table[key] = (pending, payload)
-        return await asyncio.shield(pending)
-    pending = found[0]
+        work: SharedWork[ExecutionResult] = SharedWork.owned()
+        table[key] = (work, payload)
+        return await work.work_out(counted(run))
     try:
-        result = await asyncio.shield(pending)
-    except Exception:  # the first execution failed outright: this one reports its own
-        return await counted(run)
+        result = await found[0].result()
+    except Exception:  # the first execution failed outright, or was abandoned: this one
+        return await counted(run)  # works out (and reports) its own
     if result.errors or not isinstance(result.data, SharedData):
         return await counted(run)  # errors carry the request id: each its own
     from blog_graphql.engine import metrics  # see `counted`
@@ -115,7 +192,12 @@ async def counted(run: Run) -> ExecutionResult:
 
 
 def event_key(
-    operation: Any, variables: Any, payload: Any, context: Any, selects_viewer_fields: bool
+    operation: Any,
+    variables: Any,
+    payload: Any,
+    context: Any,
+    selects_viewer_fields: bool,
+    scope: Scope | None = None,
 ) -> Hashable | None:
     """What decides the answer to one event; None when that cannot be told exactly."""
     viewer: Hashable = None
@@ -124,9 +206,21 @@ def event_key(
             return None
         viewer = cast(ViewerKeyed, context).viewer_key()
     try:
-        return (id(operation), value_key(variables), value_key(payload), viewer)
+        return (id(operation), value_key(variables), payload_key(scope, payload), viewer)
     except TypeError:  # what orjson raises for what it cannot write
         return None
+
+
+def payload_key(scope: Scope | None, payload: Any) -> bytes:
+    """`value_key(payload)`, worked out once per payload object and event (raises TypeError
+    as it does); a payload built with `shared_payload` is one object for its audience."""
+    if scope is None:
+        return value_key(payload)
+    keys: dict[int, tuple[Any, bytes]] = scope.setdefault(PAYLOAD_KEYS, {})
+    found = keys.get(id(payload))
+    if found is None or found[0] is not payload:  # the payload is kept: its id stays its own
+        found = keys[id(payload)] = (payload, value_key(payload))
+    return found[1]
 
 
 def value_key(value: Any) -> bytes:

@@ -12,6 +12,7 @@ import logging
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
+from blog_graphql.engine import SharedWork
 from blog_graphql.live import closecodes
 from blog_graphql.live.pubsub import Event, Subscriber
 
@@ -32,9 +33,10 @@ async def shared_load(
     may then have missed an event, so each is dropped (its socket closes with 1012 and the
     client reconnects and refetches)."""
     if LOADING not in message:
-        message[LOADING] = _started(load(message))
+        work = message[LOADING] = SharedWork.started(load(message))
+        work.outcome.add_done_callback(_log_failure)
     try:
-        loaded: T = await asyncio.shield(message[LOADING])
+        loaded: T = await message[LOADING].result()
     except Exception:
         subscriber.drop(closecodes.STREAM_INTERRUPTED, "An event could not be loaded")
         await asyncio.Future()  # its socket is closing; the operation is cancelled with it
@@ -42,12 +44,6 @@ async def shared_load(
     return loaded
 
 
-def _started(load: Coroutine[Any, Any, T]) -> asyncio.Task[T]:
-    task = asyncio.ensure_future(load)
-    task.add_done_callback(_log_failure)
-    return task
-
-
-def _log_failure(task: asyncio.Task[Any]) -> None:
+def _log_failure(task: asyncio.Future[Any]) -> None:
     if not task.cancelled() and (error := task.exception()) is not None:
         logger.error("could not load an event for its subscribers", exc_info=error)
