@@ -5,6 +5,7 @@ socket closing) takes it from the others. The live tests show the sharing end to
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import pytest
 from graphql import ExecutionResult
@@ -75,7 +76,7 @@ async def test_an_owner_cancelled_halfway_leaves_the_others_to_work_it_out():
 
 
 async def test_shared_result_runs_once_for_a_key_and_again_when_its_owner_is_abandoned():
-    scope: dict = {}
+    scope: dict[str, Any] = {}
     runs = []
     gate = asyncio.Event()
 
@@ -108,7 +109,7 @@ def test_a_payload_is_built_once_per_source_and_event():
         built.append(1)
         return [len(built)]
 
-    async def in_a_task(message: dict) -> tuple[list[int], list[int], list[int]]:
+    async def in_a_task(message: dict[str, Any]) -> tuple[list[int], list[int], list[int]]:
         delivering(message)
         return (
             shared_payload(source, build),

@@ -48,6 +48,24 @@ async def test_a_full_queue_drops_only_that_subscriber():
         assert idle.dropped == closecodes.SLOW_CONSUMER and reader.dropped is None
 
 
+async def test_a_waiting_reader_gets_events_in_order_and_a_cancelled_one_loses_none():
+    hub = in_process_hub(queue_size=4)
+    async with hub.subscribe("c", recorder([])) as subscriber:
+        waiting = asyncio.create_task(anext(subscriber))
+        await asyncio.sleep(0)
+        for n in range(3):  # the first to the waiting reader, the others behind it
+            await hub.publish("c", {"n": n})
+        assert (await waiting)["n"] == 0
+        assert [(await anext(subscriber))["n"] for _ in range(2)] == [1, 2]
+        gone = asyncio.create_task(anext(subscriber))
+        await asyncio.sleep(0)
+        gone.cancel()  # its socket closed while it waited: the next reader hears what follows
+        await asyncio.sleep(0)
+        await hub.publish("c", {"n": 3})
+        assert (await anext(subscriber))["n"] == 3
+        assert gone.cancelled() and subscriber.dropped is None
+
+
 async def test_an_interruption_drops_every_subscriber_and_new_ones_start_afresh():
     hub = in_process_hub()
     drops: list[int] = []
