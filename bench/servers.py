@@ -68,6 +68,7 @@ def free_port() -> int:
 
 # Access tokens must outlive a whole run: one login serves every server of it.
 TOKEN_MINUTES = 24 * 60
+POOL_SIZE = 10
 
 
 def app_environment(database_url: str, redis_url: str, secret_key: str) -> dict[str, str]:
@@ -85,6 +86,10 @@ def app_environment(database_url: str, redis_url: str, secret_key: str) -> dict[
         "LOG_FORMAT": "json",
         "LOG_LEVEL": "INFO",
         "ACCESS_TOKEN_EXPIRE_MINUTES": str(TOKEN_MINUTES),
+        # PostGraphile's pg pool keeps 10 connections a process: the same here. Every
+        # server of a run is up at once, and 20 a process (the default) would take
+        # PostgreSQL past its 100 connections ("too many clients") at concurrency 32.
+        "DATABASE_POOL_SIZE": str(POOL_SIZE),
     }
 
 

@@ -263,6 +263,7 @@ def test_blog_graphql_runs_with_production_settings_and_its_access_log(monkeypat
         monkeypatch.setenv(name, env[name])
     monkeypatch.setenv("SECRET_KEY", env["SECRET_KEY"])
     monkeypatch.setenv("ACCESS_TOKEN_EXPIRE_MINUTES", env["ACCESS_TOKEN_EXPIRE_MINUTES"])
+    monkeypatch.setenv("DATABASE_POOL_SIZE", env["DATABASE_POOL_SIZE"])
 
     settings = Settings()
 
@@ -270,6 +271,7 @@ def test_blog_graphql_runs_with_production_settings_and_its_access_log(monkeypat
     assert settings.log_level == "INFO"  # the access log writes its line per request at INFO
     assert settings.rate_limit_enabled is False
     assert settings.access_token_expire_minutes >= 24 * 60  # one login outlives the run
+    assert settings.database_pool_size == 10  # as PostGraphile's pool, and all fit in 100
 
 
 def test_descendants_walk_the_whole_tree_from_the_parent_map():
