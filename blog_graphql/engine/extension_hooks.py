@@ -1,14 +1,14 @@
 """Strawberry's schema-extension hooks, planned once per extension set instead of per step.
 
 For each of an operation's four steps (operation, parsing, validation, execution), and for
-each result a subscription streams, Strawberry
-inspects every extension's hook, wraps it in a new `contextlib.contextmanager` (with
-`functools.wraps`) and enters it on an exit stack: about 360 Python calls and a third of the
-CPU of a `{ __typename }` request. Which hooks the extension classes have never changes, so
-here that is worked out once per list of classes. When none of a step's hooks is async (the
-usual case) their generators are driven directly, as `contextlib.contextmanager` would drive
-them; an exception on the way out hands them to a real exit stack, so errors go through the
-hooks exactly as before. A step with an async hook runs on Strawberry's own manager.
+each result a subscription streams, Strawberry inspects every extension's hook, wraps it in
+a new `contextlib.contextmanager` (with `functools.wraps`) and enters it on an exit stack:
+about 360 Python calls and a third of the CPU of a `{ __typename }` request. Which hooks
+the extension classes have never changes, so here that is worked out once per list of
+classes. When none of a step's hooks is async (the usual case) their generators are driven
+directly, as `contextlib.contextmanager` would drive them; an exception on the way out
+hands them to a real exit stack, so errors go through the hooks exactly as before. A step
+with an async hook runs on Strawberry's own manager.
 """
 
 from __future__ import annotations

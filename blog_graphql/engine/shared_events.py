@@ -148,10 +148,16 @@ def shared_payload(source: object, build: Callable[[], T]) -> T:
     scope = _delivering.get()
     if scope is None:
         return build()
-    made: dict[int, tuple[object, T]] = scope.setdefault(SHARED_PAYLOADS, {})
-    found = made.get(id(source))
-    if found is None or found[0] is not source:
-        found = made[id(source)] = (source, build())
+    return _once_per_object(scope, SHARED_PAYLOADS, source, build)
+
+
+def _once_per_object(scope: Scope, name: str, of: object, make: Callable[[], T]) -> T:
+    """What `make` gives for the object `of`, kept in the scope's table `name` by identity;
+    the object is kept beside it, so its id stays its own while the scope lives."""
+    table: dict[int, tuple[object, T]] = scope.setdefault(name, {})
+    found = table.get(id(of))
+    if found is None or found[0] is not of:
+        found = table[id(of)] = (of, make())
     return found[1]
 
 
@@ -216,11 +222,7 @@ def payload_key(scope: Scope | None, payload: Any) -> bytes:
     as it does); a payload built with `shared_payload` is one object for its audience."""
     if scope is None:
         return value_key(payload)
-    keys: dict[int, tuple[Any, bytes]] = scope.setdefault(PAYLOAD_KEYS, {})
-    found = keys.get(id(payload))
-    if found is None or found[0] is not payload:  # the payload is kept: its id stays its own
-        found = keys[id(payload)] = (payload, value_key(payload))
-    return found[1]
+    return _once_per_object(scope, PAYLOAD_KEYS, payload, lambda: value_key(payload))
 
 
 def value_key(value: Any) -> bytes:
